@@ -1,0 +1,153 @@
+// build(deps) → an unstarted server. One port serves Connect, gRPC and gRPC-Web over HTTP/2
+// (h2c, prior knowledge) and HTTP/1.1. main.ts starts it; tests build it around their own
+// database.
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http2 from "node:http2";
+import net, { type AddressInfo, type Socket } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { EnvironmentService } from "../gen/proto/chainloop/v1/environment_pb.js";
+import type { Database } from "./data/client.js";
+import { PrismaEnvironmentRepository } from "./data/environments.js";
+import { EnvironmentUseCase } from "./domain/environments.js";
+import { environmentHandlers } from "./handlers/environment.js";
+import { healthHandlers } from "./handlers/health.js";
+import { defaultOrganizationInterceptor } from "./interceptors/caller.js";
+import { errorInterceptor } from "./interceptors/errors.js";
+import { loggingInterceptor } from "./interceptors/logging.js";
+import type { Logger } from "./log.js";
+import { routes } from "./routes.js";
+
+export interface AppDeps {
+  db: Database;
+  logger: Logger;
+  /** The organization callers act in (until API tokens identify it). */
+  organizationId: string;
+  maxRequestBytes?: number;
+}
+
+export interface App {
+  readonly server: net.Server;
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stops accepting, lets in-flight calls finish (up to timeoutMs), then closes every connection. */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+type AnyRequest = IncomingMessage | http2.Http2ServerRequest;
+type AnyResponse = ServerResponse | http2.Http2ServerResponse;
+
+export function build(deps: AppDeps): App {
+  const { db, logger } = deps;
+  const maxRequestBytes = deps.maxRequestBytes ?? 4 * 1024 * 1024;
+  let draining = false;
+
+  const environments = new EnvironmentUseCase(new PrismaEnvironmentRepository(db.prisma));
+  const probe = {
+    services: [EnvironmentService.typeName],
+    async check() {
+      if (draining) return false;
+      try {
+        await db.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+
+  const connect = connectNodeAdapter({
+    routes: routes(
+      { environments: environmentHandlers(environments), health: healthHandlers(probe) },
+      [loggingInterceptor(logger), errorInterceptor(logger)],
+      defaultOrganizationInterceptor(deps.organizationId),
+    ),
+    readMaxBytes: maxRequestBytes,
+  });
+
+  const handler = (req: AnyRequest, res: AnyResponse) => {
+    if (req.httpVersionMajor === 1) {
+      // An oversized body is refused before it is read, which leaves the HTTP/1.1 connection
+      // unusable: tell the client not to reuse it. While draining, no connection is reused.
+      const length = Number(req.headers["content-length"] ?? 0);
+      if (draining || length > maxRequestBytes) res.setHeader("connection", "close");
+    }
+    if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) {
+      void probe.check().then((ok) => {
+        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: ok ? "SERVING" : "NOT_SERVING" }));
+      });
+      return;
+    }
+    (connect as (req: AnyRequest, res: AnyResponse) => void)(req, res);
+  };
+
+  // Node's cleartext HTTP/2 server does not accept HTTP/1.1, so one TCP listener sniffs each
+  // connection: the HTTP/2 preface ("PRI * HTTP/2.0") goes to the h2c server, anything else
+  // to the HTTP/1.1 server.
+  const h1 = http.createServer({ keepAlive: true }, handler);
+  const h2 = http2.createServer({}, handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  const sockets = new Set<Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    routeByPreface(socket, (isH2) => (isH2 ? h2 : h1).emit("connection", socket));
+  });
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    async shutdown(timeoutMs) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sessions) s.close(); // GOAWAY: open streams finish, no new ones
+      h1.closeIdleConnections(); // busy ones close after their response ("connection: close")
+      const idleTimer = setInterval(() => h1.closeIdleConnections(), 50);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      });
+      if ((await Promise.race([closed, timedOut])) === "timeout") {
+        logger.warn({ timeoutMs }, "shutdown timed out; closing remaining connections");
+        for (const s of sessions) s.destroy();
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      }
+      clearTimeout(timer);
+      clearInterval(idleTimer);
+    },
+  };
+}
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
+
+/** Reads just enough of a new connection to tell HTTP/2 from HTTP/1.x, then puts it back. */
+function routeByPreface(socket: Socket, route: (isH2: boolean) => void): void {
+  let buffered = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const n = Math.min(buffered.length, H2_PREFACE.length);
+    const isH2 = buffered.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+    if (isH2 && n < H2_PREFACE.length) return; // could still be either: wait for more
+    socket.off("data", onData);
+    socket.pause();
+    socket.unshift(buffered);
+    route(isH2);
+    // The HTTP/1.1 server reads through the stream and needs it flowing again; the HTTP/2
+    // session drains the unshifted bytes itself and must not see them twice.
+    if (!isH2) socket.resume();
+  };
+  socket.on("data", onData);
+}

@@ -1,0 +1,43 @@
+// Every setting the server reads, in one place. README.md's configuration table lists the same.
+import path from "node:path";
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** postgres://… → that Postgres; undefined → embedded PGlite in dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Largest request body accepted, in bytes (Connect, gRPC and gRPC-Web alike). */
+  maxRequestBytes: number;
+  /** How long SIGTERM/SIGINT wait for in-flight calls before closing connections. */
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded database)");
+  }
+  return {
+    host: env.HOST && env.HOST !== "" ? env.HOST : "127.0.0.1",
+    port: intFrom(env, "PORT", 8080, 0, 65535),
+    databaseUrl,
+    dataDir: path.resolve(env.CHAINLOOP_DATA_DIR && env.CHAINLOOP_DATA_DIR !== "" ? env.CHAINLOOP_DATA_DIR : ".data"),
+    maxRequestBytes: intFrom(env, "CHAINLOOP_MAX_REQUEST_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    shutdownTimeoutMs: intFrom(env, "CHAINLOOP_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 10 * 60_000),
+    logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== "" ? env.LOG_LEVEL : "info",
+  };
+}

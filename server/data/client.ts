@@ -1,0 +1,175 @@
+// Opens the database: real Postgres (DATABASE_URL, via @prisma/adapter-pg) or embedded
+// Postgres (PGlite, via pglite-prisma-adapter) in a data directory. Everything above this
+// file sees the same `Database`: a Prisma client plus a raw SQL connection for the
+// migration runner.
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "../../gen/prisma/client.js";
+import type { Logger } from "../log.js";
+
+export type { PrismaClient };
+
+/** A single connection for raw SQL: used by the migration runner, which needs a session for its advisory lock. */
+export interface SqlConnection {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements (simple query protocol). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Database {
+  readonly kind: "postgres" | "pglite";
+  /** Where the data lives, without credentials (safe to log). */
+  readonly location: string;
+  readonly prisma: PrismaClient;
+  withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
+  /** Round trip to the database; throws when it cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logger: Logger;
+  /** Connections in the pool (Postgres only). */
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir, opts);
+}
+
+/** The URL without its password, for logs and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres://(unparseable URL)";
+  }
+}
+
+async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection emits 'error' on the pool; without a listener the
+  // process would crash. The next query gets a fresh connection.
+  pool.on("error", (err) => opts.logger.warn({ err: err.message }, "database connection lost"));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const location = redactUrl(url);
+  return {
+    kind: "postgres",
+    location,
+    prisma,
+    async withConnection(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          async query(sql, params) {
+            return (await client.query(sql, params as unknown[])).rows;
+          },
+          async exec(script) {
+            await client.query(script);
+          },
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query("SELECT 1");
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database> {
+  const dir = path.join(dataDir, "pgdata");
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = acquireDirLock(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dir);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const conn: SqlConnection = {
+    async query(sql, params) {
+      return (await db.query(sql, params as unknown[])).rows as never[];
+    },
+    async exec(script) {
+      await db.exec(script);
+    },
+  };
+  return {
+    kind: "pglite",
+    location: dir,
+    prisma,
+    withConnection: (fn) => fn(conn),
+    async ping() {
+      await db.query("SELECT 1");
+    },
+    async close() {
+      await prisma.$disconnect();
+      await db.close();
+      lock.release();
+    },
+  };
+}
+
+/**
+ * PGlite is a single-process database: two servers on one data directory would corrupt it.
+ * A lock file holding our pid makes the second one stop with a clear message (a stale lock
+ * left by a crashed process is taken over).
+ */
+function acquireDirLock(dataDir: string): { release(): void } {
+  const file = path.join(dataDir, "server.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 });
+      return {
+        release() {
+          try {
+            if (fs.readFileSync(file, "utf8") === String(process.pid)) fs.unlinkSync(file);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(fs.readFileSync(file, "utf8"));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+        throw new Error(
+          `the embedded database in ${dataDir} is in use by process ${holder}; ` +
+            `stop it, or set CHAINLOOP_DATA_DIR to another directory (or DATABASE_URL to share a Postgres)`,
+        );
+      }
+      fs.rmSync(file, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`could not lock ${file}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,131 @@
+// EnvironmentRepository on Prisma: maps rows to domain types and constraint violations to
+// domain errors.
+import { AlreadyExists } from "../domain/errors.js";
+import type {
+  Environment,
+  EnvironmentListQuery,
+  EnvironmentRepository,
+  LogicalEnvironment,
+} from "../domain/environments.js";
+import type { PrismaClient } from "./client.js";
+import { isForeignKeyViolation, isUniqueViolation } from "./errors.js";
+
+type EnvRow = { id: string; name: string; description: string; createdAt: Date; updatedAt: Date };
+type LogicalRow = { id: string; name: string; description: string; builtIn: boolean; createdAt: Date };
+
+const toEnvironment = (r: EnvRow): Environment => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const toLogical = (r: LogicalRow): LogicalEnvironment => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  builtIn: r.builtIn,
+  createdAt: r.createdAt,
+});
+
+export class PrismaEnvironmentRepository implements EnvironmentRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async create(orgId: string, input: { name: string; description: string }): Promise<Environment> {
+    try {
+      return toEnvironment(
+        await this.prisma.environment.create({ data: { organizationId: orgId, ...input } }),
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AlreadyExists(`environment "${input.name}" already exists`, { cause: e });
+      throw e;
+    }
+  }
+
+  async findByName(orgId: string, name: string): Promise<Environment | undefined> {
+    const row = await this.prisma.environment.findUnique({
+      where: { organizationId_name: { organizationId: orgId, name } },
+    });
+    return row ? toEnvironment(row) : undefined;
+  }
+
+  async list(orgId: string, q: EnvironmentListQuery): Promise<Environment[]> {
+    const rows = await this.prisma.environment.findMany({
+      where: {
+        organizationId: orgId,
+        ...(q.afterName !== undefined ? { name: { gt: q.afterName } } : {}),
+        ...(q.query !== undefined
+          ? {
+              OR: [
+                { name: { contains: q.query, mode: "insensitive" } },
+                { description: { contains: q.query, mode: "insensitive" } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: { name: "asc" },
+      take: q.limit,
+    });
+    return rows.map(toEnvironment);
+  }
+
+  async updateDescription(orgId: string, name: string, description: string): Promise<Environment | undefined> {
+    const { count } = await this.prisma.environment.updateMany({
+      where: { organizationId: orgId, name },
+      data: { description, updatedAt: new Date() },
+    });
+    return count === 0 ? undefined : this.findByName(orgId, name);
+  }
+
+  async delete(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use"> {
+    try {
+      const { count } = await this.prisma.environment.deleteMany({ where: { organizationId: orgId, name } });
+      return count === 0 ? "not-found" : "deleted";
+    } catch (e) {
+      // Deployment records reference environments with ON DELETE RESTRICT: the database decides.
+      if (isForeignKeyViolation(e)) return "in-use";
+      throw e;
+    }
+  }
+
+  async listLogical(orgId: string): Promise<LogicalEnvironment[]> {
+    const rows = await this.prisma.logicalEnvironment.findMany({
+      where: { organizationId: orgId },
+      orderBy: [{ builtIn: "desc" }, { createdAt: "asc" }, { name: "asc" }],
+    });
+    return rows.map(toLogical);
+  }
+
+  async createLogical(orgId: string, input: { name: string; description: string }): Promise<LogicalEnvironment> {
+    try {
+      return toLogical(
+        await this.prisma.logicalEnvironment.create({ data: { organizationId: orgId, ...input } }),
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) {
+        throw new AlreadyExists(`logical environment "${input.name}" already exists`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  async findLogicalByName(orgId: string, name: string): Promise<LogicalEnvironment | undefined> {
+    const row = await this.prisma.logicalEnvironment.findUnique({
+      where: { organizationId_name: { organizationId: orgId, name } },
+    });
+    return row ? toLogical(row) : undefined;
+  }
+
+  async deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use"> {
+    try {
+      const { count } = await this.prisma.logicalEnvironment.deleteMany({
+        where: { organizationId: orgId, name, builtIn: false },
+      });
+      return count === 0 ? "not-found" : "deleted";
+    } catch (e) {
+      if (isForeignKeyViolation(e)) return "in-use";
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// Environments (infrastructure targets) and logical environments (lifecycle stages).
+import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
+import { parsePageRequest, toPage, type Cursor, type Page, type PageRequest } from "./pagination.js";
+import { optionalQuery, requireDescription, requireName } from "./validation.js";
+
+/** The lifecycle stages every organization has from the start; they cannot be deleted. */
+export const BUILT_IN_LOGICAL_ENVIRONMENTS: ReadonlyArray<{ name: string; description: string }> = [
+  { name: "development", description: "Development" },
+  { name: "staging", description: "Staging" },
+  { name: "production", description: "Production" },
+];
+
+export interface Environment {
+  id: string;
+  name: string;
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface LogicalEnvironment {
+  id: string;
+  name: string;
+  description: string;
+  builtIn: boolean;
+  createdAt: Date;
+}
+
+export interface EnvironmentListQuery {
+  query: string | undefined;
+  afterName: string | undefined;
+  limit: number;
+}
+
+/** Implemented by server/data/environments.ts. Unique-name clashes throw AlreadyExists. */
+export interface EnvironmentRepository {
+  create(orgId: string, input: { name: string; description: string }): Promise<Environment>;
+  findByName(orgId: string, name: string): Promise<Environment | undefined>;
+  list(orgId: string, q: EnvironmentListQuery): Promise<Environment[]>;
+  updateDescription(orgId: string, name: string, description: string): Promise<Environment | undefined>;
+  /** Deletes unless deployment records reference it; returns what happened. */
+  delete(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use">;
+
+  listLogical(orgId: string): Promise<LogicalEnvironment[]>;
+  createLogical(orgId: string, input: { name: string; description: string }): Promise<LogicalEnvironment>;
+  findLogicalByName(orgId: string, name: string): Promise<LogicalEnvironment | undefined>;
+  deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use">;
+}
+
+export interface EnvironmentUpdate {
+  name: string;
+  description?: string;
+}
+
+export class EnvironmentUseCase {
+  constructor(private readonly repo: EnvironmentRepository) {}
+
+  create(orgId: string, input: { name: string; description: string }): Promise<Environment> {
+    return this.repo.create(orgId, {
+      name: requireName("name", input.name),
+      description: requireDescription("description", input.description),
+    });
+  }
+
+  async get(orgId: string, name: string): Promise<Environment> {
+    const env = await this.repo.findByName(orgId, requireName("name", name));
+    if (!env) throw environmentNotFound(name);
+    return env;
+  }
+
+  async list(orgId: string, req: PageRequest & { query: string }): Promise<Page<Environment>> {
+    const query = optionalQuery("query", req.query);
+    const page = parsePageRequest(req, { query }, ["string"]);
+    const rows = await this.repo.list(orgId, {
+      query,
+      afterName: page.after?.[0] as string | undefined,
+      limit: page.limit + 1,
+    });
+    return toPage(rows, page, (e): Cursor => [e.name]);
+  }
+
+  /** Applies the fields present in `update`; `paths` lists the fields the caller asked to change. */
+  async update(orgId: string, update: EnvironmentUpdate, paths: string[]): Promise<Environment> {
+    const name = requireName("environment.name", update.name);
+    const supported = ["description"];
+    const unknown = paths.filter((p) => !supported.includes(p));
+    if (unknown.length > 0) {
+      throw new InvalidArgument(
+        `update_mask names fields that cannot be updated: ${unknown.join(", ")} (updatable: ${supported.join(", ")})`,
+      );
+    }
+    const description = requireDescription("environment.description", update.description ?? "");
+    const env = await this.repo.updateDescription(orgId, name, description);
+    if (!env) throw environmentNotFound(name);
+    return env;
+  }
+
+  async delete(orgId: string, name: string): Promise<void> {
+    const outcome = await this.repo.delete(orgId, requireName("name", name));
+    if (outcome === "not-found") throw environmentNotFound(name);
+    if (outcome === "in-use") {
+      throw new FailedPrecondition(
+        `environment "${name}" has deployment records and cannot be deleted; its history is part of the audit trail`,
+      );
+    }
+  }
+
+  /** Built-in stages first in lifecycle order (development, staging, production), then the rest by name. */
+  async listLogical(orgId: string): Promise<LogicalEnvironment[]> {
+    const rank = (l: LogicalEnvironment) => {
+      const i = BUILT_IN_LOGICAL_ENVIRONMENTS.findIndex((b) => b.name === l.name);
+      return l.builtIn && i >= 0 ? i : BUILT_IN_LOGICAL_ENVIRONMENTS.length;
+    };
+    return (await this.repo.listLogical(orgId)).sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+  }
+
+  createLogical(orgId: string, input: { name: string; description: string }): Promise<LogicalEnvironment> {
+    return this.repo.createLogical(orgId, {
+      name: requireName("name", input.name),
+      description: requireDescription("description", input.description),
+    });
+  }
+
+  async deleteLogical(orgId: string, name: string): Promise<void> {
+    requireName("name", name);
+    if (BUILT_IN_LOGICAL_ENVIRONMENTS.some((b) => b.name === name)) {
+      throw new FailedPrecondition(`logical environment "${name}" is built in and cannot be deleted`);
+    }
+    const outcome = await this.repo.deleteLogical(orgId, name);
+    if (outcome === "not-found") {
+      throw new NotFound(`logical environment "${name}" not found; list them with: chainloop logical-environment list`);
+    }
+    if (outcome === "in-use") {
+      throw new FailedPrecondition(`logical environment "${name}" has deployment records and cannot be deleted`);
+    }
+  }
+}
+
+export function environmentNotFound(name: string): NotFound {
+  return new NotFound(
+    `environment "${name}" not found; create it with: chainloop environment create --name ${name}`,
+  );
+}

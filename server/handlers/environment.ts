@@ -1,0 +1,78 @@
+// EnvironmentService: proto ⇄ domain mapping only.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  EnvironmentSchema,
+  EnvironmentService,
+  LogicalEnvironmentSchema,
+  type Environment as EnvironmentPb,
+  type LogicalEnvironment as LogicalEnvironmentPb,
+} from "../../gen/proto/chainloop/v1/environment_pb.js";
+import type { Environment, EnvironmentUseCase, LogicalEnvironment } from "../domain/environments.js";
+import { callerOf } from "../interceptors/caller.js";
+
+export function environmentToPb(e: Environment): EnvironmentPb {
+  return create(EnvironmentSchema, {
+    id: e.id,
+    name: e.name,
+    description: e.description,
+    createTime: timestampFromDate(e.createdAt),
+    updateTime: timestampFromDate(e.updatedAt),
+  });
+}
+
+export function logicalEnvironmentToPb(l: LogicalEnvironment): LogicalEnvironmentPb {
+  return create(LogicalEnvironmentSchema, {
+    id: l.id,
+    name: l.name,
+    description: l.description,
+    builtIn: l.builtIn,
+    createTime: timestampFromDate(l.createdAt),
+  });
+}
+
+export function environmentHandlers(envs: EnvironmentUseCase): ServiceImpl<typeof EnvironmentService> {
+  return {
+    async createEnvironment(req, ctx) {
+      const env = await envs.create(callerOf(ctx).organizationId, { name: req.name, description: req.description });
+      return { environment: environmentToPb(env) };
+    },
+    async getEnvironment(req, ctx) {
+      return { environment: environmentToPb(await envs.get(callerOf(ctx).organizationId, req.name)) };
+    },
+    async listEnvironments(req, ctx) {
+      const page = await envs.list(callerOf(ctx).organizationId, {
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+        query: req.query,
+      });
+      return { environments: page.items.map(environmentToPb), nextPageToken: page.nextPageToken };
+    },
+    async updateEnvironment(req, ctx) {
+      const paths = req.updateMask?.paths.length ? req.updateMask.paths : ["description"];
+      const env = await envs.update(
+        callerOf(ctx).organizationId,
+        { name: req.environment?.name ?? "", description: req.environment?.description },
+        paths,
+      );
+      return { environment: environmentToPb(env) };
+    },
+    async deleteEnvironment(req, ctx) {
+      await envs.delete(callerOf(ctx).organizationId, req.name);
+      return {};
+    },
+    async listLogicalEnvironments(_req, ctx) {
+      const list = await envs.listLogical(callerOf(ctx).organizationId);
+      return { logicalEnvironments: list.map(logicalEnvironmentToPb) };
+    },
+    async createLogicalEnvironment(req, ctx) {
+      const l = await envs.createLogical(callerOf(ctx).organizationId, { name: req.name, description: req.description });
+      return { logicalEnvironment: logicalEnvironmentToPb(l) };
+    },
+    async deleteLogicalEnvironment(req, ctx) {
+      await envs.deleteLogical(callerOf(ctx).organizationId, req.name);
+      return {};
+    },
+  };
+}

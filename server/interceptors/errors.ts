@@ -1,0 +1,70 @@
+// The one place where errors become Connect/gRPC statuses.
+//
+// Domain errors map to their code with their message (written for users). ConnectErrors
+// raised by the framework pass through. Anything else is a bug or an outage: it is logged
+// with its stack and answered as Internal (or Unavailable when the database cannot be
+// reached) without leaking internals.
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { DomainError, type DomainErrorKind } from "../domain/errors.js";
+import type { Logger } from "../log.js";
+
+const CODES: Record<DomainErrorKind, Code> = {
+  InvalidArgument: Code.InvalidArgument,
+  NotFound: Code.NotFound,
+  AlreadyExists: Code.AlreadyExists,
+  FailedPrecondition: Code.FailedPrecondition,
+  PermissionDenied: Code.PermissionDenied,
+  Unauthenticated: Code.Unauthenticated,
+  Unavailable: Code.Unavailable,
+};
+
+/** Node and Postgres error codes that mean "the database is not reachable right now". */
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "08000",
+  "08001",
+  "08003",
+  "08006",
+  "53300", // too_many_connections
+  "P1001", // Prisma: can't reach database server
+  "P1017", // Prisma: server closed the connection
+  "P2024", // Prisma: timed out fetching a connection from the pool
+]);
+
+function isUnavailable(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== "object" || depth > 4) return false;
+  const err = e as { code?: unknown; cause?: unknown; message?: unknown };
+  if (typeof err.code === "string" && UNAVAILABLE_CODES.has(err.code)) return true;
+  if (typeof err.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message)) {
+    return true;
+  }
+  return isUnavailable(err.cause, depth + 1);
+}
+
+export function toConnectError(e: unknown, logger: Logger, method: string): ConnectError {
+  if (e instanceof DomainError) return new ConnectError(e.message, CODES[e.kind], undefined, undefined, e);
+  if (e instanceof ConnectError) return e;
+  if (isUnavailable(e)) {
+    logger.warn({ method, err: (e as Error)?.message }, "database unavailable");
+    return new ConnectError("the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, e);
+  }
+  logger.error({ method, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, "unexpected error");
+  return new ConnectError("internal error; the server log has the details", Code.Internal, undefined, undefined, e);
+}
+
+export function errorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (e) {
+      throw toConnectError(e, logger, `${req.service.typeName}/${req.method.name}`);
+    }
+  };
+}
