@@ -5,17 +5,19 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { EnvironmentService } from "../gen/proto/chainloop/v1/environment_pb.js";
 import type { Database } from "./data/client.js";
+import { PrismaDeploymentRepository } from "./data/deployments.js";
 import { PrismaEnvironmentRepository } from "./data/environments.js";
+import { DeploymentUseCase } from "./domain/deployments.js";
 import { EnvironmentUseCase } from "./domain/environments.js";
+import { deploymentHandlers } from "./handlers/deployment.js";
 import { environmentHandlers } from "./handlers/environment.js";
 import { healthHandlers } from "./handlers/health.js";
 import { defaultOrganizationInterceptor } from "./interceptors/caller.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import type { Logger } from "./log.js";
-import { routes } from "./routes.js";
+import { PROTECTED_SERVICES, routes } from "./routes.js";
 
 export interface AppDeps {
   db: Database;
@@ -41,8 +43,9 @@ export function build(deps: AppDeps): App {
   let draining = false;
 
   const environments = new EnvironmentUseCase(new PrismaEnvironmentRepository(db.prisma));
+  const deployments = new DeploymentUseCase(new PrismaDeploymentRepository(db.prisma), environments);
   const probe = {
-    services: [EnvironmentService.typeName],
+    services: PROTECTED_SERVICES.map((s) => s.typeName),
     async check() {
       if (draining) return false;
       try {
@@ -56,7 +59,11 @@ export function build(deps: AppDeps): App {
 
   const connect = connectNodeAdapter({
     routes: routes(
-      { environments: environmentHandlers(environments), health: healthHandlers(probe) },
+      {
+        environments: environmentHandlers(environments),
+        deployments: deploymentHandlers(deployments),
+        health: healthHandlers(probe),
+      },
       [loggingInterceptor(logger), errorInterceptor(logger)],
       defaultOrganizationInterceptor(deps.organizationId),
     ),
@@ -65,10 +72,15 @@ export function build(deps: AppDeps): App {
 
   const handler = (req: AnyRequest, res: AnyResponse) => {
     if (req.httpVersionMajor === 1) {
-      // An oversized body is refused before it is read, which leaves the HTTP/1.1 connection
-      // unusable: tell the client not to reuse it. While draining, no connection is reused.
-      const length = Number(req.headers["content-length"] ?? 0);
-      if (draining || length > maxRequestBytes) res.setHeader("connection", "close");
+      // A request refused before its body was read (over the size limit) leaves the HTTP/1.1
+      // connection unusable for another request: tell the client not to reuse it. While
+      // draining, no connection is reused either.
+      const res1 = res as ServerResponse;
+      const writeHead = res1.writeHead;
+      res1.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse["writeHead"]>) {
+        if (draining || !(req as IncomingMessage).complete) this.setHeader("connection", "close");
+        return writeHead.apply(this, args);
+      } as ServerResponse["writeHead"];
     }
     if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) {
       void probe.check().then((ok) => {

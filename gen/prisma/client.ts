@@ -56,3 +56,11 @@ export type Environment = Prisma.EnvironmentModel
  * 
  */
 export type LogicalEnvironment = Prisma.LogicalEnvironmentModel
+/**
+ * Model Deployment
+ * One artifact in one slot (organization, environment, logical environment, name, kind).
+ * At most one `deployed` record per slot: the partial unique index
+ * "deployments_active_slot_key" (WHERE status = 'deployed') in the migration enforces it;
+ * Prisma's schema language cannot express partial indexes.
+ */
+export type Deployment = Prisma.DeploymentModel

@@ -9,7 +9,18 @@
 * 🟢 You can import this file directly.
 */
 
+export const ArtifactKind = {
+  CONTAINER_IMAGE: 'CONTAINER_IMAGE',
+  HELM_CHART: 'HELM_CHART'
+} as const
+
+export type ArtifactKind = (typeof ArtifactKind)[keyof typeof ArtifactKind]
 
 
-// This file is empty because there are no enums in the schema.
-export {}
+export const DeploymentStatus = {
+  deployed: 'deployed',
+  superseded: 'superseded',
+  decommissioned: 'decommissioned'
+} as const
+
+export type DeploymentStatus = (typeof DeploymentStatus)[keyof typeof DeploymentStatus]

@@ -11,4 +11,5 @@
 export type * from './models/Organization.js'
 export type * from './models/Environment.js'
 export type * from './models/LogicalEnvironment.js'
+export type * from './models/Deployment.js'
 export type * from './commonInputTypes.js'

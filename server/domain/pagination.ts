@@ -23,6 +23,9 @@ export interface Page<T> {
   nextPageToken: string;
 }
 
+/** How each cursor element is checked on decode; "digits" is a non-negative integer as a string (a bigint key). */
+export type CursorShape = "string" | "number" | "digits";
+
 /** A keyset position: the sort-key values of the last item on the previous page. */
 export type Cursor = Array<string | number>;
 
@@ -44,7 +47,7 @@ function fingerprintOf(filters: unknown): string {
 export function parsePageRequest(
   req: PageRequest,
   filters: unknown,
-  cursorShape: Array<"string" | "number">,
+  cursorShape: CursorShape[],
 ): PageQuery {
   if (!Number.isInteger(req.pageSize) || req.pageSize < 0) {
     throw new InvalidArgument(`page_size must be zero or positive, got ${req.pageSize}`);
@@ -69,7 +72,11 @@ export function parsePageRequest(
   }
   a.forEach((value, i) => {
     const shape = cursorShape[i];
-    if (shape === "number" ? !Number.isFinite(value) : typeof value !== "string") throw invalid();
+    const ok =
+      shape === "number"
+        ? Number.isFinite(value)
+        : typeof value === "string" && (shape === "string" || /^\d{1,19}$/.test(value));
+    if (!ok) throw invalid();
   });
   if (f !== fingerprint) {
     throw new InvalidArgument(

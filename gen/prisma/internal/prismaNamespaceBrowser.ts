@@ -53,7 +53,8 @@ export const AnyNull = runtime.AnyNull
 export const ModelName = {
   Organization: 'Organization',
   Environment: 'Environment',
-  LogicalEnvironment: 'LogicalEnvironment'
+  LogicalEnvironment: 'LogicalEnvironment',
+  Deployment: 'Deployment'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -105,6 +106,29 @@ export const LogicalEnvironmentScalarFieldEnum = {
 export type LogicalEnvironmentScalarFieldEnum = (typeof LogicalEnvironmentScalarFieldEnum)[keyof typeof LogicalEnvironmentScalarFieldEnum]
 
 
+export const DeploymentScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  environmentId: 'environmentId',
+  logicalEnvironmentId: 'logicalEnvironmentId',
+  name: 'name',
+  kind: 'kind',
+  digest: 'digest',
+  artifactName: 'artifactName',
+  artifactVersion: 'artifactVersion',
+  artifactReference: 'artifactReference',
+  status: 'status',
+  createdAt: 'createdAt',
+  lastSeenAt: 'lastSeenAt',
+  supersededAt: 'supersededAt',
+  supersededById: 'supersededById',
+  decommissionedAt: 'decommissionedAt'
+} as const
+
+export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -119,4 +143,12 @@ export const QueryMode = {
 } as const
 
 export type QueryMode = (typeof QueryMode)[keyof typeof QueryMode]
+
+
+export const NullsOrder = {
+  first: 'first',
+  last: 'last'
+} as const
+
+export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
 

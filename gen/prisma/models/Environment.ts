@@ -191,6 +191,7 @@ export type EnvironmentWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
+  deployments?: Prisma.DeploymentListRelationFilter
 }
 
 export type EnvironmentOrderByWithRelationInput = {
@@ -201,6 +202,7 @@ export type EnvironmentOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
+  deployments?: Prisma.DeploymentOrderByRelationAggregateInput
 }
 
 export type EnvironmentWhereUniqueInput = Prisma.AtLeast<{
@@ -215,6 +217,7 @@ export type EnvironmentWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
+  deployments?: Prisma.DeploymentListRelationFilter
 }, "id" | "organizationId_name">
 
 export type EnvironmentOrderByWithAggregationInput = {
@@ -248,6 +251,7 @@ export type EnvironmentCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentUncheckedCreateInput = {
@@ -257,6 +261,7 @@ export type EnvironmentUncheckedCreateInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentUpdateInput = {
@@ -266,6 +271,7 @@ export type EnvironmentUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentUncheckedUpdateInput = {
@@ -275,6 +281,7 @@ export type EnvironmentUncheckedUpdateInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentCreateManyInput = {
@@ -345,6 +352,11 @@ export type EnvironmentMinOrderByAggregateInput = {
   updatedAt?: Prisma.SortOrder
 }
 
+export type EnvironmentScalarRelationFilter = {
+  is?: Prisma.EnvironmentWhereInput
+  isNot?: Prisma.EnvironmentWhereInput
+}
+
 export type EnvironmentCreateNestedManyWithoutOrganizationInput = {
   create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutOrganizationInput, Prisma.EnvironmentUncheckedCreateWithoutOrganizationInput> | Prisma.EnvironmentCreateWithoutOrganizationInput[] | Prisma.EnvironmentUncheckedCreateWithoutOrganizationInput[]
   connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutOrganizationInput | Prisma.EnvironmentCreateOrConnectWithoutOrganizationInput[]
@@ -387,12 +399,27 @@ export type EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput = {
   deleteMany?: Prisma.EnvironmentScalarWhereInput | Prisma.EnvironmentScalarWhereInput[]
 }
 
+export type EnvironmentCreateNestedOneWithoutDeploymentsInput = {
+  create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutDeploymentsInput, Prisma.EnvironmentUncheckedCreateWithoutDeploymentsInput>
+  connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutDeploymentsInput
+  connect?: Prisma.EnvironmentWhereUniqueInput
+}
+
+export type EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput = {
+  create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutDeploymentsInput, Prisma.EnvironmentUncheckedCreateWithoutDeploymentsInput>
+  connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutDeploymentsInput
+  upsert?: Prisma.EnvironmentUpsertWithoutDeploymentsInput
+  connect?: Prisma.EnvironmentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.EnvironmentUpdateToOneWithWhereWithoutDeploymentsInput, Prisma.EnvironmentUpdateWithoutDeploymentsInput>, Prisma.EnvironmentUncheckedUpdateWithoutDeploymentsInput>
+}
+
 export type EnvironmentCreateWithoutOrganizationInput = {
   id?: string
   name: string
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentUncheckedCreateWithoutOrganizationInput = {
@@ -401,6 +428,7 @@ export type EnvironmentUncheckedCreateWithoutOrganizationInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentCreateOrConnectWithoutOrganizationInput = {
@@ -441,6 +469,58 @@ export type EnvironmentScalarWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
 }
 
+export type EnvironmentCreateWithoutDeploymentsInput = {
+  id?: string
+  name: string
+  description?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
+}
+
+export type EnvironmentUncheckedCreateWithoutDeploymentsInput = {
+  id?: string
+  organizationId: string
+  name: string
+  description?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+}
+
+export type EnvironmentCreateOrConnectWithoutDeploymentsInput = {
+  where: Prisma.EnvironmentWhereUniqueInput
+  create: Prisma.XOR<Prisma.EnvironmentCreateWithoutDeploymentsInput, Prisma.EnvironmentUncheckedCreateWithoutDeploymentsInput>
+}
+
+export type EnvironmentUpsertWithoutDeploymentsInput = {
+  update: Prisma.XOR<Prisma.EnvironmentUpdateWithoutDeploymentsInput, Prisma.EnvironmentUncheckedUpdateWithoutDeploymentsInput>
+  create: Prisma.XOR<Prisma.EnvironmentCreateWithoutDeploymentsInput, Prisma.EnvironmentUncheckedCreateWithoutDeploymentsInput>
+  where?: Prisma.EnvironmentWhereInput
+}
+
+export type EnvironmentUpdateToOneWithWhereWithoutDeploymentsInput = {
+  where?: Prisma.EnvironmentWhereInput
+  data: Prisma.XOR<Prisma.EnvironmentUpdateWithoutDeploymentsInput, Prisma.EnvironmentUncheckedUpdateWithoutDeploymentsInput>
+}
+
+export type EnvironmentUpdateWithoutDeploymentsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
+}
+
+export type EnvironmentUncheckedUpdateWithoutDeploymentsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
 export type EnvironmentCreateManyOrganizationInput = {
   id?: string
   name: string
@@ -455,6 +535,7 @@ export type EnvironmentUpdateWithoutOrganizationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentUncheckedUpdateWithoutOrganizationInput = {
@@ -463,6 +544,7 @@ export type EnvironmentUncheckedUpdateWithoutOrganizationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
@@ -474,6 +556,35 @@ export type EnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
 }
 
 
+/**
+ * Count Type EnvironmentCountOutputType
+ */
+
+export type EnvironmentCountOutputType = {
+  deployments: number
+}
+
+export type EnvironmentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  deployments?: boolean | EnvironmentCountOutputTypeCountDeploymentsArgs
+}
+
+/**
+ * EnvironmentCountOutputType without action
+ */
+export type EnvironmentCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the EnvironmentCountOutputType
+   */
+  select?: Prisma.EnvironmentCountOutputTypeSelect<ExtArgs> | null
+}
+
+/**
+ * EnvironmentCountOutputType without action
+ */
+export type EnvironmentCountOutputTypeCountDeploymentsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.DeploymentWhereInput
+}
+
 
 export type EnvironmentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -483,6 +594,8 @@ export type EnvironmentSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   createdAt?: boolean
   updatedAt?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
+  deployments?: boolean | Prisma.Environment$deploymentsArgs<ExtArgs>
+  _count?: boolean | Prisma.EnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["environment"]>
 
 export type EnvironmentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -517,6 +630,8 @@ export type EnvironmentSelectScalar = {
 export type EnvironmentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "organizationId" | "name" | "description" | "createdAt" | "updatedAt", ExtArgs["result"]["environment"]>
 export type EnvironmentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
+  deployments?: boolean | Prisma.Environment$deploymentsArgs<ExtArgs>
+  _count?: boolean | Prisma.EnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type EnvironmentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
@@ -529,6 +644,7 @@ export type $EnvironmentPayload<ExtArgs extends runtime.Types.Extensions.Interna
   name: "Environment"
   objects: {
     organization: Prisma.$OrganizationPayload<ExtArgs>
+    deployments: Prisma.$DeploymentPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -932,6 +1048,7 @@ readonly fields: EnvironmentFieldRefs;
 export interface Prisma__EnvironmentClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   organization<T extends Prisma.OrganizationDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrganizationDefaultArgs<ExtArgs>>): Prisma.Prisma__OrganizationClient<runtime.Types.Result.GetResult<Prisma.$OrganizationPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  deployments<T extends Prisma.Environment$deploymentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Environment$deploymentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1365,6 +1482,30 @@ export type EnvironmentDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.I
    * Limit how many Environments to delete.
    */
   limit?: number
+}
+
+/**
+ * Environment.deployments
+ */
+export type Environment$deploymentsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Deployment
+   */
+  select?: Prisma.DeploymentSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Deployment
+   */
+  omit?: Prisma.DeploymentOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.DeploymentInclude<ExtArgs> | null
+  where?: Prisma.DeploymentWhereInput
+  orderBy?: Prisma.DeploymentOrderByWithRelationInput | Prisma.DeploymentOrderByWithRelationInput[]
+  cursor?: Prisma.DeploymentWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.DeploymentScalarFieldEnum | Prisma.DeploymentScalarFieldEnum[]
 }
 
 /**

@@ -191,6 +191,7 @@ export type LogicalEnvironmentWhereInput = {
   builtIn?: Prisma.BoolFilter<"LogicalEnvironment"> | boolean
   createdAt?: Prisma.DateTimeFilter<"LogicalEnvironment"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
+  deployments?: Prisma.DeploymentListRelationFilter
 }
 
 export type LogicalEnvironmentOrderByWithRelationInput = {
@@ -201,6 +202,7 @@ export type LogicalEnvironmentOrderByWithRelationInput = {
   builtIn?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
+  deployments?: Prisma.DeploymentOrderByRelationAggregateInput
 }
 
 export type LogicalEnvironmentWhereUniqueInput = Prisma.AtLeast<{
@@ -215,6 +217,7 @@ export type LogicalEnvironmentWhereUniqueInput = Prisma.AtLeast<{
   builtIn?: Prisma.BoolFilter<"LogicalEnvironment"> | boolean
   createdAt?: Prisma.DateTimeFilter<"LogicalEnvironment"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
+  deployments?: Prisma.DeploymentListRelationFilter
 }, "id" | "organizationId_name">
 
 export type LogicalEnvironmentOrderByWithAggregationInput = {
@@ -248,6 +251,7 @@ export type LogicalEnvironmentCreateInput = {
   builtIn?: boolean
   createdAt?: Date | string
   organization: Prisma.OrganizationCreateNestedOneWithoutLogicalEnvironmentsInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentUncheckedCreateInput = {
@@ -257,6 +261,7 @@ export type LogicalEnvironmentUncheckedCreateInput = {
   description?: string
   builtIn?: boolean
   createdAt?: Date | string
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentUpdateInput = {
@@ -266,6 +271,7 @@ export type LogicalEnvironmentUpdateInput = {
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentUncheckedUpdateInput = {
@@ -275,6 +281,7 @@ export type LogicalEnvironmentUncheckedUpdateInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentCreateManyInput = {
@@ -345,6 +352,11 @@ export type LogicalEnvironmentMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
 }
 
+export type LogicalEnvironmentScalarRelationFilter = {
+  is?: Prisma.LogicalEnvironmentWhereInput
+  isNot?: Prisma.LogicalEnvironmentWhereInput
+}
+
 export type LogicalEnvironmentCreateNestedManyWithoutOrganizationInput = {
   create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutOrganizationInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutOrganizationInput> | Prisma.LogicalEnvironmentCreateWithoutOrganizationInput[] | Prisma.LogicalEnvironmentUncheckedCreateWithoutOrganizationInput[]
   connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutOrganizationInput | Prisma.LogicalEnvironmentCreateOrConnectWithoutOrganizationInput[]
@@ -391,12 +403,27 @@ export type BoolFieldUpdateOperationsInput = {
   set?: boolean
 }
 
+export type LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutDeploymentsInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutDeploymentsInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutDeploymentsInput
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+}
+
+export type LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutDeploymentsInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutDeploymentsInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutDeploymentsInput
+  upsert?: Prisma.LogicalEnvironmentUpsertWithoutDeploymentsInput
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.LogicalEnvironmentUpdateToOneWithWhereWithoutDeploymentsInput, Prisma.LogicalEnvironmentUpdateWithoutDeploymentsInput>, Prisma.LogicalEnvironmentUncheckedUpdateWithoutDeploymentsInput>
+}
+
 export type LogicalEnvironmentCreateWithoutOrganizationInput = {
   id?: string
   name: string
   description?: string
   builtIn?: boolean
   createdAt?: Date | string
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentUncheckedCreateWithoutOrganizationInput = {
@@ -405,6 +432,7 @@ export type LogicalEnvironmentUncheckedCreateWithoutOrganizationInput = {
   description?: string
   builtIn?: boolean
   createdAt?: Date | string
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentCreateOrConnectWithoutOrganizationInput = {
@@ -445,6 +473,58 @@ export type LogicalEnvironmentScalarWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"LogicalEnvironment"> | Date | string
 }
 
+export type LogicalEnvironmentCreateWithoutDeploymentsInput = {
+  id?: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+  organization: Prisma.OrganizationCreateNestedOneWithoutLogicalEnvironmentsInput
+}
+
+export type LogicalEnvironmentUncheckedCreateWithoutDeploymentsInput = {
+  id?: string
+  organizationId: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+}
+
+export type LogicalEnvironmentCreateOrConnectWithoutDeploymentsInput = {
+  where: Prisma.LogicalEnvironmentWhereUniqueInput
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutDeploymentsInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutDeploymentsInput>
+}
+
+export type LogicalEnvironmentUpsertWithoutDeploymentsInput = {
+  update: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutDeploymentsInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutDeploymentsInput>
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutDeploymentsInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutDeploymentsInput>
+  where?: Prisma.LogicalEnvironmentWhereInput
+}
+
+export type LogicalEnvironmentUpdateToOneWithWhereWithoutDeploymentsInput = {
+  where?: Prisma.LogicalEnvironmentWhereInput
+  data: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutDeploymentsInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutDeploymentsInput>
+}
+
+export type LogicalEnvironmentUpdateWithoutDeploymentsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput
+}
+
+export type LogicalEnvironmentUncheckedUpdateWithoutDeploymentsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
 export type LogicalEnvironmentCreateManyOrganizationInput = {
   id?: string
   name: string
@@ -459,6 +539,7 @@ export type LogicalEnvironmentUpdateWithoutOrganizationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentUncheckedUpdateWithoutOrganizationInput = {
@@ -467,6 +548,7 @@ export type LogicalEnvironmentUncheckedUpdateWithoutOrganizationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
@@ -478,6 +560,35 @@ export type LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
 }
 
 
+/**
+ * Count Type LogicalEnvironmentCountOutputType
+ */
+
+export type LogicalEnvironmentCountOutputType = {
+  deployments: number
+}
+
+export type LogicalEnvironmentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  deployments?: boolean | LogicalEnvironmentCountOutputTypeCountDeploymentsArgs
+}
+
+/**
+ * LogicalEnvironmentCountOutputType without action
+ */
+export type LogicalEnvironmentCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the LogicalEnvironmentCountOutputType
+   */
+  select?: Prisma.LogicalEnvironmentCountOutputTypeSelect<ExtArgs> | null
+}
+
+/**
+ * LogicalEnvironmentCountOutputType without action
+ */
+export type LogicalEnvironmentCountOutputTypeCountDeploymentsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.DeploymentWhereInput
+}
+
 
 export type LogicalEnvironmentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -487,6 +598,8 @@ export type LogicalEnvironmentSelect<ExtArgs extends runtime.Types.Extensions.In
   builtIn?: boolean
   createdAt?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
+  deployments?: boolean | Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs>
+  _count?: boolean | Prisma.LogicalEnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["logicalEnvironment"]>
 
 export type LogicalEnvironmentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -521,6 +634,8 @@ export type LogicalEnvironmentSelectScalar = {
 export type LogicalEnvironmentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "organizationId" | "name" | "description" | "builtIn" | "createdAt", ExtArgs["result"]["logicalEnvironment"]>
 export type LogicalEnvironmentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
+  deployments?: boolean | Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs>
+  _count?: boolean | Prisma.LogicalEnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type LogicalEnvironmentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
@@ -533,6 +648,7 @@ export type $LogicalEnvironmentPayload<ExtArgs extends runtime.Types.Extensions.
   name: "LogicalEnvironment"
   objects: {
     organization: Prisma.$OrganizationPayload<ExtArgs>
+    deployments: Prisma.$DeploymentPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -936,6 +1052,7 @@ readonly fields: LogicalEnvironmentFieldRefs;
 export interface Prisma__LogicalEnvironmentClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   organization<T extends Prisma.OrganizationDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrganizationDefaultArgs<ExtArgs>>): Prisma.Prisma__OrganizationClient<runtime.Types.Result.GetResult<Prisma.$OrganizationPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  deployments<T extends Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1369,6 +1486,30 @@ export type LogicalEnvironmentDeleteManyArgs<ExtArgs extends runtime.Types.Exten
    * Limit how many LogicalEnvironments to delete.
    */
   limit?: number
+}
+
+/**
+ * LogicalEnvironment.deployments
+ */
+export type LogicalEnvironment$deploymentsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Deployment
+   */
+  select?: Prisma.DeploymentSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Deployment
+   */
+  omit?: Prisma.DeploymentOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.DeploymentInclude<ExtArgs> | null
+  where?: Prisma.DeploymentWhereInput
+  orderBy?: Prisma.DeploymentOrderByWithRelationInput | Prisma.DeploymentOrderByWithRelationInput[]
+  cursor?: Prisma.DeploymentWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.DeploymentScalarFieldEnum | Prisma.DeploymentScalarFieldEnum[]
 }
 
 /**

@@ -168,6 +168,7 @@ export type OrganizationWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Organization"> | Date | string
   environments?: Prisma.EnvironmentListRelationFilter
   logicalEnvironments?: Prisma.LogicalEnvironmentListRelationFilter
+  deployments?: Prisma.DeploymentListRelationFilter
 }
 
 export type OrganizationOrderByWithRelationInput = {
@@ -176,6 +177,7 @@ export type OrganizationOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   environments?: Prisma.EnvironmentOrderByRelationAggregateInput
   logicalEnvironments?: Prisma.LogicalEnvironmentOrderByRelationAggregateInput
+  deployments?: Prisma.DeploymentOrderByRelationAggregateInput
 }
 
 export type OrganizationWhereUniqueInput = Prisma.AtLeast<{
@@ -187,6 +189,7 @@ export type OrganizationWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Organization"> | Date | string
   environments?: Prisma.EnvironmentListRelationFilter
   logicalEnvironments?: Prisma.LogicalEnvironmentListRelationFilter
+  deployments?: Prisma.DeploymentListRelationFilter
 }, "id" | "name">
 
 export type OrganizationOrderByWithAggregationInput = {
@@ -213,6 +216,7 @@ export type OrganizationCreateInput = {
   createdAt?: Date | string
   environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
   logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateInput = {
@@ -221,6 +225,7 @@ export type OrganizationUncheckedCreateInput = {
   createdAt?: Date | string
   environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUpdateInput = {
@@ -229,6 +234,7 @@ export type OrganizationUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateInput = {
@@ -237,6 +243,7 @@ export type OrganizationUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateManyInput = {
@@ -316,11 +323,26 @@ export type OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput =
   update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutLogicalEnvironmentsInput, Prisma.OrganizationUpdateWithoutLogicalEnvironmentsInput>, Prisma.OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput>
 }
 
+export type OrganizationCreateNestedOneWithoutDeploymentsInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutDeploymentsInput, Prisma.OrganizationUncheckedCreateWithoutDeploymentsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutDeploymentsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutDeploymentsInput, Prisma.OrganizationUncheckedCreateWithoutDeploymentsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutDeploymentsInput
+  upsert?: Prisma.OrganizationUpsertWithoutDeploymentsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutDeploymentsInput, Prisma.OrganizationUpdateWithoutDeploymentsInput>, Prisma.OrganizationUncheckedUpdateWithoutDeploymentsInput>
+}
+
 export type OrganizationCreateWithoutEnvironmentsInput = {
   id?: string
   name: string
   createdAt?: Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutEnvironmentsInput = {
@@ -328,6 +350,7 @@ export type OrganizationUncheckedCreateWithoutEnvironmentsInput = {
   name: string
   createdAt?: Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutEnvironmentsInput = {
@@ -351,6 +374,7 @@ export type OrganizationUpdateWithoutEnvironmentsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutEnvironmentsInput = {
@@ -358,6 +382,7 @@ export type OrganizationUncheckedUpdateWithoutEnvironmentsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutLogicalEnvironmentsInput = {
@@ -365,6 +390,7 @@ export type OrganizationCreateWithoutLogicalEnvironmentsInput = {
   name: string
   createdAt?: Date | string
   environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutLogicalEnvironmentsInput = {
@@ -372,6 +398,7 @@ export type OrganizationUncheckedCreateWithoutLogicalEnvironmentsInput = {
   name: string
   createdAt?: Date | string
   environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutLogicalEnvironmentsInput = {
@@ -395,6 +422,7 @@ export type OrganizationUpdateWithoutLogicalEnvironmentsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput = {
@@ -402,6 +430,55 @@ export type OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutDeploymentsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutDeploymentsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutDeploymentsInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutDeploymentsInput, Prisma.OrganizationUncheckedCreateWithoutDeploymentsInput>
+}
+
+export type OrganizationUpsertWithoutDeploymentsInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutDeploymentsInput, Prisma.OrganizationUncheckedUpdateWithoutDeploymentsInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutDeploymentsInput, Prisma.OrganizationUncheckedCreateWithoutDeploymentsInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutDeploymentsInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutDeploymentsInput, Prisma.OrganizationUncheckedUpdateWithoutDeploymentsInput>
+}
+
+export type OrganizationUpdateWithoutDeploymentsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutDeploymentsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 
@@ -412,11 +489,13 @@ export type OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput = {
 export type OrganizationCountOutputType = {
   environments: number
   logicalEnvironments: number
+  deployments: number
 }
 
 export type OrganizationCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   environments?: boolean | OrganizationCountOutputTypeCountEnvironmentsArgs
   logicalEnvironments?: boolean | OrganizationCountOutputTypeCountLogicalEnvironmentsArgs
+  deployments?: boolean | OrganizationCountOutputTypeCountDeploymentsArgs
 }
 
 /**
@@ -443,6 +522,13 @@ export type OrganizationCountOutputTypeCountLogicalEnvironmentsArgs<ExtArgs exte
   where?: Prisma.LogicalEnvironmentWhereInput
 }
 
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountDeploymentsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.DeploymentWhereInput
+}
+
 
 export type OrganizationSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -450,6 +536,7 @@ export type OrganizationSelect<ExtArgs extends runtime.Types.Extensions.Internal
   createdAt?: boolean
   environments?: boolean | Prisma.Organization$environmentsArgs<ExtArgs>
   logicalEnvironments?: boolean | Prisma.Organization$logicalEnvironmentsArgs<ExtArgs>
+  deployments?: boolean | Prisma.Organization$deploymentsArgs<ExtArgs>
   _count?: boolean | Prisma.OrganizationCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["organization"]>
 
@@ -475,6 +562,7 @@ export type OrganizationOmit<ExtArgs extends runtime.Types.Extensions.InternalAr
 export type OrganizationInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   environments?: boolean | Prisma.Organization$environmentsArgs<ExtArgs>
   logicalEnvironments?: boolean | Prisma.Organization$logicalEnvironmentsArgs<ExtArgs>
+  deployments?: boolean | Prisma.Organization$deploymentsArgs<ExtArgs>
   _count?: boolean | Prisma.OrganizationCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type OrganizationIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -485,6 +573,7 @@ export type $OrganizationPayload<ExtArgs extends runtime.Types.Extensions.Intern
   objects: {
     environments: Prisma.$EnvironmentPayload<ExtArgs>[]
     logicalEnvironments: Prisma.$LogicalEnvironmentPayload<ExtArgs>[]
+    deployments: Prisma.$DeploymentPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -886,6 +975,7 @@ export interface Prisma__OrganizationClient<T, Null = never, ExtArgs extends run
   readonly [Symbol.toStringTag]: "PrismaPromise"
   environments<T extends Prisma.Organization$environmentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$environmentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$EnvironmentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   logicalEnvironments<T extends Prisma.Organization$logicalEnvironmentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$logicalEnvironmentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$LogicalEnvironmentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  deployments<T extends Prisma.Organization$deploymentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$deploymentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1356,6 +1446,30 @@ export type Organization$logicalEnvironmentsArgs<ExtArgs extends runtime.Types.E
   take?: number
   skip?: number
   distinct?: Prisma.LogicalEnvironmentScalarFieldEnum | Prisma.LogicalEnvironmentScalarFieldEnum[]
+}
+
+/**
+ * Organization.deployments
+ */
+export type Organization$deploymentsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Deployment
+   */
+  select?: Prisma.DeploymentSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Deployment
+   */
+  omit?: Prisma.DeploymentOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.DeploymentInclude<ExtArgs> | null
+  where?: Prisma.DeploymentWhereInput
+  orderBy?: Prisma.DeploymentOrderByWithRelationInput | Prisma.DeploymentOrderByWithRelationInput[]
+  cursor?: Prisma.DeploymentWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.DeploymentScalarFieldEnum | Prisma.DeploymentScalarFieldEnum[]
 }
 
 /**

@@ -1,0 +1,270 @@
+// Deployment records: the rules of recording, superseding, heartbeats and decommissioning.
+//
+// Slot = (organization, environment, logical environment, deployment name, kind). At most one
+// `deployed` record per slot, enforced by the database (partial unique index). Races between
+// recorders surface from the repository as SlotConflict and are retried here, so callers
+// never see them.
+import { DigestError, parseDigest } from "./digest.js";
+import { environmentNotFound, type EnvironmentUseCase } from "./environments.js";
+import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
+import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
+import { requireName } from "./validation.js";
+
+export const ARTIFACT_KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+export type DeploymentStatus = "deployed" | "superseded" | "decommissioned";
+export type RecordOutcome = "created" | "heartbeat" | "superseded" | "decommissioned" | "already-decommissioned";
+
+export const DEPLOYMENT_NAME_MAX = 128;
+const ARTIFACT_LIMITS = { artifactName: 512, artifactVersion: 256, artifactReference: 1024 } as const;
+const DEPLOYMENT_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Attempts per call when concurrent recorders collide on a slot. */
+const MAX_ATTEMPTS = 25;
+
+export interface Deployment {
+  id: string;
+  environment: string;
+  logicalEnvironment: string;
+  name: string;
+  kind: ArtifactKind;
+  digest: string;
+  artifactName: string;
+  artifactVersion: string;
+  artifactReference: string;
+  status: DeploymentStatus;
+  createdAt: Date;
+  lastSeenAt: Date;
+  supersededAt: Date | undefined;
+  supersededById: string | undefined;
+  decommissionedAt: Date | undefined;
+  /** Insertion order (newest first, paging keyset). */
+  seq: bigint;
+}
+
+export interface Slot {
+  organizationId: string;
+  environmentId: string;
+  logicalEnvironmentId: string;
+  name: string;
+  kind: ArtifactKind;
+}
+
+export interface ArtifactInput {
+  digest: string;
+  artifactName: string;
+  artifactVersion: string;
+  artifactReference: string;
+}
+
+export interface RecordInput extends ArtifactInput {
+  environment: string;
+  logicalEnvironment: string;
+  name: string;
+  kind: ArtifactKind | undefined;
+  status: "deployed" | "decommissioned" | undefined;
+}
+
+export interface RecordResult {
+  outcome: RecordOutcome;
+  deployment: Deployment;
+  supersededId?: string;
+}
+
+export type DecommissionResult =
+  | { outcome: "decommissioned" | "already-decommissioned"; deployment: Deployment }
+  | { outcome: "other-active"; activeDigest: string }
+  | { outcome: "not-running"; deployment: Deployment }
+  | { outcome: "never-ran" };
+
+export interface DeploymentFilters {
+  environmentId?: string;
+  logicalEnvironmentId?: string;
+  name?: string;
+  kind?: ArtifactKind;
+  digest?: string;
+  statuses?: DeploymentStatus[];
+}
+
+/** Two recorders raced on one slot; the attempt was rolled back and may be retried. */
+export class SlotConflict extends Error {}
+
+/** Implemented by server/data/deployments.ts. */
+export interface DeploymentRepository {
+  resolveSlotNames(
+    orgId: string,
+    environment: string,
+    logicalEnvironment: string | undefined,
+  ): Promise<{ environmentId: string | undefined; logicalEnvironmentId: string | undefined }>;
+  /** One transaction: heartbeat, supersede + insert, or insert. Throws SlotConflict on a race. */
+  recordDeployed(slot: Slot, artifact: ArtifactInput, names: SlotNames): Promise<RecordResult>;
+  /** One transaction. Throws SlotConflict on a race. */
+  decommission(slot: Slot, digest: string, names: SlotNames): Promise<DecommissionResult>;
+  get(orgId: string, id: string): Promise<Deployment | undefined>;
+  list(orgId: string, filters: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]>;
+}
+
+export interface SlotNames {
+  environment: string;
+  logicalEnvironment: string;
+}
+
+export interface ListInput extends PageRequest {
+  environment: string;
+  logicalEnvironment: string;
+  name: string;
+  kind: ArtifactKind | undefined;
+  digest: string;
+  status: DeploymentStatus | undefined;
+  history: boolean;
+}
+
+export class DeploymentUseCase {
+  constructor(
+    private readonly repo: DeploymentRepository,
+    private readonly environments: EnvironmentUseCase,
+  ) {}
+
+  async record(orgId: string, input: RecordInput): Promise<RecordResult> {
+    const environment = requireName("environment", input.environment);
+    const logicalEnvironment = requireName("logical_environment", input.logicalEnvironment);
+    const name = requireDeploymentName(input.name);
+    if (!input.kind) {
+      throw new InvalidArgument(`kind is required: one of ${ARTIFACT_KINDS.join(", ")}`);
+    }
+    const digest = requireDigest("digest", input.digest);
+    const artifact: ArtifactInput = {
+      digest,
+      artifactName: bounded("artifact_name", input.artifactName, ARTIFACT_LIMITS.artifactName),
+      artifactVersion: bounded("artifact_version", input.artifactVersion, ARTIFACT_LIMITS.artifactVersion),
+      artifactReference: bounded("artifact_reference", input.artifactReference, ARTIFACT_LIMITS.artifactReference),
+    };
+    const ids = await this.resolveSlot(orgId, environment, logicalEnvironment);
+    const slot: Slot = { organizationId: orgId, ...ids, name, kind: input.kind };
+    const names = { environment, logicalEnvironment };
+
+    if (input.status === "decommissioned") {
+      const res = await retryOnConflict(() => this.repo.decommission(slot, digest, names));
+      switch (res.outcome) {
+        case "decommissioned":
+        case "already-decommissioned":
+          return { outcome: res.outcome, deployment: res.deployment };
+        case "other-active":
+          throw new FailedPrecondition(
+            `cannot decommission ${digest} from ${describeSlot(slot, names)}: the active record there is ${res.activeDigest}`,
+          );
+        case "not-running":
+          throw new FailedPrecondition(
+            `cannot decommission ${digest} from ${describeSlot(slot, names)}: it is not running there ` +
+              `(it was ${res.deployment.status}${res.deployment.supersededById ? ` by record ${res.deployment.supersededById}` : ""}) ` +
+              `and nothing is deployed in that slot now`,
+          );
+        case "never-ran":
+          throw new NotFound(`${digest} was never recorded in ${describeSlot(slot, names)}; nothing to decommission`);
+      }
+    }
+    return retryOnConflict(() => this.repo.recordDeployed(slot, artifact, names));
+  }
+
+  async get(orgId: string, id: string): Promise<Deployment> {
+    if (!UUID.test(id)) throw new InvalidArgument(`id ${JSON.stringify(id.slice(0, 64))} is not a deployment id (a UUID)`);
+    const d = await this.repo.get(orgId, id.toLowerCase());
+    if (!d) throw new NotFound(`deployment ${id} not found`);
+    return d;
+  }
+
+  async list(orgId: string, input: ListInput): Promise<Page<Deployment>> {
+    const filters: DeploymentFilters = {};
+    const shape = {
+      environment: input.environment,
+      logicalEnvironment: input.logicalEnvironment,
+      name: input.name,
+      kind: input.kind ?? "",
+      digest: input.digest,
+      status: input.status ?? "",
+      history: input.history,
+    };
+    if (input.environment !== "" || input.logicalEnvironment !== "") {
+      const env = input.environment !== "" ? requireName("environment", input.environment) : undefined;
+      const lenv = input.logicalEnvironment !== "" ? requireName("logical_environment", input.logicalEnvironment) : undefined;
+      const ids = await this.repo.resolveSlotNames(orgId, env ?? "", lenv);
+      if (env !== undefined) {
+        if (!ids.environmentId) throw environmentNotFound(env);
+        filters.environmentId = ids.environmentId;
+      }
+      if (lenv !== undefined) {
+        if (!ids.logicalEnvironmentId) throw await this.logicalNotFound(orgId, lenv);
+        filters.logicalEnvironmentId = ids.logicalEnvironmentId;
+      }
+    }
+    if (input.name !== "") filters.name = requireDeploymentName(input.name);
+    if (input.kind) filters.kind = input.kind;
+    if (input.digest !== "") filters.digest = requireDigest("digest", input.digest);
+    filters.statuses = input.status ? [input.status] : input.history ? undefined : ["deployed"];
+
+    const page = parsePageRequest(input, shape, ["digits"]);
+    const after = page.after ? BigInt(page.after[0] as string) : undefined;
+    const rows = await this.repo.list(orgId, filters, after, page.limit + 1);
+    return toPage(rows, page, (d) => [d.seq.toString()]);
+  }
+
+  private async resolveSlot(orgId: string, environment: string, logicalEnvironment: string) {
+    const ids = await this.repo.resolveSlotNames(orgId, environment, logicalEnvironment);
+    if (!ids.environmentId) throw environmentNotFound(environment);
+    if (!ids.logicalEnvironmentId) throw await this.logicalNotFound(orgId, logicalEnvironment);
+    return { environmentId: ids.environmentId, logicalEnvironmentId: ids.logicalEnvironmentId };
+  }
+
+  private async logicalNotFound(orgId: string, name: string): Promise<NotFound> {
+    const valid = (await this.environments.listLogical(orgId)).map((l) => l.name);
+    return new NotFound(
+      `logical environment "${name}" not found; valid ones: ${valid.join(", ")} ` +
+        `(create more with: chainloop logical-environment create --name ${name})`,
+    );
+  }
+}
+
+async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof SlotConflict) || i >= MAX_ATTEMPTS) throw e;
+      // Back off a little, with jitter, so a crowd of recorders does not collide in lockstep.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** i, 50)));
+    }
+  }
+}
+
+function describeSlot(slot: Slot, names: SlotNames): string {
+  return `${names.environment}/${names.logicalEnvironment} ${slot.name} (${slot.kind})`;
+}
+
+export function requireDeploymentName(value: string): string {
+  if (value === "") throw new InvalidArgument("deployment_name is required");
+  if (value.length > DEPLOYMENT_NAME_MAX) {
+    throw new InvalidArgument(`deployment_name is ${value.length} characters long; the limit is ${DEPLOYMENT_NAME_MAX}`);
+  }
+  if (!DEPLOYMENT_NAME.test(value)) {
+    throw new InvalidArgument(
+      `deployment_name ${JSON.stringify(value)} is not valid: use lowercase letters, digits, '-', '.' and '_', ` +
+        `starting and ending with a letter or digit (for example "api-server")`,
+    );
+  }
+  return value;
+}
+
+function requireDigest(field: string, value: string): string {
+  try {
+    return parseDigest(value).value;
+  } catch (e) {
+    if (e instanceof DigestError) throw new InvalidArgument(e.message.replace(/^digest/, field));
+    throw e;
+  }
+}
+
+function bounded(field: string, value: string, max: number): string {
+  if (value.length > max) throw new InvalidArgument(`${field} is ${value.length} characters long; the limit is ${max}`);
+  if (value.includes("\u0000")) throw new InvalidArgument(`${field} must not contain NUL characters`);
+  return value;
+}

@@ -1,0 +1,343 @@
+// DeploymentService rules through real server processes, on both database backends.
+import { createHash } from "node:crypto";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import pg from "pg";
+import {
+  ArtifactKind,
+  DeploymentService,
+  DeploymentStatus,
+  RecordOutcome,
+  type RecordDeploymentRequest,
+} from "../../gen/proto/chainloop/v1/deployment_pb.js";
+import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
+import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { connectClient, grpc, grpcCall, grpcJsClient } from "../helpers/clients.js";
+import { startServer, type ServerProcess } from "../helpers/server.js";
+
+const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
+
+async function codeOf(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = ConnectError.from(e);
+    return { code: err.code, message: err.rawMessage };
+  }
+  throw new Error("expected the call to fail");
+}
+
+type Deployments = Client<typeof DeploymentService>;
+
+function recorder(client: Deployments, base: Partial<RecordDeploymentRequest>) {
+  return (d: string, extra: Partial<RecordDeploymentRequest> = {}) =>
+    client.recordDeployment({ kind: ArtifactKind.CONTAINER_IMAGE, ...base, digest: d, ...extra });
+}
+
+async function allRecords(client: Deployments, filters: Record<string, unknown> = {}) {
+  const out = [];
+  let pageToken = "";
+  do {
+    const res = await client.listDeployments({ history: true, pageSize: 1000, ...filters, pageToken });
+    out.push(...res.deployments);
+    pageToken = res.nextPageToken;
+  } while (pageToken !== "");
+  return out;
+}
+
+describe.each(backends())("DeploymentService on %s", (backend) => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+  let deployments: Deployments;
+  let environments: Client<typeof EnvironmentService>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    server = await startServer(db.env);
+    deployments = connectClient(DeploymentService, server.url);
+    environments = connectClient(EnvironmentService, server.url);
+    await environments.createEnvironment({ name: "k8s-east", description: "Kubernetes US-East" });
+    await environments.createEnvironment({ name: "k8s-west" });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it("creates, heartbeats, supersedes and redeploys without rewriting history", async () => {
+    const record = recorder(deployments, { environment: "k8s-east", logicalEnvironment: "production", deploymentName: "api" });
+    const v1 = digest("api v1");
+    const v2 = digest("api v2");
+
+    const first = await record(v1, { artifactName: "ghcr.io/acme/api", artifactVersion: "v1", artifactReference: "ghcr.io/acme/api:v1" });
+    expect(first.outcome).toBe(RecordOutcome.CREATED);
+    expect(first.deployment).toMatchObject({
+      environment: "k8s-east",
+      logicalEnvironment: "production",
+      deploymentName: "api",
+      kind: ArtifactKind.CONTAINER_IMAGE,
+      digest: v1,
+      artifactName: "ghcr.io/acme/api",
+      artifactVersion: "v1",
+      status: DeploymentStatus.DEPLOYED,
+    });
+
+    await new Promise((r) => setTimeout(r, 20));
+    const beat = await record(v1);
+    expect(beat.outcome).toBe(RecordOutcome.HEARTBEAT);
+    expect(beat.deployment?.id).toBe(first.deployment?.id);
+    expect(beat.deployment?.artifactVersion).toBe("v1"); // a heartbeat rewrites nothing but last_seen
+    const seen = (t: { seconds: bigint; nanos: number } | undefined) => Number(t!.seconds) * 1e3 + t!.nanos / 1e6;
+    expect(seen(beat.deployment?.lastSeenTime)).toBeGreaterThan(seen(first.deployment?.lastSeenTime));
+    expect(seen(beat.deployment?.createTime)).toBe(seen(first.deployment?.createTime));
+    expect(await allRecords(deployments, { deploymentName: "api" })).toHaveLength(1);
+
+    const second = await record(v2, { artifactVersion: "v2" });
+    expect(second.outcome).toBe(RecordOutcome.SUPERSEDED);
+    expect(second.supersededDeploymentId).toBe(first.deployment?.id);
+    expect(second.deployment?.id).not.toBe(first.deployment?.id);
+    const old = (await deployments.getDeployment({ id: first.deployment!.id })).deployment!;
+    expect(old).toMatchObject({ status: DeploymentStatus.SUPERSEDED, supersededById: second.deployment?.id, digest: v1 });
+    expect(old.supersededTime).toBeDefined();
+
+    const again = await record(v1);
+    expect(again.outcome).toBe(RecordOutcome.SUPERSEDED);
+    expect(again.deployment?.id).not.toBe(first.deployment?.id);
+    const history = await allRecords(deployments, { deploymentName: "api" });
+    expect(history.map((d) => [d.digest, d.status])).toEqual([
+      [v1, DeploymentStatus.DEPLOYED],
+      [v2, DeploymentStatus.SUPERSEDED],
+      [v1, DeploymentStatus.SUPERSEDED],
+    ]);
+    const active = await deployments.listDeployments({ deploymentName: "api" });
+    expect(active.deployments.map((d) => d.id)).toEqual([again.deployment?.id]);
+  });
+
+  it("treats environment, logical environment, name and kind as separate slots", async () => {
+    const d = digest("shared");
+    const base = { environment: "k8s-east", logicalEnvironment: "staging", deploymentName: "slots" };
+    const outcomes = [
+      await deployments.recordDeployment({ ...base, kind: ArtifactKind.CONTAINER_IMAGE, digest: d }),
+      await deployments.recordDeployment({ ...base, kind: ArtifactKind.HELM_CHART, digest: d }),
+      await deployments.recordDeployment({ ...base, environment: "k8s-west", kind: ArtifactKind.CONTAINER_IMAGE, digest: d }),
+      await deployments.recordDeployment({ ...base, logicalEnvironment: "production", kind: ArtifactKind.CONTAINER_IMAGE, digest: d }),
+      await deployments.recordDeployment({ ...base, deploymentName: "slots-2", kind: ArtifactKind.CONTAINER_IMAGE, digest: d }),
+    ].map((r) => r.outcome);
+    expect(outcomes).toEqual(Array(5).fill(RecordOutcome.CREATED));
+    const active = await deployments.listDeployments({ digest: d });
+    expect(active.deployments).toHaveLength(5);
+    const helm = await deployments.listDeployments({ digest: d, kind: ArtifactKind.HELM_CHART });
+    expect(helm.deployments.map((x) => x.kind)).toEqual([ArtifactKind.HELM_CHART]);
+  });
+
+  it("decommissions the active digest, idempotently, and refuses other digests", async () => {
+    const record = recorder(deployments, { environment: "k8s-east", logicalEnvironment: "staging", deploymentName: "worker" });
+    const a = digest("worker a");
+    const b = digest("worker b");
+    await record(a);
+    await record(b);
+
+    const wrong = await codeOf(record(a, { status: DeploymentStatus.DECOMMISSIONED }));
+    expect(wrong.code).toBe(Code.FailedPrecondition);
+    expect(wrong.message).toContain(b); // names the active digest
+    const never = await codeOf(record(digest("never"), { status: DeploymentStatus.DECOMMISSIONED }));
+    expect(never.code).toBe(Code.NotFound);
+
+    const done = await record(b, { status: DeploymentStatus.DECOMMISSIONED });
+    expect(done.outcome).toBe(RecordOutcome.DECOMMISSIONED);
+    expect(done.deployment).toMatchObject({ digest: b, status: DeploymentStatus.DECOMMISSIONED });
+    expect(done.deployment?.decommissionTime).toBeDefined();
+    const repeat = await record(b, { status: DeploymentStatus.DECOMMISSIONED });
+    expect(repeat.outcome).toBe(RecordOutcome.ALREADY_DECOMMISSIONED);
+    expect(repeat.deployment?.id).toBe(done.deployment?.id);
+
+    // `a` was superseded, not decommissioned, and nothing runs there now.
+    const notRunning = await codeOf(record(a, { status: DeploymentStatus.DECOMMISSIONED }));
+    expect(notRunning.code).toBe(Code.FailedPrecondition);
+    expect((await deployments.listDeployments({ deploymentName: "worker" })).deployments).toEqual([]);
+
+    const back = await record(b);
+    expect(back.outcome).toBe(RecordOutcome.CREATED);
+    expect(back.deployment?.id).not.toBe(done.deployment?.id);
+    const history = await allRecords(deployments, { deploymentName: "worker" });
+    expect(history.map((d) => d.status)).toEqual([
+      DeploymentStatus.DEPLOYED,
+      DeploymentStatus.DECOMMISSIONED,
+      DeploymentStatus.SUPERSEDED,
+    ]);
+    const decommissioned = await deployments.listDeployments({ deploymentName: "worker", status: DeploymentStatus.DECOMMISSIONED });
+    expect(decommissioned.deployments.map((d) => d.digest)).toEqual([b]);
+  });
+
+  it("refuses bad input with clear errors and changes nothing", async () => {
+    const before = await allRecords(deployments);
+    const base = {
+      environment: "k8s-east",
+      logicalEnvironment: "production",
+      deploymentName: "bad-input",
+      kind: ArtifactKind.CONTAINER_IMAGE,
+      digest: digest("fine"),
+    };
+    const cases: Array<[Partial<RecordDeploymentRequest>, Code, string]> = [
+      [{ digest: "sha256:" + "A".repeat(64) }, Code.InvalidArgument, "lowercase"],
+      [{ digest: "sha256:abc" }, Code.InvalidArgument, "64"],
+      [{ digest: "sha512:" + "a".repeat(64) }, Code.InvalidArgument, "128"],
+      [{ digest: "sha1:" + "a".repeat(40) }, Code.InvalidArgument, "unsupported algorithm"],
+      [{ digest: "a".repeat(64) }, Code.InvalidArgument, "algorithm prefix"],
+      [{ digest: "sha256:" + "g".repeat(64) }, Code.InvalidArgument, "hex"],
+      [{ digest: "" }, Code.InvalidArgument, "required"],
+      [{ kind: ArtifactKind.UNSPECIFIED }, Code.InvalidArgument, "kind is required"],
+      [{ kind: 99 as ArtifactKind }, Code.InvalidArgument, "not a known artifact kind"],
+      [{ environment: "nowhere" }, Code.NotFound, "chainloop environment create --name nowhere"],
+      [{ logicalEnvironment: "prod" }, Code.NotFound, "development, staging, production"],
+      [{ deploymentName: "x".repeat(129) }, Code.InvalidArgument, "limit is 128"],
+      [{ deploymentName: "Bad Name" }, Code.InvalidArgument, "not valid"],
+      [{ environment: "E".repeat(70) }, Code.InvalidArgument, "limit is 63"],
+      [{ artifactVersion: "v".repeat(257) }, Code.InvalidArgument, "artifact_version"],
+      [{ status: DeploymentStatus.SUPERSEDED }, Code.InvalidArgument, "SUPERSEDED"],
+    ];
+    for (const [override, code, text] of cases) {
+      const res = await codeOf(deployments.recordDeployment({ ...base, ...override }));
+      expect({ override, code: res.code }).toEqual({ override, code });
+      expect(res.message).toContain(text);
+    }
+    expect(await allRecords(deployments)).toEqual(before);
+
+    expect((await codeOf(deployments.getDeployment({ id: "not-a-uuid" }))).code).toBe(Code.InvalidArgument);
+    expect((await codeOf(deployments.getDeployment({ id: "00000000-0000-4000-8000-000000000000" }))).code).toBe(Code.NotFound);
+    expect((await codeOf(deployments.listDeployments({ environment: "nowhere" }))).code).toBe(Code.NotFound);
+    expect((await codeOf(deployments.listDeployments({ digest: "sha256:nope" }))).code).toBe(Code.InvalidArgument);
+  });
+
+  it("pages newest first with tokens bound to their filters", async () => {
+    const record = recorder(deployments, { environment: "k8s-west", logicalEnvironment: "development" });
+    const names = Array.from({ length: 7 }, (_, i) => `page-${i}`);
+    for (const name of names) await record(digest(name), { deploymentName: name });
+    const seen: string[] = [];
+    let pageToken = "";
+    let pages = 0;
+    do {
+      const res = await deployments.listDeployments({ environment: "k8s-west", logicalEnvironment: "development", pageSize: 3, pageToken });
+      seen.push(...res.deployments.map((d) => d.deploymentName));
+      pageToken = res.nextPageToken;
+      pages++;
+    } while (pageToken);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...names].reverse());
+
+    const first = await deployments.listDeployments({ environment: "k8s-west", pageSize: 2 });
+    const replay = await codeOf(deployments.listDeployments({ environment: "k8s-east", pageSize: 2, pageToken: first.nextPageToken }));
+    expect(replay).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("different query") });
+    const withHistory = await codeOf(deployments.listDeployments({ environment: "k8s-west", history: true, pageToken: first.nextPageToken }));
+    expect(withHistory.code).toBe(Code.InvalidArgument);
+    const forged = Buffer.from(JSON.stringify({ v: 1, f: "x", a: ["1; DROP TABLE deployments"] })).toString("base64url");
+    expect((await codeOf(deployments.listDeployments({ pageToken: forged }))).code).toBe(Code.InvalidArgument);
+  });
+
+  it("refuses to delete environments and logical environments that have records", async () => {
+    await environments.createEnvironment({ name: "busy" });
+    await environments.createLogicalEnvironment({ name: "canary" });
+    await deployments.recordDeployment({
+      environment: "busy",
+      logicalEnvironment: "canary",
+      deploymentName: "svc",
+      kind: ArtifactKind.HELM_CHART,
+      digest: digest("busy"),
+    });
+    const env = await codeOf(environments.deleteEnvironment({ name: "busy" }));
+    expect(env).toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining("deployment records") });
+    const lenv = await codeOf(environments.deleteLogicalEnvironment({ name: "canary" }));
+    expect(lenv.code).toBe(Code.FailedPrecondition);
+    expect((await environments.getEnvironment({ name: "busy" })).environment?.name).toBe("busy");
+  });
+
+  it("records and lists over @grpc/grpc-js", async () => {
+    const client = grpcJsClient("chainloop/v1/deployment.proto", "chainloop.v1.DeploymentService", server.port);
+    try {
+      const d = digest("grpc-js");
+      const res = await grpcCall(client, "recordDeployment", {
+        environment: "k8s-east",
+        logicalEnvironment: "development",
+        deploymentName: "grpc-svc",
+        kind: "ARTIFACT_KIND_CONTAINER_IMAGE",
+        digest: d,
+      });
+      expect(res).toMatchObject({ outcome: "RECORD_OUTCOME_CREATED", deployment: { digest: d, status: "DEPLOYMENT_STATUS_DEPLOYED" } });
+      const list = await grpcCall(client, "listDeployments", { deploymentName: "grpc-svc" });
+      expect(list.deployments.map((x: { id: string }) => x.id)).toEqual([res.deployment.id]);
+      await expect(grpcCall(client, "recordDeployment", { environment: "k8s-east", logicalEnvironment: "development", deploymentName: "grpc-svc", digest: d })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  it("keeps one deployed record per slot under 100 concurrent recorders in one process", async () => {
+    const digests = [0, 1, 2, 3].map((i) => digest(`race-${i}`));
+    const record = recorder(deployments, { environment: "k8s-east", logicalEnvironment: "production", deploymentName: "race-one" });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => record(digests[i % 4])));
+    await checkSlotInvariants(deployments, "race-one", results.map((r) => r.outcome));
+  });
+});
+
+/** Every call succeeded; exactly one deployed record; every superseded record links to an existing successor; one row per non-heartbeat. */
+async function checkSlotInvariants(client: Deployments, name: string, outcomes: RecordOutcome[]) {
+  const history = await allRecords(client, { deploymentName: name });
+  expect(history.filter((d) => d.status === DeploymentStatus.DEPLOYED)).toHaveLength(1);
+  const ids = new Set(history.map((d) => d.id));
+  for (const d of history.filter((x) => x.status === DeploymentStatus.SUPERSEDED)) {
+    expect(ids.has(d.supersededById)).toBe(true);
+  }
+  const created = outcomes.filter((o) => o === RecordOutcome.CREATED).length;
+  const superseded = outcomes.filter((o) => o === RecordOutcome.SUPERSEDED).length;
+  expect(created).toBe(1);
+  expect(history).toHaveLength(created + superseded);
+  // Each successor supersedes exactly one record: the chain is linear.
+  const successors = history.filter((d) => d.supersededById).map((d) => d.supersededById);
+  expect(new Set(successors).size).toBe(successors.length);
+}
+
+describe("concurrency across two server processes on one Postgres", () => {
+  const run = backends().includes("postgres") ? it : it.skip;
+  run("resolves 120 simultaneous records on one slot and racing first heartbeats", async () => {
+    const db = await createTestDatabase("postgres");
+    const servers = await Promise.all([startServer(db.env), startServer(db.env)]);
+    try {
+      const clients = servers.map((s) => connectClient(DeploymentService, s.url, "2"));
+      await connectClient(EnvironmentService, servers[0].url).createEnvironment({ name: "k8s-east" });
+      const digests = [0, 1, 2, 3, 4].map((i) => digest(`multi-${i}`));
+      const base = { environment: "k8s-east", logicalEnvironment: "production", kind: ArtifactKind.CONTAINER_IMAGE };
+      const results = await Promise.all(
+        Array.from({ length: 120 }, (_, i) =>
+          clients[i % 2].recordDeployment({ ...base, deploymentName: "multi", digest: digests[i % 5] }),
+        ),
+      );
+      await checkSlotInvariants(clients[0], "multi", results.map((r) => r.outcome));
+
+      // Heartbeats racing on an empty slot: one row, everything else heartbeats.
+      const same = digest("same");
+      const beats = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => clients[i % 2].recordDeployment({ ...base, deploymentName: "beats", digest: same })),
+      );
+      expect(beats.filter((r) => r.outcome === RecordOutcome.CREATED)).toHaveLength(1);
+      expect(beats.filter((r) => r.outcome === RecordOutcome.HEARTBEAT)).toHaveLength(59);
+      expect(await allRecords(clients[1], { deploymentName: "beats" })).toHaveLength(1);
+
+      // The database itself agrees: no slot has two deployed rows.
+      const sql = new pg.Client({ connectionString: db.databaseUrl });
+      await sql.connect();
+      try {
+        const dupes = await sql.query(
+          `SELECT count(*)::int AS n FROM (SELECT 1 FROM deployments WHERE status = 'deployed'
+             GROUP BY organization_id, environment_id, logical_environment_id, name, kind HAVING count(*) > 1) s`,
+        );
+        expect(dupes.rows[0].n).toBe(0);
+      } finally {
+        await sql.end();
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      await db.drop();
+    }
+  });
+});
