@@ -1,0 +1,137 @@
+// What every command shares: the global options, the exit codes, and defineCommand(), which
+// wraps a command's action so that errors and the output mode are handled in one place.
+//
+// This module is loaded on every start, so it imports no runtime code from Connect, protobuf
+// or gen/: those load only when an action runs, which keeps `--help` and usage errors fast.
+import type { DescService } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { ArgumentsCamelCase, Argv, CommandModule, Options } from "yargs";
+import type { Output, OutputFormat } from "./output.js";
+
+const DEFAULT_SERVER = "http://127.0.0.1:8080";
+
+const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const EXIT_CODES_EPILOGUE = [
+  "Exit codes:",
+  "  0  success",
+  "  1  the server refused the request, or could not be reached",
+  "  2  usage error (unknown command or option, missing or invalid value)",
+].join("\n");
+
+export const GLOBAL_GROUP = "Global options:";
+
+export interface GlobalArgs {
+  server: string;
+  token: string | undefined;
+  output: OutputFormat;
+}
+
+export const globalOptions = {
+  server: {
+    type: "string",
+    describe: "URL of the Chainloop server (env CHAINLOOP_SERVER)",
+    default: process.env.CHAINLOOP_SERVER || DEFAULT_SERVER,
+    defaultDescription: `$CHAINLOOP_SERVER or ${DEFAULT_SERVER}`,
+    coerce: serverUrl,
+    requiresArg: true,
+    global: true,
+    group: GLOBAL_GROUP,
+  },
+  token: {
+    type: "string",
+    describe: "API token, sent as a bearer token (env CHAINLOOP_TOKEN)",
+    // Resolved from the environment in run(), so that no help text can ever show its value.
+    defaultDescription: "$CHAINLOOP_TOKEN",
+    requiresArg: true,
+    global: true,
+    group: GLOBAL_GROUP,
+  },
+  output: {
+    alias: "o",
+    choices: ["table", "json"] as const,
+    describe: "Output format",
+    default: "table" as const,
+    global: true,
+    group: GLOBAL_GROUP,
+  },
+} satisfies Record<string, Options>;
+
+function serverUrl(value: string): string {
+  const protocol = URL.canParse(value) ? new URL(value).protocol : "";
+  if (protocol !== "http:" && protocol !== "https:") throw new Error(`--server must be an http:// or https:// URL, got "${value}"`);
+  return value;
+}
+
+/** What an action gets besides its arguments. */
+export interface Context {
+  /** A client for a service on the chosen server, with the token attached. */
+  client<S extends DescService>(service: S): Client<S>;
+  out: Output;
+}
+
+/** `<verb> [name]` commands: the resource's name, given as the positional argument or as --name. */
+export function nameArgument<T>(y: Argv<T>, what: string) {
+  return y.positional("name", { type: "string", describe: `The ${what} (may also be given as --name)` }).demandOption("name");
+}
+
+export interface CommandSpec<A> {
+  command: string;
+  aliases?: string[];
+  describe: string;
+  builder: (y: Argv<GlobalArgs>) => Argv<A>;
+  /** [what it does, the command line]. */
+  examples?: [string, string][];
+  action: (args: ArgumentsCamelCase<A>, ctx: Context) => Promise<void>;
+}
+
+/** A yargs command module whose action runs with a client and an output, and whose errors end as one line on stderr. */
+export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): CommandModule<GlobalArgs, A> {
+  return {
+    command: spec.command,
+    aliases: spec.aliases,
+    describe: spec.describe,
+    builder: (y) => {
+      // Empty groups fix the order of the sections in --help: the command's own before the global options.
+      const built = spec.builder(y.group([], "Positionals:").group([], "Options:"));
+      // Full-width "# what / command" pairs: yargs' two-column layout would break long command lines.
+      (spec.examples ?? []).forEach(([what, line], i) => built.example(`${i > 0 ? "\n" : ""}# ${what}\n${line}`, ""));
+      return built.epilogue(EXIT_CODES_EPILOGUE);
+    },
+    handler: (args) => run(spec.action, args),
+  };
+}
+
+/** A noun (`environment`) whose verbs are its subcommands. */
+export function defineGroup(spec: {
+  command: string;
+  aliases?: string[];
+  describe: string;
+  commands: CommandModule<GlobalArgs, any>[];
+}): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: spec.command,
+    aliases: spec.aliases,
+    describe: spec.describe,
+    builder: (y) =>
+      y
+        .usage(`$0 ${spec.command} <command>\n\n${spec.describe}`)
+        .command(spec.commands)
+        .demandCommand(1, "Choose a command")
+        .epilogue(EXIT_CODES_EPILOGUE),
+    handler: () => {}, // never runs: demandCommand requires a subcommand
+  };
+}
+
+async function run<A extends GlobalArgs>(action: CommandSpec<A>["action"], args: ArgumentsCamelCase<A>): Promise<void> {
+  const [{ connect }, { Output, formatError }] = await Promise.all([import("./client.js"), import("./output.js")]);
+  const token = args.token || process.env.CHAINLOOP_TOKEN || undefined;
+  const client = connect({ server: args.server, token });
+  try {
+    await action(args, { client, out: new Output(args.output) });
+  } catch (e) {
+    process.stderr.write(`${formatError(e, args.server)}\n`);
+    process.exitCode = EXIT_FAILURE;
+  }
+}
