@@ -80,6 +80,16 @@ export async function migrate(db: Database, logger: Logger, migrations = readMig
   });
 }
 
+/**
+ * The checksums Prisma accepts for a migration file: as is, and with its line endings
+ * converted either way (a checkout on Windows must not look like an edited migration).
+ */
+function checksumsOf(sql: string): string[] {
+  const sha = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+  const lf = sql.replace(/\r\n/g, "\n");
+  return [sha(sql), sha(lf), sha(lf.replace(/\n/g, "\r\n"))];
+}
+
 async function applyPending(conn: SqlConnection, logger: Logger, migrations: Migration[]): Promise<MigrateResult> {
   await conn.exec(BOOKKEEPING_DDL);
   const rows = await conn.query<AppliedRow>(
@@ -96,7 +106,7 @@ async function applyPending(conn: SqlConnection, logger: Logger, migrations: Mig
   }
   for (const m of migrations) {
     const row = byName.get(m.name);
-    if (row && row.checksum !== m.checksum) {
+    if (row && !checksumsOf(m.sql).includes(row.checksum) && row.checksum !== m.checksum) {
       throw new MigrationError(
         `migration ${m.name} was changed after it was applied to this database ` +
           `(applied checksum ${row.checksum}, file checksum ${m.checksum}); ` +
@@ -124,7 +134,7 @@ async function applyPending(conn: SqlConnection, logger: Logger, migrations: Mig
       );
       await conn.exec(m.sql);
       await conn.query(
-        `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
+        `UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1`,
         [id],
       );
       await conn.exec("COMMIT");
