@@ -4,26 +4,28 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "./data/client.js";
-import { PrismaDeploymentRepository } from "./data/deployments.js";
-import { PrismaEnvironmentRepository } from "./data/environments.js";
-import { DeploymentUseCase } from "./domain/deployments.js";
-import { EnvironmentUseCase } from "./domain/environments.js";
+import { apiTokenHandlers } from "./handlers/api-token.js";
+import { artifactHandlers } from "./handlers/artifact.js";
+import { attestationHandlers } from "./handlers/attestation.js";
 import { deploymentHandlers } from "./handlers/deployment.js";
 import { environmentHandlers } from "./handlers/environment.js";
 import { healthHandlers } from "./handlers/health.js";
-import { defaultOrganizationInterceptor } from "./interceptors/caller.js";
+import { keyHandlers } from "./handlers/key.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import type { Logger } from "./log.js";
 import { PROTECTED_SERVICES, routes } from "./routes.js";
+import { serveUi } from "./ui-static.js";
+import { createUseCases, type UseCases } from "./wiring.js";
 
 export interface AppDeps {
   db: Database;
   logger: Logger;
-  /** The organization callers act in (until API tokens identify it). */
-  organizationId: string;
+  /** Defaults to createUseCases(db). */
+  useCases?: UseCases;
   maxRequestBytes?: number;
 }
 
@@ -41,9 +43,19 @@ export function build(deps: AppDeps): App {
   const { db, logger } = deps;
   const maxRequestBytes = deps.maxRequestBytes ?? 4 * 1024 * 1024;
   let draining = false;
+  /** Requests (any protocol, any path) whose response has not closed yet. */
+  let inFlight = 0;
+  // While draining, calls that had not started yet are refused with Unavailable (the client
+  // may retry elsewhere, nothing was done); the ones in flight finish. Health still answers
+  // (NOT_SERVING).
+  const refuseWhileDraining: Interceptor = (next) => async (req) => {
+    if (draining && req.service.typeName !== "grpc.health.v1.Health") {
+      throw new ConnectError("the server is shutting down; retry shortly", Code.Unavailable);
+    }
+    return next(req);
+  };
 
-  const environments = new EnvironmentUseCase(new PrismaEnvironmentRepository(db.prisma));
-  const deployments = new DeploymentUseCase(new PrismaDeploymentRepository(db.prisma), environments);
+  const { environments, deployments, tokens, evidence, keys, artifacts, live } = deps.useCases ?? createUseCases(db);
   const probe = {
     services: PROTECTED_SERVICES.map((s) => s.typeName),
     async check() {
@@ -61,16 +73,22 @@ export function build(deps: AppDeps): App {
     routes: routes(
       {
         environments: environmentHandlers(environments),
-        deployments: deploymentHandlers(deployments),
+        deployments: deploymentHandlers(deployments, live),
+        apiTokens: apiTokenHandlers(tokens),
+        attestations: attestationHandlers(evidence),
+        keys: keyHandlers(keys),
+        artifacts: artifactHandlers(artifacts),
         health: healthHandlers(probe),
       },
-      [loggingInterceptor(logger), errorInterceptor(logger)],
-      defaultOrganizationInterceptor(deps.organizationId),
+      [loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
+      tokens,
     ),
     readMaxBytes: maxRequestBytes,
   });
 
   const handler = (req: AnyRequest, res: AnyResponse) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
     if (req.httpVersionMajor === 1) {
       // A request refused before its body was read (over the size limit) leaves the HTTP/1.1
       // connection unusable for another request: tell the client not to reuse it. While
@@ -82,6 +100,7 @@ export function build(deps: AppDeps): App {
         return writeHead.apply(this, args);
       } as ServerResponse["writeHead"];
     }
+    if (serveUi(req, res)) return; // the web page (server/ui-static.ts): GET/HEAD of / and /assets/…
     if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) {
       void probe.check().then((ok) => {
         res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
@@ -123,10 +142,20 @@ export function build(deps: AppDeps): App {
     },
     async shutdown(timeoutMs) {
       draining = true;
+      await live.close(); // open WatchDeployments streams end (UNAVAILABLE: re-watch elsewhere) instead of holding the drain
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sessions) s.close(); // GOAWAY: open streams finish, no new ones
-      h1.closeIdleConnections(); // busy ones close after their response ("connection: close")
-      const idleTimer = setInterval(() => h1.closeIdleConnections(), 50);
+      // HTTP/1.1 has no GOAWAY: busy connections close after their response ("connection:
+      // close"), and new calls on them are refused (refuseWhileDraining). Idle ones are closed
+      // only while nothing is in flight, and after the event loop's poll phase has read what
+      // arrived (setImmediate): a request may sit unread in an "idle" socket while the event
+      // loop is busy, and closing it then resets the caller's call.
+      const closeIdle = () =>
+        setImmediate(() => {
+          if (inFlight === 0) h1.closeIdleConnections();
+        });
+      closeIdle();
+      const idleTimer = setInterval(closeIdle, 50);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), timeoutMs);

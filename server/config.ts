@@ -12,6 +12,10 @@ export interface ServerConfig {
   /** How long SIGTERM/SIGINT wait for in-flight calls before closing connections. */
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** The first admin token of the `default` organization, used when it has no tokens yet. */
+  bootstrapToken: string | undefined;
+  /** Events a WatchDeployments stream may have pending before it is ended (RESOURCE_EXHAUSTED). */
+  watchQueueLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -39,5 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxRequestBytes: intFrom(env, "CHAINLOOP_MAX_REQUEST_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     shutdownTimeoutMs: intFrom(env, "CHAINLOOP_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 10 * 60_000),
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== "" ? env.LOG_LEVEL : "info",
+    bootstrapToken: env.CHAINLOOP_BOOTSTRAP_TOKEN && env.CHAINLOOP_BOOTSTRAP_TOKEN !== "" ? env.CHAINLOOP_BOOTSTRAP_TOKEN : undefined,
+    watchQueueLimit: intFrom(env, "CHAINLOOP_WATCH_QUEUE_LIMIT", 1000, 1, 1_000_000),
   };
 }

@@ -10,7 +10,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: "chainloop" },
       timestamp: pino.stdTimeFunctions.isoTime,
       // Belt and braces: whatever a caller logs, these keys never carry their values.
-      redact: { paths: ["authorization", "*.authorization", "token", "*.token", "password", "*.password"], censor: "[redacted]" },
+      redact: { paths: ["authorization", "*.authorization", "secret", "*.secret", "password", "*.password"], censor: "[redacted]" },
     },
     destination,
   );

@@ -4,9 +4,9 @@ import { build } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./data/client.js";
 import { migrate } from "./data/migrate.js";
-import { PrismaOrganizationRepository } from "./data/organizations.js";
-import { OrganizationUseCase } from "./domain/organizations.js";
+import { bootstrap } from "./bootstrap.js";
 import { createLogger } from "./log.js";
+import { createUseCases } from "./wiring.js";
 
 async function main(): Promise<void> {
   let config;
@@ -24,9 +24,10 @@ async function main(): Promise<void> {
   logger.info({ database: db.kind, location: db.location }, "database opened");
   const migrated = await migrate(db, logger);
   logger.info(migrated, "migrations up to date");
-  const org = await new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)).ensureDefault();
+  const useCases = createUseCases(db, { watchQueueLimit: config.watchQueueLimit });
+  await bootstrap(useCases, { bootstrapToken: config.bootstrapToken, dataDir: config.dataDir, logger });
 
-  const app = build({ db, logger, organizationId: org.id, maxRequestBytes: config.maxRequestBytes });
+  const app = build({ db, logger, useCases, maxRequestBytes: config.maxRequestBytes });
   const addr = await app.listen(config.port, config.host);
   logger.info({ host: addr.address, port: addr.port, url: `http://${hostForUrl(addr.address)}:${addr.port}` }, "listening");
 

@@ -1,28 +1,95 @@
-// Every service the server exposes, and the interceptors each one runs behind.
+// Every service the server exposes, the interceptors each runs behind, and the API-token
+// scope each method needs (read < write < admin). A method missing from its table stops the
+// server at start-up, so nothing is ever served unguarded by accident.
+import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { ApiTokenService } from "../gen/proto/chainloop/v1/api_token_pb.js";
+import { ArtifactService } from "../gen/proto/chainloop/v1/artifact_pb.js";
+import { AttestationService } from "../gen/proto/chainloop/v1/attestation_pb.js";
 import { DeploymentService } from "../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../gen/proto/chainloop/v1/environment_pb.js";
+import { KeyService } from "../gen/proto/chainloop/v1/key_pb.js";
 import { Health } from "../gen/proto/grpc/health/v1/health_pb.js";
+import type { Scope } from "./domain/caller.js";
+import type { TokenUseCase } from "./domain/tokens.js";
+import { authInterceptor, type ScopeTable } from "./interceptors/caller.js";
 
 export interface Handlers {
   environments: ServiceImpl<typeof EnvironmentService>;
   deployments: ServiceImpl<typeof DeploymentService>;
+  apiTokens: ServiceImpl<typeof ApiTokenService>;
+  attestations: ServiceImpl<typeof AttestationService>;
+  keys: ServiceImpl<typeof KeyService>;
+  artifacts: ServiceImpl<typeof ArtifactService>;
   health: ServiceImpl<typeof Health>;
 }
 
-/** The services a caller must be identified for (everything but health). */
-export const PROTECTED_SERVICES = [EnvironmentService, DeploymentService];
+const ENVIRONMENT_SCOPES: ScopeTable<typeof EnvironmentService> = {
+  createEnvironment: "admin",
+  getEnvironment: "read",
+  listEnvironments: "read",
+  updateEnvironment: "admin",
+  deleteEnvironment: "admin",
+  listLogicalEnvironments: "read",
+  createLogicalEnvironment: "admin",
+  deleteLogicalEnvironment: "admin",
+};
+
+const DEPLOYMENT_SCOPES: ScopeTable<typeof DeploymentService> = {
+  recordDeployment: "write",
+  getDeployment: "read",
+  listDeployments: "read",
+  watchDeployments: "read",
+};
+
+const API_TOKEN_SCOPES: ScopeTable<typeof ApiTokenService> = {
+  createApiToken: "admin",
+  listApiTokens: "admin",
+  revokeApiToken: "admin",
+};
+
+const ATTESTATION_SCOPES: ScopeTable<typeof AttestationService> = {
+  pushAttestation: "write",
+  getAttestation: "read",
+  listAttestations: "read",
+};
+
+const KEY_SCOPES: ScopeTable<typeof KeyService> = {
+  createKey: "admin",
+  listKeys: "read",
+  deleteKey: "admin",
+};
+
+const ARTIFACT_SCOPES: ScopeTable<typeof ArtifactService> = {
+  describeArtifact: "read",
+};
+
+/** The services that need an API token (everything but health), with their scope tables. */
+export const PROTECTED: Array<{ service: DescService; scopes: Record<string, Scope> }> = [
+  { service: EnvironmentService, scopes: ENVIRONMENT_SCOPES },
+  { service: DeploymentService, scopes: DEPLOYMENT_SCOPES },
+  { service: ApiTokenService, scopes: API_TOKEN_SCOPES },
+  { service: AttestationService, scopes: ATTESTATION_SCOPES },
+  { service: KeyService, scopes: KEY_SCOPES },
+  { service: ArtifactService, scopes: ARTIFACT_SCOPES },
+];
+export const PROTECTED_SERVICES: DescService[] = PROTECTED.map((p) => p.service);
 
 /**
  * @param common interceptors every call runs behind, outermost first (logging, error mapping).
- * @param caller identifies the caller; every service but health runs behind it.
+ * @param tokens authenticates the bearer token of every protected call.
  */
-export function routes(handlers: Handlers, common: Interceptor[], caller: Interceptor) {
+export function routes(handlers: Handlers, common: Interceptor[], tokens: TokenUseCase) {
   return (router: ConnectRouter) => {
     // Per-service options replace the adapter's, so each service gets its full chain here.
-    const protectedOpts = { interceptors: [...common, caller] };
-    router.service(EnvironmentService, handlers.environments, protectedOpts);
-    router.service(DeploymentService, handlers.deployments, protectedOpts);
+    const secured = <S extends DescService>(service: S, impl: ServiceImpl<S>, scopes: ScopeTable<S>) =>
+      router.service(service, impl, { interceptors: [...common, authInterceptor(tokens, service, scopes)] });
+    secured(EnvironmentService, handlers.environments, ENVIRONMENT_SCOPES);
+    secured(DeploymentService, handlers.deployments, DEPLOYMENT_SCOPES);
+    secured(ApiTokenService, handlers.apiTokens, API_TOKEN_SCOPES);
+    secured(AttestationService, handlers.attestations, ATTESTATION_SCOPES);
+    secured(KeyService, handlers.keys, KEY_SCOPES);
+    secured(ArtifactService, handlers.artifacts, ARTIFACT_SCOPES);
     router.service(Health, handlers.health, { interceptors: common });
   };
 }

@@ -64,3 +64,37 @@ export type LogicalEnvironment = Prisma.LogicalEnvironmentModel
  * Prisma's schema language cannot express partial indexes.
  */
 export type Deployment = Prisma.DeploymentModel
+/**
+ * Model ApiToken
+ * An API token. Only the sha256 of the secret is stored. Names are unique among unrevoked
+ * tokens of an organization: the partial unique index "api_tokens_active_name_key"
+ * (WHERE revoked_at IS NULL) lives in the migration.
+ */
+export type ApiToken = Prisma.ApiTokenModel
+/**
+ * Model AuditEvent
+ * Who changed what: environment, logical environment, key and token changes. Deployment
+ * records and attestations carry their actor in their own rows.
+ */
+export type AuditEvent = Prisma.AuditEventModel
+/**
+ * Model Attestation
+ * A pushed attestation (DSSE envelope or in-toto statement), stored byte for byte and
+ * content-addressed: `digest` is sha256 of `content`, unique per organization.
+ * CHECK "attestations_verified_key_check" (verified exactly when a key fingerprint is
+ * recorded) lives in the migration; Prisma's schema language cannot express CHECKs.
+ */
+export type Attestation = Prisma.AttestationModel
+/**
+ * Model AttestedArtifact
+ * The index from artifact digests to the attestations that name them (subjects, and SLSA
+ * materials). `organizationId` is denormalized so that "has any attestation of this
+ * organization mentioned this digest?" (the RecordDeployment rule) is one index probe.
+ */
+export type AttestedArtifact = Prisma.AttestedArtifactModel
+/**
+ * Model SigningKey
+ * A public key (ECDSA P-256 or Ed25519, PEM SubjectPublicKeyInfo) that verifies DSSE
+ * signatures of the organization's attestations. `fingerprint` is sha256 of the DER SPKI.
+ */
+export type SigningKey = Prisma.SigningKeyModel

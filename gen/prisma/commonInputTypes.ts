@@ -99,6 +99,38 @@ export type DateTimeWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedDateTimeFilter<$PrismaModel>
 }
 
+export type IntNullableFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.IntFieldRefInput<$PrismaModel> | null
+  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedIntNullableFilter<$PrismaModel> | number | null
+}
+
+export type SortOrderInput = {
+  sort: Prisma.SortOrder
+  nulls?: Prisma.NullsOrder
+}
+
+export type IntNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.IntFieldRefInput<$PrismaModel> | null
+  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedIntNullableWithAggregatesFilter<$PrismaModel> | number | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatNullableFilter<$PrismaModel>
+  _sum?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedIntNullableFilter<$PrismaModel>
+}
+
 export type BoolFilter<$PrismaModel = never> = {
   equals?: boolean | Prisma.BooleanFieldRefInput<$PrismaModel>
   not?: Prisma.NestedBoolFilter<$PrismaModel> | boolean
@@ -158,11 +190,6 @@ export type UuidNullableFilter<$PrismaModel = never> = {
   gte?: string | Prisma.StringFieldRefInput<$PrismaModel>
   mode?: Prisma.QueryMode
   not?: Prisma.NestedUuidNullableFilter<$PrismaModel> | string | null
-}
-
-export type SortOrderInput = {
-  sort: Prisma.SortOrder
-  nulls?: Prisma.NullsOrder
 }
 
 export type BigIntWithAggregatesFilter<$PrismaModel = never> = {
@@ -228,6 +255,151 @@ export type UuidNullableWithAggregatesFilter<$PrismaModel = never> = {
   _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
   _min?: Prisma.NestedStringNullableFilter<$PrismaModel>
   _max?: Prisma.NestedStringNullableFilter<$PrismaModel>
+}
+
+export type EnumApiTokenScopeFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiTokenScope | Prisma.EnumApiTokenScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiTokenScopeFilter<$PrismaModel> | $Enums.ApiTokenScope
+}
+
+export type EnumApiTokenScopeWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiTokenScope | Prisma.EnumApiTokenScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiTokenScopeWithAggregatesFilter<$PrismaModel> | $Enums.ApiTokenScope
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumApiTokenScopeFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumApiTokenScopeFilter<$PrismaModel>
+}
+
+export type BytesFilter<$PrismaModel = never> = {
+  equals?: runtime.Bytes | Prisma.BytesFieldRefInput<$PrismaModel>
+  in?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  notIn?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBytesFilter<$PrismaModel> | runtime.Bytes
+}
+
+export type IntFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedIntFilter<$PrismaModel> | number
+}
+
+export type EnumAttestationFormatFilter<$PrismaModel = never> = {
+  equals?: $Enums.AttestationFormat | Prisma.EnumAttestationFormatFieldRefInput<$PrismaModel>
+  in?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  notIn?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumAttestationFormatFilter<$PrismaModel> | $Enums.AttestationFormat
+}
+
+export type StringNullableFilter<$PrismaModel = never> = {
+  equals?: string | Prisma.StringFieldRefInput<$PrismaModel> | null
+  in?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  notIn?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  lt?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  lte?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  gt?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  gte?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  contains?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  startsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  endsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  mode?: Prisma.QueryMode
+  not?: Prisma.NestedStringNullableFilter<$PrismaModel> | string | null
+}
+
+export type BytesWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: runtime.Bytes | Prisma.BytesFieldRefInput<$PrismaModel>
+  in?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  notIn?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBytesWithAggregatesFilter<$PrismaModel> | runtime.Bytes
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedBytesFilter<$PrismaModel>
+  _max?: Prisma.NestedBytesFilter<$PrismaModel>
+}
+
+export type IntWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedIntWithAggregatesFilter<$PrismaModel> | number
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatFilter<$PrismaModel>
+  _sum?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedIntFilter<$PrismaModel>
+  _max?: Prisma.NestedIntFilter<$PrismaModel>
+}
+
+export type EnumAttestationFormatWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.AttestationFormat | Prisma.EnumAttestationFormatFieldRefInput<$PrismaModel>
+  in?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  notIn?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumAttestationFormatWithAggregatesFilter<$PrismaModel> | $Enums.AttestationFormat
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumAttestationFormatFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumAttestationFormatFilter<$PrismaModel>
+}
+
+export type StringNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: string | Prisma.StringFieldRefInput<$PrismaModel> | null
+  in?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  notIn?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  lt?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  lte?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  gt?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  gte?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  contains?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  startsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  endsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  mode?: Prisma.QueryMode
+  not?: Prisma.NestedStringNullableWithAggregatesFilter<$PrismaModel> | string | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedStringNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedStringNullableFilter<$PrismaModel>
+}
+
+export type EnumArtifactRoleFilter<$PrismaModel = never> = {
+  equals?: $Enums.ArtifactRole | Prisma.EnumArtifactRoleFieldRefInput<$PrismaModel>
+  in?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumArtifactRoleFilter<$PrismaModel> | $Enums.ArtifactRole
+}
+
+export type EnumArtifactRoleWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ArtifactRole | Prisma.EnumArtifactRoleFieldRefInput<$PrismaModel>
+  in?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumArtifactRoleWithAggregatesFilter<$PrismaModel> | $Enums.ArtifactRole
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumArtifactRoleFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumArtifactRoleFilter<$PrismaModel>
+}
+
+export type EnumKeyAlgorithmFilter<$PrismaModel = never> = {
+  equals?: $Enums.KeyAlgorithm | Prisma.EnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  in?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  notIn?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumKeyAlgorithmFilter<$PrismaModel> | $Enums.KeyAlgorithm
+}
+
+export type EnumKeyAlgorithmWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.KeyAlgorithm | Prisma.EnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  in?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  notIn?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumKeyAlgorithmWithAggregatesFilter<$PrismaModel> | $Enums.KeyAlgorithm
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumKeyAlgorithmFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumKeyAlgorithmFilter<$PrismaModel>
 }
 
 export type NestedUuidFilter<$PrismaModel = never> = {
@@ -320,6 +492,44 @@ export type NestedDateTimeWithAggregatesFilter<$PrismaModel = never> = {
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedDateTimeFilter<$PrismaModel>
   _max?: Prisma.NestedDateTimeFilter<$PrismaModel>
+}
+
+export type NestedIntNullableFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.IntFieldRefInput<$PrismaModel> | null
+  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedIntNullableFilter<$PrismaModel> | number | null
+}
+
+export type NestedIntNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.IntFieldRefInput<$PrismaModel> | null
+  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedIntNullableWithAggregatesFilter<$PrismaModel> | number | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatNullableFilter<$PrismaModel>
+  _sum?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedIntNullableFilter<$PrismaModel>
+}
+
+export type NestedFloatNullableFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.FloatFieldRefInput<$PrismaModel> | null
+  in?: number[] | Prisma.ListFloatFieldRefInput<$PrismaModel> | null
+  notIn?: number[] | Prisma.ListFloatFieldRefInput<$PrismaModel> | null
+  lt?: number | Prisma.FloatFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.FloatFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.FloatFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.FloatFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedFloatNullableFilter<$PrismaModel> | number | null
 }
 
 export type NestedBoolFilter<$PrismaModel = never> = {
@@ -443,17 +653,6 @@ export type NestedDateTimeNullableWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedDateTimeNullableFilter<$PrismaModel>
 }
 
-export type NestedIntNullableFilter<$PrismaModel = never> = {
-  equals?: number | Prisma.IntFieldRefInput<$PrismaModel> | null
-  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
-  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
-  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
-  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
-  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
-  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedIntNullableFilter<$PrismaModel> | number | null
-}
-
 export type NestedUuidNullableWithAggregatesFilter<$PrismaModel = never> = {
   equals?: string | Prisma.StringFieldRefInput<$PrismaModel> | null
   in?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
@@ -480,6 +679,124 @@ export type NestedStringNullableFilter<$PrismaModel = never> = {
   startsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
   endsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
   not?: Prisma.NestedStringNullableFilter<$PrismaModel> | string | null
+}
+
+export type NestedEnumApiTokenScopeFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiTokenScope | Prisma.EnumApiTokenScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiTokenScopeFilter<$PrismaModel> | $Enums.ApiTokenScope
+}
+
+export type NestedEnumApiTokenScopeWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiTokenScope | Prisma.EnumApiTokenScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiTokenScope[] | Prisma.ListEnumApiTokenScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiTokenScopeWithAggregatesFilter<$PrismaModel> | $Enums.ApiTokenScope
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumApiTokenScopeFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumApiTokenScopeFilter<$PrismaModel>
+}
+
+export type NestedBytesFilter<$PrismaModel = never> = {
+  equals?: runtime.Bytes | Prisma.BytesFieldRefInput<$PrismaModel>
+  in?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  notIn?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBytesFilter<$PrismaModel> | runtime.Bytes
+}
+
+export type NestedEnumAttestationFormatFilter<$PrismaModel = never> = {
+  equals?: $Enums.AttestationFormat | Prisma.EnumAttestationFormatFieldRefInput<$PrismaModel>
+  in?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  notIn?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumAttestationFormatFilter<$PrismaModel> | $Enums.AttestationFormat
+}
+
+export type NestedBytesWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: runtime.Bytes | Prisma.BytesFieldRefInput<$PrismaModel>
+  in?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  notIn?: runtime.Bytes[] | Prisma.ListBytesFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedBytesWithAggregatesFilter<$PrismaModel> | runtime.Bytes
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedBytesFilter<$PrismaModel>
+  _max?: Prisma.NestedBytesFilter<$PrismaModel>
+}
+
+export type NestedIntWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  notIn?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  lt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  lte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gt?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  gte?: number | Prisma.IntFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedIntWithAggregatesFilter<$PrismaModel> | number
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _avg?: Prisma.NestedFloatFilter<$PrismaModel>
+  _sum?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedIntFilter<$PrismaModel>
+  _max?: Prisma.NestedIntFilter<$PrismaModel>
+}
+
+export type NestedEnumAttestationFormatWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.AttestationFormat | Prisma.EnumAttestationFormatFieldRefInput<$PrismaModel>
+  in?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  notIn?: $Enums.AttestationFormat[] | Prisma.ListEnumAttestationFormatFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumAttestationFormatWithAggregatesFilter<$PrismaModel> | $Enums.AttestationFormat
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumAttestationFormatFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumAttestationFormatFilter<$PrismaModel>
+}
+
+export type NestedStringNullableWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: string | Prisma.StringFieldRefInput<$PrismaModel> | null
+  in?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  notIn?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  lt?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  lte?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  gt?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  gte?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  contains?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  startsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  endsWith?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedStringNullableWithAggregatesFilter<$PrismaModel> | string | null
+  _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
+  _min?: Prisma.NestedStringNullableFilter<$PrismaModel>
+  _max?: Prisma.NestedStringNullableFilter<$PrismaModel>
+}
+
+export type NestedEnumArtifactRoleFilter<$PrismaModel = never> = {
+  equals?: $Enums.ArtifactRole | Prisma.EnumArtifactRoleFieldRefInput<$PrismaModel>
+  in?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumArtifactRoleFilter<$PrismaModel> | $Enums.ArtifactRole
+}
+
+export type NestedEnumArtifactRoleWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ArtifactRole | Prisma.EnumArtifactRoleFieldRefInput<$PrismaModel>
+  in?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ArtifactRole[] | Prisma.ListEnumArtifactRoleFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumArtifactRoleWithAggregatesFilter<$PrismaModel> | $Enums.ArtifactRole
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumArtifactRoleFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumArtifactRoleFilter<$PrismaModel>
+}
+
+export type NestedEnumKeyAlgorithmFilter<$PrismaModel = never> = {
+  equals?: $Enums.KeyAlgorithm | Prisma.EnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  in?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  notIn?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumKeyAlgorithmFilter<$PrismaModel> | $Enums.KeyAlgorithm
+}
+
+export type NestedEnumKeyAlgorithmWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.KeyAlgorithm | Prisma.EnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  in?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  notIn?: $Enums.KeyAlgorithm[] | Prisma.ListEnumKeyAlgorithmFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumKeyAlgorithmWithAggregatesFilter<$PrismaModel> | $Enums.KeyAlgorithm
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumKeyAlgorithmFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumKeyAlgorithmFilter<$PrismaModel>
 }
 
 

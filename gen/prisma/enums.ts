@@ -24,3 +24,36 @@ export const DeploymentStatus = {
 } as const
 
 export type DeploymentStatus = (typeof DeploymentStatus)[keyof typeof DeploymentStatus]
+
+
+export const ApiTokenScope = {
+  read: 'read',
+  write: 'write',
+  admin: 'admin'
+} as const
+
+export type ApiTokenScope = (typeof ApiTokenScope)[keyof typeof ApiTokenScope]
+
+
+export const AttestationFormat = {
+  DSSE_ENVELOPE: 'DSSE_ENVELOPE',
+  IN_TOTO_STATEMENT: 'IN_TOTO_STATEMENT'
+} as const
+
+export type AttestationFormat = (typeof AttestationFormat)[keyof typeof AttestationFormat]
+
+
+export const ArtifactRole = {
+  subject: 'subject',
+  material: 'material'
+} as const
+
+export type ArtifactRole = (typeof ArtifactRole)[keyof typeof ArtifactRole]
+
+
+export const KeyAlgorithm = {
+  ECDSA_P256: 'ECDSA_P256',
+  ED25519: 'ED25519'
+} as const
+
+export type KeyAlgorithm = (typeof KeyAlgorithm)[keyof typeof KeyAlgorithm]

@@ -9,7 +9,9 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../../gen/prisma/client.js";
+import type { ChangeFeed } from "../domain/live.js";
 import type { Logger } from "../log.js";
+import { PGliteChangeFeed, PgChangeFeed } from "./change-feed.js";
 
 export type { PrismaClient };
 
@@ -25,6 +27,8 @@ export interface Database {
   /** Where the data lives, without credentials (safe to log). */
   readonly location: string;
   readonly prisma: PrismaClient;
+  /** Committed deployment changes, for the live view (change-feed.ts): LISTEN/NOTIFY on both backends. */
+  readonly changes: ChangeFeed;
   withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
   /** Round trip to the database; throws when it cannot be reached. */
   ping(): Promise<void>;
@@ -54,11 +58,21 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * How long an API call waits for the database at any one step: getting a connection (from
+ * the pool, or a new one) and each query, client-side (a hung or partitioned database never
+ * answers nor closes the socket) and server-side (statement_timeout: the work stops too).
+ * Past it the call fails with Unavailable instead of hanging (tests/faults/db-outage.test.ts).
+ */
+const DB_TIMEOUT_MS = 5_000;
+
 async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: DB_TIMEOUT_MS,
+    query_timeout: DB_TIMEOUT_MS,
+    statement_timeout: DB_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection emits 'error' on the pool; without a listener the
@@ -66,12 +80,18 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   pool.on("error", (err) => opts.logger.warn({ err: err.message }, "database connection lost"));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const location = redactUrl(url);
+  const changes = new PgChangeFeed(url, opts.logger);
   return {
     kind: "postgres",
     location,
     prisma,
+    changes,
     async withConnection(fn) {
-      const client = await pool.connect();
+      // A session of its own, without the pool's timeouts: the migration runner waits for its
+      // advisory lock and may run long statements.
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DB_TIMEOUT_MS });
+      client.on("error", (err) => opts.logger.warn({ err: err.message }, "database connection lost"));
+      await client.connect();
       try {
         return await fn({
           async query(sql, params) {
@@ -82,13 +102,14 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
           },
         });
       } finally {
-        client.release();
+        await client.end().catch(() => undefined);
       }
     },
     async ping() {
       await pool.query("SELECT 1");
     },
     async close() {
+      await changes.close();
       await prisma.$disconnect();
       await pool.end();
     },
@@ -107,6 +128,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     throw e;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const changes = new PGliteChangeFeed(db, opts.logger);
   const conn: SqlConnection = {
     async query(sql, params) {
       return (await db.query(sql, params as unknown[])).rows as never[];
@@ -119,11 +141,13 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     kind: "pglite",
     location: dir,
     prisma,
+    changes,
     withConnection: (fn) => fn(conn),
     async ping() {
       await db.query("SELECT 1");
     },
     async close() {
+      await changes.close();
       await prisma.$disconnect();
       await db.close();
       lock.release();

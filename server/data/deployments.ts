@@ -17,22 +17,26 @@ import {
   type Slot,
   type SlotNames,
 } from "../domain/deployments.js";
+import { randomUUID } from "node:crypto";
+import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
+import { attestedDeploymentIds } from "./attested-deployments.js";
 import type { PrismaClient } from "./client.js";
 import { isRetryableConflict } from "./errors.js";
 
 type Tx = Prisma.TransactionClient;
 
 const withNames = {
-  environment: { select: { name: true } },
+  environment: { select: { name: true, heartbeatIntervalMs: true } },
   logicalEnvironment: { select: { name: true } },
 } as const;
 
 type Row = Prisma.DeploymentGetPayload<Record<string, never>>;
 type RowWithNames = Prisma.DeploymentGetPayload<{ include: typeof withNames }>;
 
-function toDeployment(r: Row, names: SlotNames): Deployment {
+function toDeployment(r: Row, names: SlotNames, heartbeatIntervalMs?: number): Deployment {
   return {
+    ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
     id: r.id,
     environment: names.environment,
     logicalEnvironment: names.logicalEnvironment,
@@ -48,12 +52,20 @@ function toDeployment(r: Row, names: SlotNames): Deployment {
     supersededAt: r.supersededAt ?? undefined,
     supersededById: r.supersededById ?? undefined,
     decommissionedAt: r.decommissionedAt ?? undefined,
+    recordedBy: r.recordedByTokenId ? { tokenId: r.recordedByTokenId, tokenName: r.recordedByName } : undefined,
+    decommissionedBy: r.decommissionedByTokenId
+      ? { tokenId: r.decommissionedByTokenId, tokenName: r.decommissionedByName }
+      : undefined,
     seq: r.seq,
   };
 }
 
 const fromRowWithNames = (r: RowWithNames) =>
-  toDeployment(r, { environment: r.environment.name, logicalEnvironment: r.logicalEnvironment.name });
+  toDeployment(
+    r,
+    { environment: r.environment.name, logicalEnvironment: r.logicalEnvironment.name },
+    r.environment.heartbeatIntervalMs ?? undefined,
+  );
 
 /** Interactive transactions queue for a connection (PGlite has exactly one): allow for it. */
 const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
@@ -79,32 +91,74 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
     return { environmentId: env?.id, logicalEnvironmentId: lenv?.id };
   }
 
-  recordDeployed(slot: Slot, artifact: ArtifactInput, names: SlotNames): Promise<RecordResult> {
-    return this.inSlotTransaction(async (tx) => {
-      const active = await lockActive(tx, slot);
-      if (active && active.digest === artifact.digest) {
-        const row = await tx.deployment.update({ where: { id: active.id }, data: { lastSeenAt: new Date() } });
-        return { outcome: "heartbeat", deployment: toDeployment(row, names) };
-      }
-      if (active) {
-        const now = new Date();
-        await tx.deployment.update({ where: { id: active.id }, data: { status: "superseded", supersededAt: now } });
-        const created = await insert(tx, slot, artifact, now);
-        await tx.deployment.update({ where: { id: active.id }, data: { supersededById: created.id } });
-        return { outcome: "superseded", deployment: toDeployment(created, names), supersededId: active.id };
-      }
-      const created = await insert(tx, slot, artifact, new Date());
-      return { outcome: "created", deployment: toDeployment(created, names) };
-    });
+  /**
+   * One statement, one round trip, atomic: lock the slot's active row; same digest → move
+   * last_seen_at; other digest → supersede it (linking the new record) and insert; no active
+   * row → insert. The INSERT reads the `old` CTE, which makes Postgres finish superseding
+   * before inserting, so the partial unique index sees the slot free; the successor link is
+   * checked at the end of the statement, when the new row exists.
+   */
+  async recordDeployed(slot: Slot, artifact: ArtifactInput, names: SlotNames, actor: Actor | undefined): Promise<RecordResult> {
+    const now = new Date();
+    const newId = randomUUID();
+    let rows: RawRecordRow[];
+    try {
+      rows = await this.prisma.$queryRaw<RawRecordRow[]>`
+        WITH active AS (
+          SELECT id, digest FROM deployments
+          WHERE organization_id = ${slot.organizationId}::uuid AND environment_id = ${slot.environmentId}::uuid
+            AND logical_environment_id = ${slot.logicalEnvironmentId}::uuid AND name = ${slot.name}
+            AND kind = ${slot.kind}::artifact_kind AND status = 'deployed'
+          FOR UPDATE
+        ), beat AS (
+          UPDATE deployments d SET last_seen_at = ${now}
+          FROM active a WHERE d.id = a.id AND a.digest = ${artifact.digest}
+          RETURNING d.*
+        ), old AS (
+          UPDATE deployments d SET status = 'superseded', superseded_at = ${now}, superseded_by_id = ${newId}::uuid
+          FROM active a WHERE d.id = a.id AND a.digest <> ${artifact.digest}
+          RETURNING d.id
+        ), ins AS (
+          INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest,
+            artifact_name, artifact_version, artifact_reference, status, created_at, last_seen_at,
+            recorded_by_token_id, recorded_by_name)
+          SELECT ${newId}::uuid, ${slot.organizationId}::uuid, ${slot.environmentId}::uuid, ${slot.logicalEnvironmentId}::uuid,
+            ${slot.name}, ${slot.kind}::artifact_kind, ${artifact.digest}, ${artifact.artifactName}, ${artifact.artifactVersion},
+            ${artifact.artifactReference}, 'deployed', ${now}, ${now}, ${actor?.tokenId ?? null}::uuid, ${actor?.tokenName ?? ""}
+          WHERE NOT EXISTS (SELECT 1 FROM beat) AND (SELECT count(*) FROM old) >= 0
+          RETURNING *
+        )
+        SELECT 'heartbeat' AS outcome, NULL::text AS superseded_id, b.* FROM beat b
+        UNION ALL
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM old) THEN 'superseded' ELSE 'created' END,
+               (SELECT id::text FROM old LIMIT 1), i.*
+        FROM ins i`;
+    } catch (e) {
+      if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on the same slot", { cause: e });
+      throw e;
+    }
+    const row = rows[0];
+    if (!row) throw new Error("record statement returned no row");
+    const outcome = row.outcome;
+    return {
+      outcome,
+      deployment: toDeployment(fromRaw(row), names),
+      ...(outcome === "superseded" && row.superseded_id ? { supersededId: row.superseded_id } : {}),
+    };
   }
 
-  decommission(slot: Slot, digest: string, names: SlotNames): Promise<DecommissionResult> {
+  decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult> {
     return this.inSlotTransaction(async (tx): Promise<DecommissionResult> => {
       const active = await lockActive(tx, slot);
       if (active && active.digest === digest) {
         const row = await tx.deployment.update({
           where: { id: active.id },
-          data: { status: "decommissioned", decommissionedAt: new Date() },
+          data: {
+            status: "decommissioned",
+            decommissionedAt: new Date(),
+            decommissionedByTokenId: actor?.tokenId ?? null,
+            decommissionedByName: actor?.tokenName ?? "",
+          },
         });
         return { outcome: "decommissioned", deployment: toDeployment(row, names) };
       }
@@ -126,10 +180,19 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
     return row ? fromRowWithNames(row) : undefined;
   }
 
+  /** Records by id, in the organization only (the live view reads what a change notice names). */
+  async getMany(orgId: string, ids: string[]): Promise<Deployment[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.deployment.findMany({ where: { organizationId: orgId, id: { in: ids } }, include: withNames });
+    return rows.map(fromRowWithNames);
+  }
+
   async list(orgId: string, f: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]> {
     const rows = await this.prisma.deployment.findMany({
       where: {
         organizationId: orgId,
+        // The project filter needs SQL Prisma cannot express: it yields this page's ids.
+        ...(f.attestedFor ? { id: { in: await attestedDeploymentIds(this.prisma, orgId, f, afterSeq, limit) } } : {}),
         ...(f.environmentId ? { environmentId: f.environmentId } : {}),
         ...(f.logicalEnvironmentId ? { logicalEnvironmentId: f.logicalEnvironmentId } : {}),
         ...(f.name ? { name: f.name } : {}),
@@ -179,8 +242,58 @@ async function lockActive(tx: Tx, slot: Slot): Promise<{ id: string; digest: str
   return rows[0];
 }
 
-function insert(tx: Tx, slot: Slot, artifact: ArtifactInput, now: Date) {
-  return tx.deployment.create({
-    data: { ...slotWhere(slot), ...artifact, status: "deployed", createdAt: now, lastSeenAt: now },
-  });
+/** A deployments row as raw SQL returns it, plus what the record statement adds. */
+interface RawRecordRow {
+  outcome: "heartbeat" | "superseded" | "created";
+  superseded_id: string | null;
+  id: string;
+  seq: bigint | string | number;
+  organization_id: string;
+  environment_id: string;
+  logical_environment_id: string;
+  name: string;
+  kind: Row["kind"];
+  digest: string;
+  artifact_name: string;
+  artifact_version: string;
+  artifact_reference: string;
+  status: Row["status"];
+  created_at: Date | string;
+  last_seen_at: Date | string;
+  superseded_at: Date | string | null;
+  superseded_by_id: string | null;
+  decommissioned_at: Date | string | null;
+  recorded_by_token_id: string | null;
+  recorded_by_name: string;
+  decommissioned_by_token_id: string | null;
+  decommissioned_by_name: string;
+}
+
+const date = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+const dateOrNull = (v: Date | string | null) => (v === null ? null : date(v));
+
+function fromRaw(r: RawRecordRow): Row {
+  return {
+    id: r.id,
+    seq: BigInt(r.seq),
+    organizationId: r.organization_id,
+    environmentId: r.environment_id,
+    logicalEnvironmentId: r.logical_environment_id,
+    name: r.name,
+    kind: r.kind,
+    digest: r.digest,
+    artifactName: r.artifact_name,
+    artifactVersion: r.artifact_version,
+    artifactReference: r.artifact_reference,
+    status: r.status,
+    createdAt: date(r.created_at),
+    lastSeenAt: date(r.last_seen_at),
+    supersededAt: dateOrNull(r.superseded_at),
+    supersededById: r.superseded_by_id,
+    decommissionedAt: dateOrNull(r.decommissioned_at),
+    recordedByTokenId: r.recorded_by_token_id,
+    recordedByName: r.recorded_by_name,
+    decommissionedByTokenId: r.decommissioned_by_token_id,
+    decommissionedByName: r.decommissioned_by_name,
+  } as Row;
 }

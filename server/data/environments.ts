@@ -10,7 +10,14 @@ import type {
 import type { PrismaClient } from "./client.js";
 import { isForeignKeyViolation, isUniqueViolation } from "./errors.js";
 
-type EnvRow = { id: string; name: string; description: string; createdAt: Date; updatedAt: Date };
+type EnvRow = {
+  id: string;
+  name: string;
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+  heartbeatIntervalMs: number | null;
+};
 type LogicalRow = { id: string; name: string; description: string; builtIn: boolean; createdAt: Date };
 
 const toEnvironment = (r: EnvRow): Environment => ({
@@ -19,6 +26,7 @@ const toEnvironment = (r: EnvRow): Environment => ({
   description: r.description,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
+  heartbeatIntervalMs: r.heartbeatIntervalMs ?? undefined,
 });
 
 const toLogical = (r: LogicalRow): LogicalEnvironment => ({
@@ -32,7 +40,7 @@ const toLogical = (r: LogicalRow): LogicalEnvironment => ({
 export class PrismaEnvironmentRepository implements EnvironmentRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async create(orgId: string, input: { name: string; description: string }): Promise<Environment> {
+  async create(orgId: string, input: { name: string; description: string; heartbeatIntervalMs?: number | null }): Promise<Environment> {
     try {
       return toEnvironment(
         await this.prisma.environment.create({ data: { organizationId: orgId, ...input } }),
@@ -71,9 +79,17 @@ export class PrismaEnvironmentRepository implements EnvironmentRepository {
   }
 
   async updateDescription(orgId: string, name: string, description: string): Promise<Environment | undefined> {
+    return this.update(orgId, name, { description });
+  }
+
+  async update(
+    orgId: string,
+    name: string,
+    changes: { description?: string; heartbeatIntervalMs?: number | null },
+  ): Promise<Environment | undefined> {
     const { count } = await this.prisma.environment.updateMany({
       where: { organizationId: orgId, name },
-      data: { description, updatedAt: new Date() },
+      data: { ...changes, updatedAt: new Date() },
     });
     return count === 0 ? undefined : this.findByName(orgId, name);
   }

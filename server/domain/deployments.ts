@@ -5,7 +5,9 @@
 // recorders surface from the repository as SlotConflict and are retried here, so callers
 // never see them.
 import { DigestError, parseDigest } from "./digest.js";
+import type { Actor } from "./caller.js";
 import { environmentNotFound, type EnvironmentUseCase } from "./environments.js";
+import type { Evidence } from "./evidence.js";
 import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
 import { requireName } from "./validation.js";
@@ -38,8 +40,12 @@ export interface Deployment {
   supersededAt: Date | undefined;
   supersededById: string | undefined;
   decommissionedAt: Date | undefined;
+  recordedBy: Actor | undefined;
+  decommissionedBy: Actor | undefined;
   /** Insertion order (newest first, paging keyset). */
   seq: bigint;
+  /** The environment's heartbeat interval, when it has one and the repository read it (staleness.ts). */
+  heartbeatIntervalMs?: number;
 }
 
 export interface Slot {
@@ -84,7 +90,20 @@ export interface DeploymentFilters {
   kind?: ArtifactKind;
   digest?: string;
   statuses?: DeploymentStatus[];
+  /** Only digests an attestation of this project (and version) names as a subject. */
+  attestedFor?: { project: string; projectVersion: string | undefined };
 }
+
+/** What recording needs from the evidence store (implemented by EvidenceUseCase, server/domain/evidence.ts). */
+export interface DeploymentEvidence {
+  /** Does any attestation of the organization mention the digest? Must stay one indexed query: it is on the record path. */
+  isAttested(orgId: string, digest: string): Promise<boolean>;
+  /** Up to `limit` mentions of the digest, newest first. */
+  evidenceFor(orgId: string, digest: string, limit: number): Promise<Evidence[]>;
+}
+
+/** Evidence shown with one deployment record (GetDeployment). */
+export const DEPLOYMENT_EVIDENCE_LIMIT = 100;
 
 /** Two recorders raced on one slot; the attempt was rolled back and may be retried. */
 export class SlotConflict extends Error {}
@@ -97,9 +116,9 @@ export interface DeploymentRepository {
     logicalEnvironment: string | undefined,
   ): Promise<{ environmentId: string | undefined; logicalEnvironmentId: string | undefined }>;
   /** One transaction: heartbeat, supersede + insert, or insert. Throws SlotConflict on a race. */
-  recordDeployed(slot: Slot, artifact: ArtifactInput, names: SlotNames): Promise<RecordResult>;
+  recordDeployed(slot: Slot, artifact: ArtifactInput, names: SlotNames, actor: Actor | undefined): Promise<RecordResult>;
   /** One transaction. Throws SlotConflict on a race. */
-  decommission(slot: Slot, digest: string, names: SlotNames): Promise<DecommissionResult>;
+  decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult>;
   get(orgId: string, id: string): Promise<Deployment | undefined>;
   list(orgId: string, filters: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]>;
 }
@@ -117,15 +136,19 @@ export interface ListInput extends PageRequest {
   digest: string;
   status: DeploymentStatus | undefined;
   history: boolean;
+  /** Only records whose digest an attestation of this project (and version) names as a subject. */
+  project?: string;
+  projectVersion?: string;
 }
 
 export class DeploymentUseCase {
   constructor(
     private readonly repo: DeploymentRepository,
     private readonly environments: EnvironmentUseCase,
+    private readonly evidence: DeploymentEvidence,
   ) {}
 
-  async record(orgId: string, input: RecordInput): Promise<RecordResult> {
+  async record(orgId: string, input: RecordInput, actor?: Actor): Promise<RecordResult> {
     const environment = requireName("environment", input.environment);
     const logicalEnvironment = requireName("logical_environment", input.logicalEnvironment);
     const name = requireDeploymentName(input.name);
@@ -139,12 +162,17 @@ export class DeploymentUseCase {
       artifactVersion: bounded("artifact_version", input.artifactVersion, ARTIFACT_LIMITS.artifactVersion),
       artifactReference: bounded("artifact_reference", input.artifactReference, ARTIFACT_LIMITS.artifactReference),
     };
-    const ids = await this.resolveSlot(orgId, environment, logicalEnvironment);
+    // A deployed digest needs evidence (one indexed probe, run alongside the slot lookup);
+    // decommissioning never does.
+    const [ids, attested] = await Promise.all([
+      this.resolveSlot(orgId, environment, logicalEnvironment),
+      input.status === "decommissioned" ? true : this.evidence.isAttested(orgId, digest),
+    ]);
     const slot: Slot = { organizationId: orgId, ...ids, name, kind: input.kind };
     const names = { environment, logicalEnvironment };
 
     if (input.status === "decommissioned") {
-      const res = await retryOnConflict(() => this.repo.decommission(slot, digest, names));
+      const res = await retryOnConflict(() => this.repo.decommission(slot, digest, names, actor));
       switch (res.outcome) {
         case "decommissioned":
         case "already-decommissioned":
@@ -163,7 +191,14 @@ export class DeploymentUseCase {
           throw new NotFound(`${digest} was never recorded in ${describeSlot(slot, names)}; nothing to decommission`);
       }
     }
-    return retryOnConflict(() => this.repo.recordDeployed(slot, artifact, names));
+    if (!attested) {
+      throw new FailedPrecondition(
+        `${digest} has no evidence: no attestation of this organization mentions it, so it cannot be recorded as deployed. ` +
+          `Push one first, for example: chainloop attestation push --subject ${digest} --workflow <workflow> --project <project> ` +
+          `[--version <version>] (or --file <attestation.json> for an in-toto statement or DSSE envelope)`,
+      );
+    }
+    return retryOnConflict(() => this.repo.recordDeployed(slot, artifact, names, actor));
   }
 
   async get(orgId: string, id: string): Promise<Deployment> {
@@ -171,6 +206,12 @@ export class DeploymentUseCase {
     const d = await this.repo.get(orgId, id.toLowerCase());
     if (!d) throw new NotFound(`deployment ${id} not found`);
     return d;
+  }
+
+  /** One record and the evidence for its digest. */
+  async describe(orgId: string, id: string): Promise<{ deployment: Deployment; evidence: Evidence[] }> {
+    const deployment = await this.get(orgId, id);
+    return { deployment, evidence: await this.evidence.evidenceFor(orgId, deployment.digest, DEPLOYMENT_EVIDENCE_LIMIT) };
   }
 
   async list(orgId: string, input: ListInput): Promise<Page<Deployment>> {
@@ -183,6 +224,7 @@ export class DeploymentUseCase {
       digest: input.digest,
       status: input.status ?? "",
       history: input.history,
+      ...(input.project || input.projectVersion ? { project: input.project ?? "", projectVersion: input.projectVersion ?? "" } : {}),
     };
     if (input.environment !== "" || input.logicalEnvironment !== "") {
       const env = input.environment !== "" ? requireName("environment", input.environment) : undefined;
@@ -201,6 +243,13 @@ export class DeploymentUseCase {
     if (input.kind) filters.kind = input.kind;
     if (input.digest !== "") filters.digest = requireDigest("digest", input.digest);
     filters.statuses = input.status ? [input.status] : input.history ? undefined : ["deployed"];
+    if (input.projectVersion && !input.project) throw new InvalidArgument("project_version needs project");
+    if (input.project) {
+      filters.attestedFor = {
+        project: requireName("project", input.project),
+        projectVersion: input.projectVersion ? bounded("project_version", input.projectVersion, 128) : undefined,
+      };
+    }
 
     const page = parsePageRequest(input, shape, ["digits"]);
     const after = page.after ? BigInt(page.after[0] as string) : undefined;
@@ -254,7 +303,7 @@ export function requireDeploymentName(value: string): string {
   return value;
 }
 
-function requireDigest(field: string, value: string): string {
+export function requireDigest(field: string, value: string): string {
   try {
     return parseDigest(value).value;
   } catch (e) {

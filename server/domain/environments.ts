@@ -1,5 +1,8 @@
 // Environments (infrastructure targets) and logical environments (lifecycle stages).
+import type { AuditRepository } from "./audit.js";
+import type { Actor } from "./caller.js";
 import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
+import { parseHeartbeatInterval } from "./staleness.js";
 import { parsePageRequest, toPage, type Cursor, type Page, type PageRequest } from "./pagination.js";
 import { optionalQuery, requireDescription, requireName } from "./validation.js";
 
@@ -16,6 +19,8 @@ export interface Environment {
   description: string;
   createdAt: Date;
   updatedAt: Date;
+  /** How often its deployments are expected to report (staleness.ts); undefined: no expectation. */
+  heartbeatIntervalMs?: number;
 }
 
 export interface LogicalEnvironment {
@@ -34,10 +39,16 @@ export interface EnvironmentListQuery {
 
 /** Implemented by server/data/environments.ts. Unique-name clashes throw AlreadyExists. */
 export interface EnvironmentRepository {
-  create(orgId: string, input: { name: string; description: string }): Promise<Environment>;
+  create(orgId: string, input: { name: string; description: string; heartbeatIntervalMs?: number | null }): Promise<Environment>;
   findByName(orgId: string, name: string): Promise<Environment | undefined>;
   list(orgId: string, q: EnvironmentListQuery): Promise<Environment[]>;
   updateDescription(orgId: string, name: string, description: string): Promise<Environment | undefined>;
+  /** Changes the fields present in `changes` (heartbeatIntervalMs null clears it). */
+  update(
+    orgId: string,
+    name: string,
+    changes: { description?: string; heartbeatIntervalMs?: number | null },
+  ): Promise<Environment | undefined>;
   /** Deletes unless deployment records reference it; returns what happened. */
   delete(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use">;
 
@@ -50,16 +61,28 @@ export interface EnvironmentRepository {
 export interface EnvironmentUpdate {
   name: string;
   description?: string;
+  /** Milliseconds; undefined or 0 clears it (with the `heartbeat_interval` path). */
+  heartbeatIntervalMs?: number;
 }
 
 export class EnvironmentUseCase {
-  constructor(private readonly repo: EnvironmentRepository) {}
+  constructor(
+    private readonly repo: EnvironmentRepository,
+    private readonly audit: AuditRepository,
+  ) {}
 
-  create(orgId: string, input: { name: string; description: string }): Promise<Environment> {
-    return this.repo.create(orgId, {
+  async create(
+    orgId: string,
+    input: { name: string; description: string; heartbeatIntervalMs?: number },
+    actor?: Actor,
+  ): Promise<Environment> {
+    const env = await this.repo.create(orgId, {
       name: requireName("name", input.name),
       description: requireDescription("description", input.description),
+      heartbeatIntervalMs: parseHeartbeatInterval("heartbeat_interval", input.heartbeatIntervalMs),
     });
+    await this.audit.append(orgId, actor, { action: "environment.create", resourceType: "environment", resourceName: env.name });
+    return env;
   }
 
   async get(orgId: string, name: string): Promise<Environment> {
@@ -80,22 +103,29 @@ export class EnvironmentUseCase {
   }
 
   /** Applies the fields present in `update`; `paths` lists the fields the caller asked to change. */
-  async update(orgId: string, update: EnvironmentUpdate, paths: string[]): Promise<Environment> {
+  async update(orgId: string, update: EnvironmentUpdate, paths: string[], actor?: Actor): Promise<Environment> {
     const name = requireName("environment.name", update.name);
-    const supported = ["description"];
+    const supported = ["description", "heartbeat_interval"];
     const unknown = paths.filter((p) => !supported.includes(p));
     if (unknown.length > 0) {
       throw new InvalidArgument(
         `update_mask names fields that cannot be updated: ${unknown.join(", ")} (updatable: ${supported.join(", ")})`,
       );
     }
-    const description = requireDescription("environment.description", update.description ?? "");
-    const env = await this.repo.updateDescription(orgId, name, description);
+    const changes: { description?: string; heartbeatIntervalMs?: number | null } = {};
+    if (paths.includes("description")) {
+      changes.description = requireDescription("environment.description", update.description ?? "");
+    }
+    if (paths.includes("heartbeat_interval")) {
+      changes.heartbeatIntervalMs = parseHeartbeatInterval("environment.heartbeat_interval", update.heartbeatIntervalMs);
+    }
+    const env = await this.repo.update(orgId, name, changes);
     if (!env) throw environmentNotFound(name);
+    await this.audit.append(orgId, actor, { action: "environment.update", resourceType: "environment", resourceName: name });
     return env;
   }
 
-  async delete(orgId: string, name: string): Promise<void> {
+  async delete(orgId: string, name: string, actor?: Actor): Promise<void> {
     const outcome = await this.repo.delete(orgId, requireName("name", name));
     if (outcome === "not-found") throw environmentNotFound(name);
     if (outcome === "in-use") {
@@ -103,6 +133,7 @@ export class EnvironmentUseCase {
         `environment "${name}" has deployment records and cannot be deleted; its history is part of the audit trail`,
       );
     }
+    await this.audit.append(orgId, actor, { action: "environment.delete", resourceType: "environment", resourceName: name });
   }
 
   /** Built-in stages first in lifecycle order (development, staging, production), then the rest by name. */
@@ -114,14 +145,16 @@ export class EnvironmentUseCase {
     return (await this.repo.listLogical(orgId)).sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
   }
 
-  createLogical(orgId: string, input: { name: string; description: string }): Promise<LogicalEnvironment> {
-    return this.repo.createLogical(orgId, {
+  async createLogical(orgId: string, input: { name: string; description: string }, actor?: Actor): Promise<LogicalEnvironment> {
+    const created = await this.repo.createLogical(orgId, {
       name: requireName("name", input.name),
       description: requireDescription("description", input.description),
     });
+    await this.audit.append(orgId, actor, { action: "logical_environment.create", resourceType: "logical_environment", resourceName: created.name });
+    return created;
   }
 
-  async deleteLogical(orgId: string, name: string): Promise<void> {
+  async deleteLogical(orgId: string, name: string, actor?: Actor): Promise<void> {
     requireName("name", name);
     if (BUILT_IN_LOGICAL_ENVIRONMENTS.some((b) => b.name === name)) {
       throw new FailedPrecondition(`logical environment "${name}" is built in and cannot be deleted`);
@@ -133,6 +166,7 @@ export class EnvironmentUseCase {
     if (outcome === "in-use") {
       throw new FailedPrecondition(`logical environment "${name}" has deployment records and cannot be deleted`);
     }
+    await this.audit.append(orgId, actor, { action: "logical_environment.delete", resourceType: "logical_environment", resourceName: name });
   }
 }
 

@@ -9,7 +9,8 @@ export type DomainErrorKind =
   | "FailedPrecondition"
   | "PermissionDenied"
   | "Unauthenticated"
-  | "Unavailable";
+  | "Unavailable"
+  | "ResourceExhausted";
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
@@ -40,4 +41,8 @@ export class Unauthenticated extends DomainError {
 /** The database (or another dependency) cannot be reached right now; the call may be retried. */
 export class Unavailable extends DomainError {
   readonly kind = "Unavailable" as const;
+}
+/** A per-caller resource ran out (a watcher that stopped reading filled its queue); start over. */
+export class ResourceExhausted extends DomainError {
+  readonly kind = "ResourceExhausted" as const;
 }

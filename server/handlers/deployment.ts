@@ -7,9 +7,14 @@ import {
   DeploymentSchema,
   DeploymentService,
   DeploymentStatus as StatusPb,
+  WatchDeploymentsResponseSchema,
   RecordOutcome as OutcomePb,
+  WatchEventType as EventPb,
   type Deployment as DeploymentPb,
+  type WatchDeploymentsResponse,
 } from "../../gen/proto/chainloop/v1/deployment_pb.js";
+import type { LiveDeployments, WatchEventType } from "../domain/live.js";
+import { isStale, staleAt } from "../domain/staleness.js";
 import type {
   ArtifactKind,
   Deployment,
@@ -19,6 +24,8 @@ import type {
 } from "../domain/deployments.js";
 import { InvalidArgument } from "../domain/errors.js";
 import { callerOf } from "../interceptors/caller.js";
+import { actorToPb } from "./api-token.js";
+import { evidenceToPb } from "./attestation.js";
 
 const KIND_TO_PB: Record<ArtifactKind, KindPb> = {
   CONTAINER_IMAGE: KindPb.CONTAINER_IMAGE,
@@ -69,17 +76,54 @@ export function deploymentToPb(d: Deployment): DeploymentPb {
     supersededTime: d.supersededAt ? timestampFromDate(d.supersededAt) : undefined,
     supersededById: d.supersededById ?? "",
     decommissionTime: d.decommissionedAt ? timestampFromDate(d.decommissionedAt) : undefined,
+    recordedBy: actorToPb(d.recordedBy),
+    decommissionedBy: actorToPb(d.decommissionedBy),
+    stale: isStale(d),
+    staleTime: tsOrUndefined(staleAt(d)),
   });
 }
 
-export function deploymentHandlers(deployments: DeploymentUseCase): ServiceImpl<typeof DeploymentService> {
+const tsOrUndefined = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
+
+const EVENT_TO_PB: Record<WatchEventType, EventPb> = {
+  snapshot: EventPb.SNAPSHOT,
+  "snapshot-end": EventPb.SNAPSHOT_END,
+  created: EventPb.CREATED,
+  heartbeat: EventPb.HEARTBEAT,
+  superseded: EventPb.SUPERSEDED,
+  decommissioned: EventPb.DECOMMISSIONED,
+  stale: EventPb.STALE,
+};
+
+export function deploymentHandlers(deployments: DeploymentUseCase, live: LiveDeployments): ServiceImpl<typeof DeploymentService> {
   return {
+    async *watchDeployments(req, ctx): AsyncGenerator<WatchDeploymentsResponse> {
+      const events = live.watch(
+        callerOf(ctx).organizationId,
+        {
+          environment: req.environment,
+          logicalEnvironment: req.logicalEnvironment,
+          name: req.deploymentName,
+          kind: kindFromPb(req.kind),
+          digest: req.digest,
+        },
+        ctx.signal,
+      );
+      for await (const ev of events) {
+        yield create(WatchDeploymentsResponseSchema, {
+          type: EVENT_TO_PB[ev.type],
+          deployment: ev.deployment ? deploymentToPb(ev.deployment) : undefined,
+          eventTime: timestampFromDate(ev.at),
+        });
+      }
+    },
     async recordDeployment(req, ctx) {
       const status = statusFromPb(req.status);
       if (status === "superseded") {
         throw new InvalidArgument("status SUPERSEDED cannot be recorded: records are superseded by recording a newer digest");
       }
-      const res = await deployments.record(callerOf(ctx).organizationId, {
+      const caller = callerOf(ctx);
+      const res = await deployments.record(caller.organizationId, {
         environment: req.environment,
         logicalEnvironment: req.logicalEnvironment,
         name: req.deploymentName,
@@ -89,7 +133,7 @@ export function deploymentHandlers(deployments: DeploymentUseCase): ServiceImpl<
         artifactVersion: req.artifactVersion,
         artifactReference: req.artifactReference,
         status,
-      });
+      }, caller);
       return {
         deployment: deploymentToPb(res.deployment),
         outcome: OUTCOME_TO_PB[res.outcome],
@@ -97,7 +141,8 @@ export function deploymentHandlers(deployments: DeploymentUseCase): ServiceImpl<
       };
     },
     async getDeployment(req, ctx) {
-      return { deployment: deploymentToPb(await deployments.get(callerOf(ctx).organizationId, req.id)) };
+      const { deployment, evidence } = await deployments.describe(callerOf(ctx).organizationId, req.id);
+      return { deployment: deploymentToPb(deployment), evidence: evidence.map(evidenceToPb) };
     },
     async listDeployments(req, ctx) {
       const page = await deployments.list(callerOf(ctx).organizationId, {
@@ -110,6 +155,8 @@ export function deploymentHandlers(deployments: DeploymentUseCase): ServiceImpl<
         digest: req.digest,
         status: statusFromPb(req.status),
         history: req.history,
+        project: req.project,
+        projectVersion: req.projectVersion,
       });
       return { deployments: page.items.map(deploymentToPb), nextPageToken: page.nextPageToken };
     },

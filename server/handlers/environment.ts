@@ -1,6 +1,6 @@
 // EnvironmentService: proto ⇄ domain mapping only.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { DurationSchema, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   EnvironmentSchema,
@@ -19,7 +19,17 @@ export function environmentToPb(e: Environment): EnvironmentPb {
     description: e.description,
     createTime: timestampFromDate(e.createdAt),
     updateTime: timestampFromDate(e.updatedAt),
+    heartbeatInterval: e.heartbeatIntervalMs !== undefined ? durationFromMs(e.heartbeatIntervalMs) : undefined,
   });
+}
+
+/** Whole milliseconds (the domain refuses fractions); unset → undefined. */
+export function durationToMs(d: Duration | undefined): number | undefined {
+  return d === undefined ? undefined : Number(d.seconds) * 1000 + d.nanos / 1e6;
+}
+
+function durationFromMs(ms: number): Duration {
+  return create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
 }
 
 export function logicalEnvironmentToPb(l: LogicalEnvironment): LogicalEnvironmentPb {
@@ -35,7 +45,12 @@ export function logicalEnvironmentToPb(l: LogicalEnvironment): LogicalEnvironmen
 export function environmentHandlers(envs: EnvironmentUseCase): ServiceImpl<typeof EnvironmentService> {
   return {
     async createEnvironment(req, ctx) {
-      const env = await envs.create(callerOf(ctx).organizationId, { name: req.name, description: req.description });
+      const caller = callerOf(ctx);
+      const env = await envs.create(
+        caller.organizationId,
+        { name: req.name, description: req.description, heartbeatIntervalMs: durationToMs(req.heartbeatInterval) },
+        caller,
+      );
       return { environment: environmentToPb(env) };
     },
     async getEnvironment(req, ctx) {
@@ -51,15 +66,22 @@ export function environmentHandlers(envs: EnvironmentUseCase): ServiceImpl<typeo
     },
     async updateEnvironment(req, ctx) {
       const paths = req.updateMask?.paths.length ? req.updateMask.paths : ["description"];
+      const caller = callerOf(ctx);
       const env = await envs.update(
-        callerOf(ctx).organizationId,
-        { name: req.environment?.name ?? "", description: req.environment?.description },
+        caller.organizationId,
+        {
+          name: req.environment?.name ?? "",
+          description: req.environment?.description,
+          heartbeatIntervalMs: durationToMs(req.environment?.heartbeatInterval),
+        },
         paths,
+        caller,
       );
       return { environment: environmentToPb(env) };
     },
     async deleteEnvironment(req, ctx) {
-      await envs.delete(callerOf(ctx).organizationId, req.name);
+      const caller = callerOf(ctx);
+      await envs.delete(caller.organizationId, req.name, caller);
       return {};
     },
     async listLogicalEnvironments(_req, ctx) {
@@ -67,11 +89,13 @@ export function environmentHandlers(envs: EnvironmentUseCase): ServiceImpl<typeo
       return { logicalEnvironments: list.map(logicalEnvironmentToPb) };
     },
     async createLogicalEnvironment(req, ctx) {
-      const l = await envs.createLogical(callerOf(ctx).organizationId, { name: req.name, description: req.description });
+      const caller = callerOf(ctx);
+      const l = await envs.createLogical(caller.organizationId, { name: req.name, description: req.description }, caller);
       return { logicalEnvironment: logicalEnvironmentToPb(l) };
     },
     async deleteLogicalEnvironment(req, ctx) {
-      await envs.deleteLogical(callerOf(ctx).organizationId, req.name);
+      const caller = callerOf(ctx);
+      await envs.deleteLogical(caller.organizationId, req.name, caller);
       return {};
     },
   };

@@ -16,6 +16,7 @@ const CODES: Record<DomainErrorKind, Code> = {
   PermissionDenied: Code.PermissionDenied,
   Unauthenticated: Code.Unauthenticated,
   Unavailable: Code.Unavailable,
+  ResourceExhausted: Code.ResourceExhausted,
 };
 
 /** Node and Postgres error codes that mean "the database is not reachable right now". */
@@ -33,19 +34,32 @@ const UNAVAILABLE_CODES = new Set([
   "08003",
   "08006",
   "53300", // too_many_connections
+  "57014", // query_canceled: statement_timeout (server/data/client.ts) or an operator's cancel
   "P1001", // Prisma: can't reach database server
   "P1017", // Prisma: server closed the connection
   "P2024", // Prisma: timed out fetching a connection from the pool
 ]);
 
+/**
+ * Prisma driver-adapter error kinds (`meta.driverAdapterError.cause.kind`, set by
+ * @prisma/adapter-pg) that mean the same. Prisma reports them under codes such as P2010 (raw
+ * query failed) that say nothing about the connection, so the kind is what tells.
+ */
+const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+
 function isUnavailable(e: unknown, depth = 0): boolean {
   if (!e || typeof e !== "object" || depth > 4) return false;
-  const err = e as { code?: unknown; cause?: unknown; message?: unknown };
+  const err = e as { code?: unknown; originalCode?: unknown; kind?: unknown; cause?: unknown; message?: unknown; meta?: { driverAdapterError?: unknown } };
   if (typeof err.code === "string" && UNAVAILABLE_CODES.has(err.code)) return true;
-  if (typeof err.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message)) {
+  if (typeof err.originalCode === "string" && UNAVAILABLE_CODES.has(err.originalCode)) return true;
+  if (typeof err.kind === "string" && UNAVAILABLE_KINDS.has(err.kind)) return true;
+  if (
+    typeof err.message === "string" &&
+    /Connection terminated|connection timeout|Client has encountered a connection error|Can't reach database server|timeout exceeded when trying to connect|Query read timeout/i.test(err.message)
+  ) {
     return true;
   }
-  return isUnavailable(err.cause, depth + 1);
+  return isUnavailable(err.cause, depth + 1) || isUnavailable(err.meta?.driverAdapterError, depth + 1);
 }
 
 export function toConnectError(e: unknown, logger: Logger, method: string): ConnectError {
@@ -61,10 +75,21 @@ export function toConnectError(e: unknown, logger: Logger, method: string): Conn
 
 export function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
+    const method = `${req.service.typeName}/${req.method.name}`;
     try {
-      return await next(req);
+      const res = await next(req);
+      // A streaming response fails while it is being read: map those errors here too.
+      return res.stream ? { ...res, message: mapStreamErrors(res.message, logger, method) } : res;
     } catch (e) {
-      throw toConnectError(e, logger, `${req.service.typeName}/${req.method.name}`);
+      throw toConnectError(e, logger, method);
     }
   };
+}
+
+async function* mapStreamErrors<T>(messages: AsyncIterable<T>, logger: Logger, method: string): AsyncGenerator<T> {
+  try {
+    yield* messages;
+  } catch (e) {
+    throw toConnectError(e, logger, method);
+  }
 }

@@ -1,6 +1,7 @@
 // One JSON log line per call: method, protocol, code and duration.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../log.js";
+import { callerKey } from "./caller.js";
 
 export function loggingInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
@@ -8,12 +9,21 @@ export function loggingInterceptor(logger: Logger): Interceptor {
     const method = `${req.service.typeName}/${req.method.name}`;
     try {
       const res = await next(req);
-      logger.info({ method, protocol: protocolOf(req.header.get("content-type")), code: "ok", ms: round(performance.now() - started) }, "call");
+      logger.info(
+        { method, protocol: protocolOf(req.header.get("content-type")), code: "ok", ms: round(performance.now() - started), tokenId: req.contextValues.get(callerKey)?.tokenId },
+        "call",
+      );
       return res;
     } catch (e) {
       const code = e instanceof ConnectError ? Code[e.code] : "unknown";
       logger.info(
-        { method, protocol: protocolOf(req.header.get("content-type")), code: toSnake(code), ms: round(performance.now() - started) },
+        {
+          method,
+          protocol: protocolOf(req.header.get("content-type")),
+          code: toSnake(code),
+          ms: round(performance.now() - started),
+          tokenId: req.contextValues.get(callerKey)?.tokenId,
+        },
         "call",
       );
       throw e;

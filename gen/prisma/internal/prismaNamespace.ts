@@ -400,7 +400,12 @@ export const ModelName = {
   Organization: 'Organization',
   Environment: 'Environment',
   LogicalEnvironment: 'LogicalEnvironment',
-  Deployment: 'Deployment'
+  Deployment: 'Deployment',
+  ApiToken: 'ApiToken',
+  AuditEvent: 'AuditEvent',
+  Attestation: 'Attestation',
+  AttestedArtifact: 'AttestedArtifact',
+  SigningKey: 'SigningKey'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -416,7 +421,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "organization" | "environment" | "logicalEnvironment" | "deployment"
+    modelProps: "organization" | "environment" | "logicalEnvironment" | "deployment" | "apiToken" | "auditEvent" | "attestation" | "attestedArtifact" | "signingKey"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -716,6 +721,376 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ApiToken: {
+      payload: Prisma.$ApiTokenPayload<ExtArgs>
+      fields: Prisma.ApiTokenFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ApiTokenFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ApiTokenFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>
+        }
+        findFirst: {
+          args: Prisma.ApiTokenFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ApiTokenFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>
+        }
+        findMany: {
+          args: Prisma.ApiTokenFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>[]
+        }
+        create: {
+          args: Prisma.ApiTokenCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>
+        }
+        createMany: {
+          args: Prisma.ApiTokenCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ApiTokenCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>[]
+        }
+        delete: {
+          args: Prisma.ApiTokenDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>
+        }
+        update: {
+          args: Prisma.ApiTokenUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>
+        }
+        deleteMany: {
+          args: Prisma.ApiTokenDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ApiTokenUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ApiTokenUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>[]
+        }
+        upsert: {
+          args: Prisma.ApiTokenUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiTokenPayload>
+        }
+        aggregate: {
+          args: Prisma.ApiTokenAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateApiToken>
+        }
+        groupBy: {
+          args: Prisma.ApiTokenGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ApiTokenGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ApiTokenCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ApiTokenCountAggregateOutputType> | number
+        }
+      }
+    }
+    AuditEvent: {
+      payload: Prisma.$AuditEventPayload<ExtArgs>
+      fields: Prisma.AuditEventFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.AuditEventFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.AuditEventFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>
+        }
+        findFirst: {
+          args: Prisma.AuditEventFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.AuditEventFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>
+        }
+        findMany: {
+          args: Prisma.AuditEventFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>[]
+        }
+        create: {
+          args: Prisma.AuditEventCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>
+        }
+        createMany: {
+          args: Prisma.AuditEventCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.AuditEventCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>[]
+        }
+        delete: {
+          args: Prisma.AuditEventDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>
+        }
+        update: {
+          args: Prisma.AuditEventUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>
+        }
+        deleteMany: {
+          args: Prisma.AuditEventDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.AuditEventUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.AuditEventUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>[]
+        }
+        upsert: {
+          args: Prisma.AuditEventUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AuditEventPayload>
+        }
+        aggregate: {
+          args: Prisma.AuditEventAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateAuditEvent>
+        }
+        groupBy: {
+          args: Prisma.AuditEventGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AuditEventGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.AuditEventCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AuditEventCountAggregateOutputType> | number
+        }
+      }
+    }
+    Attestation: {
+      payload: Prisma.$AttestationPayload<ExtArgs>
+      fields: Prisma.AttestationFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.AttestationFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.AttestationFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>
+        }
+        findFirst: {
+          args: Prisma.AttestationFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.AttestationFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>
+        }
+        findMany: {
+          args: Prisma.AttestationFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>[]
+        }
+        create: {
+          args: Prisma.AttestationCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>
+        }
+        createMany: {
+          args: Prisma.AttestationCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.AttestationCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>[]
+        }
+        delete: {
+          args: Prisma.AttestationDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>
+        }
+        update: {
+          args: Prisma.AttestationUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>
+        }
+        deleteMany: {
+          args: Prisma.AttestationDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.AttestationUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.AttestationUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>[]
+        }
+        upsert: {
+          args: Prisma.AttestationUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestationPayload>
+        }
+        aggregate: {
+          args: Prisma.AttestationAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateAttestation>
+        }
+        groupBy: {
+          args: Prisma.AttestationGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AttestationGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.AttestationCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AttestationCountAggregateOutputType> | number
+        }
+      }
+    }
+    AttestedArtifact: {
+      payload: Prisma.$AttestedArtifactPayload<ExtArgs>
+      fields: Prisma.AttestedArtifactFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.AttestedArtifactFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.AttestedArtifactFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>
+        }
+        findFirst: {
+          args: Prisma.AttestedArtifactFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.AttestedArtifactFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>
+        }
+        findMany: {
+          args: Prisma.AttestedArtifactFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>[]
+        }
+        create: {
+          args: Prisma.AttestedArtifactCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>
+        }
+        createMany: {
+          args: Prisma.AttestedArtifactCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.AttestedArtifactCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>[]
+        }
+        delete: {
+          args: Prisma.AttestedArtifactDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>
+        }
+        update: {
+          args: Prisma.AttestedArtifactUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>
+        }
+        deleteMany: {
+          args: Prisma.AttestedArtifactDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.AttestedArtifactUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.AttestedArtifactUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>[]
+        }
+        upsert: {
+          args: Prisma.AttestedArtifactUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AttestedArtifactPayload>
+        }
+        aggregate: {
+          args: Prisma.AttestedArtifactAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateAttestedArtifact>
+        }
+        groupBy: {
+          args: Prisma.AttestedArtifactGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AttestedArtifactGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.AttestedArtifactCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AttestedArtifactCountAggregateOutputType> | number
+        }
+      }
+    }
+    SigningKey: {
+      payload: Prisma.$SigningKeyPayload<ExtArgs>
+      fields: Prisma.SigningKeyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SigningKeyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SigningKeyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>
+        }
+        findFirst: {
+          args: Prisma.SigningKeyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SigningKeyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>
+        }
+        findMany: {
+          args: Prisma.SigningKeyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>[]
+        }
+        create: {
+          args: Prisma.SigningKeyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>
+        }
+        createMany: {
+          args: Prisma.SigningKeyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SigningKeyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>[]
+        }
+        delete: {
+          args: Prisma.SigningKeyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>
+        }
+        update: {
+          args: Prisma.SigningKeyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>
+        }
+        deleteMany: {
+          args: Prisma.SigningKeyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SigningKeyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SigningKeyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>[]
+        }
+        upsert: {
+          args: Prisma.SigningKeyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SigningKeyPayload>
+        }
+        aggregate: {
+          args: Prisma.SigningKeyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSigningKey>
+        }
+        groupBy: {
+          args: Prisma.SigningKeyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SigningKeyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SigningKeyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SigningKeyCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -770,7 +1145,8 @@ export const EnvironmentScalarFieldEnum = {
   name: 'name',
   description: 'description',
   createdAt: 'createdAt',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  heartbeatIntervalMs: 'heartbeatIntervalMs'
 } as const
 
 export type EnvironmentScalarFieldEnum = (typeof EnvironmentScalarFieldEnum)[keyof typeof EnvironmentScalarFieldEnum]
@@ -805,10 +1181,97 @@ export const DeploymentScalarFieldEnum = {
   lastSeenAt: 'lastSeenAt',
   supersededAt: 'supersededAt',
   supersededById: 'supersededById',
-  decommissionedAt: 'decommissionedAt'
+  decommissionedAt: 'decommissionedAt',
+  recordedByTokenId: 'recordedByTokenId',
+  recordedByName: 'recordedByName',
+  decommissionedByTokenId: 'decommissionedByTokenId',
+  decommissionedByName: 'decommissionedByName'
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]
+
+
+export const ApiTokenScalarFieldEnum = {
+  id: 'id',
+  organizationId: 'organizationId',
+  name: 'name',
+  description: 'description',
+  scope: 'scope',
+  tokenHash: 'tokenHash',
+  createdAt: 'createdAt',
+  expiresAt: 'expiresAt',
+  lastUsedAt: 'lastUsedAt',
+  revokedAt: 'revokedAt',
+  createdByTokenId: 'createdByTokenId',
+  createdByName: 'createdByName'
+} as const
+
+export type ApiTokenScalarFieldEnum = (typeof ApiTokenScalarFieldEnum)[keyof typeof ApiTokenScalarFieldEnum]
+
+
+export const AuditEventScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  actorTokenId: 'actorTokenId',
+  actorName: 'actorName',
+  action: 'action',
+  resourceType: 'resourceType',
+  resourceName: 'resourceName',
+  createdAt: 'createdAt'
+} as const
+
+export type AuditEventScalarFieldEnum = (typeof AuditEventScalarFieldEnum)[keyof typeof AuditEventScalarFieldEnum]
+
+
+export const AttestationScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  digest: 'digest',
+  content: 'content',
+  sizeBytes: 'sizeBytes',
+  format: 'format',
+  statementType: 'statementType',
+  predicateType: 'predicateType',
+  workflow: 'workflow',
+  project: 'project',
+  projectVersion: 'projectVersion',
+  verified: 'verified',
+  verifiedKeyFingerprint: 'verifiedKeyFingerprint',
+  verifiedKeyName: 'verifiedKeyName',
+  materialCount: 'materialCount',
+  pushedByTokenId: 'pushedByTokenId',
+  pushedByName: 'pushedByName',
+  createdAt: 'createdAt'
+} as const
+
+export type AttestationScalarFieldEnum = (typeof AttestationScalarFieldEnum)[keyof typeof AttestationScalarFieldEnum]
+
+
+export const AttestedArtifactScalarFieldEnum = {
+  attestationId: 'attestationId',
+  digest: 'digest',
+  role: 'role',
+  organizationId: 'organizationId',
+  name: 'name',
+  position: 'position'
+} as const
+
+export type AttestedArtifactScalarFieldEnum = (typeof AttestedArtifactScalarFieldEnum)[keyof typeof AttestedArtifactScalarFieldEnum]
+
+
+export const SigningKeyScalarFieldEnum = {
+  id: 'id',
+  organizationId: 'organizationId',
+  name: 'name',
+  algorithm: 'algorithm',
+  publicKeyPem: 'publicKeyPem',
+  fingerprint: 'fingerprint',
+  createdAt: 'createdAt'
+} as const
+
+export type SigningKeyScalarFieldEnum = (typeof SigningKeyScalarFieldEnum)[keyof typeof SigningKeyScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -870,6 +1333,20 @@ export type ListDateTimeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaM
 
 
 /**
+ * Reference to a field of type 'Int'
+ */
+export type IntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Int'>
+    
+
+
+/**
+ * Reference to a field of type 'Int[]'
+ */
+export type ListIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Int[]'>
+    
+
+
+/**
  * Reference to a field of type 'Boolean'
  */
 export type BooleanFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Boolean'>
@@ -919,16 +1396,72 @@ export type ListEnumDeploymentStatusFieldRefInput<$PrismaModel> = FieldRefInputT
 
 
 /**
- * Reference to a field of type 'Int'
+ * Reference to a field of type 'ApiTokenScope'
  */
-export type IntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Int'>
+export type EnumApiTokenScopeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ApiTokenScope'>
     
 
 
 /**
- * Reference to a field of type 'Int[]'
+ * Reference to a field of type 'ApiTokenScope[]'
  */
-export type ListIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Int[]'>
+export type ListEnumApiTokenScopeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ApiTokenScope[]'>
+    
+
+
+/**
+ * Reference to a field of type 'Bytes'
+ */
+export type BytesFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Bytes'>
+    
+
+
+/**
+ * Reference to a field of type 'Bytes[]'
+ */
+export type ListBytesFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Bytes[]'>
+    
+
+
+/**
+ * Reference to a field of type 'AttestationFormat'
+ */
+export type EnumAttestationFormatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'AttestationFormat'>
+    
+
+
+/**
+ * Reference to a field of type 'AttestationFormat[]'
+ */
+export type ListEnumAttestationFormatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'AttestationFormat[]'>
+    
+
+
+/**
+ * Reference to a field of type 'ArtifactRole'
+ */
+export type EnumArtifactRoleFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ArtifactRole'>
+    
+
+
+/**
+ * Reference to a field of type 'ArtifactRole[]'
+ */
+export type ListEnumArtifactRoleFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ArtifactRole[]'>
+    
+
+
+/**
+ * Reference to a field of type 'KeyAlgorithm'
+ */
+export type EnumKeyAlgorithmFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'KeyAlgorithm'>
+    
+
+
+/**
+ * Reference to a field of type 'KeyAlgorithm[]'
+ */
+export type ListEnumKeyAlgorithmFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'KeyAlgorithm[]'>
     
 
 
@@ -1100,6 +1633,11 @@ export type GlobalOmitConfig = {
   environment?: Prisma.EnvironmentOmit
   logicalEnvironment?: Prisma.LogicalEnvironmentOmit
   deployment?: Prisma.DeploymentOmit
+  apiToken?: Prisma.ApiTokenOmit
+  auditEvent?: Prisma.AuditEventOmit
+  attestation?: Prisma.AttestationOmit
+  attestedArtifact?: Prisma.AttestedArtifactOmit
+  signingKey?: Prisma.SigningKeyOmit
 }
 
 /* Types for Logging */

@@ -54,7 +54,12 @@ export const ModelName = {
   Organization: 'Organization',
   Environment: 'Environment',
   LogicalEnvironment: 'LogicalEnvironment',
-  Deployment: 'Deployment'
+  Deployment: 'Deployment',
+  ApiToken: 'ApiToken',
+  AuditEvent: 'AuditEvent',
+  Attestation: 'Attestation',
+  AttestedArtifact: 'AttestedArtifact',
+  SigningKey: 'SigningKey'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -88,7 +93,8 @@ export const EnvironmentScalarFieldEnum = {
   name: 'name',
   description: 'description',
   createdAt: 'createdAt',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  heartbeatIntervalMs: 'heartbeatIntervalMs'
 } as const
 
 export type EnvironmentScalarFieldEnum = (typeof EnvironmentScalarFieldEnum)[keyof typeof EnvironmentScalarFieldEnum]
@@ -123,10 +129,97 @@ export const DeploymentScalarFieldEnum = {
   lastSeenAt: 'lastSeenAt',
   supersededAt: 'supersededAt',
   supersededById: 'supersededById',
-  decommissionedAt: 'decommissionedAt'
+  decommissionedAt: 'decommissionedAt',
+  recordedByTokenId: 'recordedByTokenId',
+  recordedByName: 'recordedByName',
+  decommissionedByTokenId: 'decommissionedByTokenId',
+  decommissionedByName: 'decommissionedByName'
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]
+
+
+export const ApiTokenScalarFieldEnum = {
+  id: 'id',
+  organizationId: 'organizationId',
+  name: 'name',
+  description: 'description',
+  scope: 'scope',
+  tokenHash: 'tokenHash',
+  createdAt: 'createdAt',
+  expiresAt: 'expiresAt',
+  lastUsedAt: 'lastUsedAt',
+  revokedAt: 'revokedAt',
+  createdByTokenId: 'createdByTokenId',
+  createdByName: 'createdByName'
+} as const
+
+export type ApiTokenScalarFieldEnum = (typeof ApiTokenScalarFieldEnum)[keyof typeof ApiTokenScalarFieldEnum]
+
+
+export const AuditEventScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  actorTokenId: 'actorTokenId',
+  actorName: 'actorName',
+  action: 'action',
+  resourceType: 'resourceType',
+  resourceName: 'resourceName',
+  createdAt: 'createdAt'
+} as const
+
+export type AuditEventScalarFieldEnum = (typeof AuditEventScalarFieldEnum)[keyof typeof AuditEventScalarFieldEnum]
+
+
+export const AttestationScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  digest: 'digest',
+  content: 'content',
+  sizeBytes: 'sizeBytes',
+  format: 'format',
+  statementType: 'statementType',
+  predicateType: 'predicateType',
+  workflow: 'workflow',
+  project: 'project',
+  projectVersion: 'projectVersion',
+  verified: 'verified',
+  verifiedKeyFingerprint: 'verifiedKeyFingerprint',
+  verifiedKeyName: 'verifiedKeyName',
+  materialCount: 'materialCount',
+  pushedByTokenId: 'pushedByTokenId',
+  pushedByName: 'pushedByName',
+  createdAt: 'createdAt'
+} as const
+
+export type AttestationScalarFieldEnum = (typeof AttestationScalarFieldEnum)[keyof typeof AttestationScalarFieldEnum]
+
+
+export const AttestedArtifactScalarFieldEnum = {
+  attestationId: 'attestationId',
+  digest: 'digest',
+  role: 'role',
+  organizationId: 'organizationId',
+  name: 'name',
+  position: 'position'
+} as const
+
+export type AttestedArtifactScalarFieldEnum = (typeof AttestedArtifactScalarFieldEnum)[keyof typeof AttestedArtifactScalarFieldEnum]
+
+
+export const SigningKeyScalarFieldEnum = {
+  id: 'id',
+  organizationId: 'organizationId',
+  name: 'name',
+  algorithm: 'algorithm',
+  publicKeyPem: 'publicKeyPem',
+  fingerprint: 'fingerprint',
+  createdAt: 'createdAt'
+} as const
+
+export type SigningKeyScalarFieldEnum = (typeof SigningKeyScalarFieldEnum)[keyof typeof SigningKeyScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -55,6 +55,10 @@ export type DeploymentMinAggregateOutputType = {
   supersededAt: Date | null
   supersededById: string | null
   decommissionedAt: Date | null
+  recordedByTokenId: string | null
+  recordedByName: string | null
+  decommissionedByTokenId: string | null
+  decommissionedByName: string | null
 }
 
 export type DeploymentMaxAggregateOutputType = {
@@ -75,6 +79,10 @@ export type DeploymentMaxAggregateOutputType = {
   supersededAt: Date | null
   supersededById: string | null
   decommissionedAt: Date | null
+  recordedByTokenId: string | null
+  recordedByName: string | null
+  decommissionedByTokenId: string | null
+  decommissionedByName: string | null
 }
 
 export type DeploymentCountAggregateOutputType = {
@@ -95,6 +103,10 @@ export type DeploymentCountAggregateOutputType = {
   supersededAt: number
   supersededById: number
   decommissionedAt: number
+  recordedByTokenId: number
+  recordedByName: number
+  decommissionedByTokenId: number
+  decommissionedByName: number
   _all: number
 }
 
@@ -125,6 +137,10 @@ export type DeploymentMinAggregateInputType = {
   supersededAt?: true
   supersededById?: true
   decommissionedAt?: true
+  recordedByTokenId?: true
+  recordedByName?: true
+  decommissionedByTokenId?: true
+  decommissionedByName?: true
 }
 
 export type DeploymentMaxAggregateInputType = {
@@ -145,6 +161,10 @@ export type DeploymentMaxAggregateInputType = {
   supersededAt?: true
   supersededById?: true
   decommissionedAt?: true
+  recordedByTokenId?: true
+  recordedByName?: true
+  decommissionedByTokenId?: true
+  decommissionedByName?: true
 }
 
 export type DeploymentCountAggregateInputType = {
@@ -165,6 +185,10 @@ export type DeploymentCountAggregateInputType = {
   supersededAt?: true
   supersededById?: true
   decommissionedAt?: true
+  recordedByTokenId?: true
+  recordedByName?: true
+  decommissionedByTokenId?: true
+  decommissionedByName?: true
   _all?: true
 }
 
@@ -272,6 +296,10 @@ export type DeploymentGroupByOutputType = {
   supersededAt: Date | null
   supersededById: string | null
   decommissionedAt: Date | null
+  recordedByTokenId: string | null
+  recordedByName: string
+  decommissionedByTokenId: string | null
+  decommissionedByName: string
   _count: DeploymentCountAggregateOutputType | null
   _avg: DeploymentAvgAggregateOutputType | null
   _sum: DeploymentSumAggregateOutputType | null
@@ -315,6 +343,10 @@ export type DeploymentWhereInput = {
   supersededAt?: Prisma.DateTimeNullableFilter<"Deployment"> | Date | string | null
   supersededById?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedAt?: Prisma.DateTimeNullableFilter<"Deployment"> | Date | string | null
+  recordedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  recordedByName?: Prisma.StringFilter<"Deployment"> | string
+  decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
@@ -340,6 +372,10 @@ export type DeploymentOrderByWithRelationInput = {
   supersededAt?: Prisma.SortOrderInput | Prisma.SortOrder
   supersededById?: Prisma.SortOrderInput | Prisma.SortOrder
   decommissionedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  recordedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  recordedByName?: Prisma.SortOrder
+  decommissionedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  decommissionedByName?: Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
   environment?: Prisma.EnvironmentOrderByWithRelationInput
   logicalEnvironment?: Prisma.LogicalEnvironmentOrderByWithRelationInput
@@ -368,6 +404,10 @@ export type DeploymentWhereUniqueInput = Prisma.AtLeast<{
   supersededAt?: Prisma.DateTimeNullableFilter<"Deployment"> | Date | string | null
   supersededById?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedAt?: Prisma.DateTimeNullableFilter<"Deployment"> | Date | string | null
+  recordedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  recordedByName?: Prisma.StringFilter<"Deployment"> | string
+  decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
@@ -393,6 +433,10 @@ export type DeploymentOrderByWithAggregationInput = {
   supersededAt?: Prisma.SortOrderInput | Prisma.SortOrder
   supersededById?: Prisma.SortOrderInput | Prisma.SortOrder
   decommissionedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  recordedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  recordedByName?: Prisma.SortOrder
+  decommissionedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  decommissionedByName?: Prisma.SortOrder
   _count?: Prisma.DeploymentCountOrderByAggregateInput
   _avg?: Prisma.DeploymentAvgOrderByAggregateInput
   _max?: Prisma.DeploymentMaxOrderByAggregateInput
@@ -421,6 +465,10 @@ export type DeploymentScalarWhereWithAggregatesInput = {
   supersededAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Deployment"> | Date | string | null
   supersededById?: Prisma.UuidNullableWithAggregatesFilter<"Deployment"> | string | null
   decommissionedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Deployment"> | Date | string | null
+  recordedByTokenId?: Prisma.UuidNullableWithAggregatesFilter<"Deployment"> | string | null
+  recordedByName?: Prisma.StringWithAggregatesFilter<"Deployment"> | string
+  decommissionedByTokenId?: Prisma.UuidNullableWithAggregatesFilter<"Deployment"> | string | null
+  decommissionedByName?: Prisma.StringWithAggregatesFilter<"Deployment"> | string
 }
 
 export type DeploymentCreateInput = {
@@ -437,6 +485,10 @@ export type DeploymentCreateInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -462,6 +514,10 @@ export type DeploymentUncheckedCreateInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -479,6 +535,10 @@ export type DeploymentUpdateInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -504,6 +564,10 @@ export type DeploymentUncheckedUpdateInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -525,6 +589,10 @@ export type DeploymentCreateManyInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
 }
 
 export type DeploymentUpdateManyMutationInput = {
@@ -541,6 +609,10 @@ export type DeploymentUpdateManyMutationInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type DeploymentUncheckedUpdateManyInput = {
@@ -561,6 +633,10 @@ export type DeploymentUncheckedUpdateManyInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type DeploymentListRelationFilter = {
@@ -596,6 +672,10 @@ export type DeploymentCountOrderByAggregateInput = {
   supersededAt?: Prisma.SortOrder
   supersededById?: Prisma.SortOrder
   decommissionedAt?: Prisma.SortOrder
+  recordedByTokenId?: Prisma.SortOrder
+  recordedByName?: Prisma.SortOrder
+  decommissionedByTokenId?: Prisma.SortOrder
+  decommissionedByName?: Prisma.SortOrder
 }
 
 export type DeploymentAvgOrderByAggregateInput = {
@@ -620,6 +700,10 @@ export type DeploymentMaxOrderByAggregateInput = {
   supersededAt?: Prisma.SortOrder
   supersededById?: Prisma.SortOrder
   decommissionedAt?: Prisma.SortOrder
+  recordedByTokenId?: Prisma.SortOrder
+  recordedByName?: Prisma.SortOrder
+  decommissionedByTokenId?: Prisma.SortOrder
+  decommissionedByName?: Prisma.SortOrder
 }
 
 export type DeploymentMinOrderByAggregateInput = {
@@ -640,6 +724,10 @@ export type DeploymentMinOrderByAggregateInput = {
   supersededAt?: Prisma.SortOrder
   supersededById?: Prisma.SortOrder
   decommissionedAt?: Prisma.SortOrder
+  recordedByTokenId?: Prisma.SortOrder
+  recordedByName?: Prisma.SortOrder
+  decommissionedByTokenId?: Prisma.SortOrder
+  decommissionedByName?: Prisma.SortOrder
 }
 
 export type DeploymentSumOrderByAggregateInput = {
@@ -812,6 +900,10 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type NullableStringFieldUpdateOperationsInput = {
+  set?: string | null
+}
+
 export type DeploymentUpdateOneWithoutSupersedesNestedInput = {
   create?: Prisma.XOR<Prisma.DeploymentCreateWithoutSupersedesInput, Prisma.DeploymentUncheckedCreateWithoutSupersedesInput>
   connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutSupersedesInput
@@ -834,10 +926,6 @@ export type DeploymentUpdateManyWithoutSupersededByNestedInput = {
   update?: Prisma.DeploymentUpdateWithWhereUniqueWithoutSupersededByInput | Prisma.DeploymentUpdateWithWhereUniqueWithoutSupersededByInput[]
   updateMany?: Prisma.DeploymentUpdateManyWithWhereWithoutSupersededByInput | Prisma.DeploymentUpdateManyWithWhereWithoutSupersededByInput[]
   deleteMany?: Prisma.DeploymentScalarWhereInput | Prisma.DeploymentScalarWhereInput[]
-}
-
-export type NullableStringFieldUpdateOperationsInput = {
-  set?: string | null
 }
 
 export type DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput = {
@@ -868,6 +956,10 @@ export type DeploymentCreateWithoutOrganizationInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -891,6 +983,10 @@ export type DeploymentUncheckedCreateWithoutOrganizationInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -941,6 +1037,10 @@ export type DeploymentScalarWhereInput = {
   supersededAt?: Prisma.DateTimeNullableFilter<"Deployment"> | Date | string | null
   supersededById?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedAt?: Prisma.DateTimeNullableFilter<"Deployment"> | Date | string | null
+  recordedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  recordedByName?: Prisma.StringFilter<"Deployment"> | string
+  decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
 }
 
 export type DeploymentCreateWithoutEnvironmentInput = {
@@ -957,6 +1057,10 @@ export type DeploymentCreateWithoutEnvironmentInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -980,6 +1084,10 @@ export type DeploymentUncheckedCreateWithoutEnvironmentInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1023,6 +1131,10 @@ export type DeploymentCreateWithoutLogicalEnvironmentInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -1046,6 +1158,10 @@ export type DeploymentUncheckedCreateWithoutLogicalEnvironmentInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1089,6 +1205,10 @@ export type DeploymentCreateWithoutSupersedesInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1113,6 +1233,10 @@ export type DeploymentUncheckedCreateWithoutSupersedesInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
 }
 
 export type DeploymentCreateOrConnectWithoutSupersedesInput = {
@@ -1134,6 +1258,10 @@ export type DeploymentCreateWithoutSupersededByInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1157,6 +1285,10 @@ export type DeploymentUncheckedCreateWithoutSupersededByInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1195,6 +1327,10 @@ export type DeploymentUpdateWithoutSupersedesInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -1219,6 +1355,10 @@ export type DeploymentUncheckedUpdateWithoutSupersedesInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type DeploymentUpsertWithWhereUniqueWithoutSupersededByInput = {
@@ -1254,6 +1394,10 @@ export type DeploymentCreateManyOrganizationInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
 }
 
 export type DeploymentUpdateWithoutOrganizationInput = {
@@ -1270,6 +1414,10 @@ export type DeploymentUpdateWithoutOrganizationInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1293,6 +1441,10 @@ export type DeploymentUncheckedUpdateWithoutOrganizationInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1313,6 +1465,10 @@ export type DeploymentUncheckedUpdateManyWithoutOrganizationInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type DeploymentCreateManyEnvironmentInput = {
@@ -1332,6 +1488,10 @@ export type DeploymentCreateManyEnvironmentInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
 }
 
 export type DeploymentUpdateWithoutEnvironmentInput = {
@@ -1348,6 +1508,10 @@ export type DeploymentUpdateWithoutEnvironmentInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1371,6 +1535,10 @@ export type DeploymentUncheckedUpdateWithoutEnvironmentInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1391,6 +1559,10 @@ export type DeploymentUncheckedUpdateManyWithoutEnvironmentInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type DeploymentCreateManyLogicalEnvironmentInput = {
@@ -1410,6 +1582,10 @@ export type DeploymentCreateManyLogicalEnvironmentInput = {
   supersededAt?: Date | string | null
   supersededById?: string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
 }
 
 export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
@@ -1426,6 +1602,10 @@ export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1449,6 +1629,10 @@ export type DeploymentUncheckedUpdateWithoutLogicalEnvironmentInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1469,6 +1653,10 @@ export type DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentInput = {
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type DeploymentCreateManySupersededByInput = {
@@ -1488,6 +1676,10 @@ export type DeploymentCreateManySupersededByInput = {
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
   decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
 }
 
 export type DeploymentUpdateWithoutSupersededByInput = {
@@ -1504,6 +1696,10 @@ export type DeploymentUpdateWithoutSupersededByInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -1527,6 +1723,10 @@ export type DeploymentUncheckedUpdateWithoutSupersededByInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1547,6 +1747,10 @@ export type DeploymentUncheckedUpdateManyWithoutSupersededByInput = {
   lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 
@@ -1598,6 +1802,10 @@ export type DeploymentSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   supersededAt?: boolean
   supersededById?: boolean
   decommissionedAt?: boolean
+  recordedByTokenId?: boolean
+  recordedByName?: boolean
+  decommissionedByTokenId?: boolean
+  decommissionedByName?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -1624,6 +1832,10 @@ export type DeploymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   supersededAt?: boolean
   supersededById?: boolean
   decommissionedAt?: boolean
+  recordedByTokenId?: boolean
+  recordedByName?: boolean
+  decommissionedByTokenId?: boolean
+  decommissionedByName?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -1648,6 +1860,10 @@ export type DeploymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   supersededAt?: boolean
   supersededById?: boolean
   decommissionedAt?: boolean
+  recordedByTokenId?: boolean
+  recordedByName?: boolean
+  decommissionedByTokenId?: boolean
+  decommissionedByName?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -1672,9 +1888,13 @@ export type DeploymentSelectScalar = {
   supersededAt?: boolean
   supersededById?: boolean
   decommissionedAt?: boolean
+  recordedByTokenId?: boolean
+  recordedByName?: boolean
+  decommissionedByTokenId?: boolean
+  decommissionedByName?: boolean
 }
 
-export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt", ExtArgs["result"]["deployment"]>
+export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt" | "recordedByTokenId" | "recordedByName" | "decommissionedByTokenId" | "decommissionedByName", ExtArgs["result"]["deployment"]>
 export type DeploymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
@@ -1726,6 +1946,13 @@ export type $DeploymentPayload<ExtArgs extends runtime.Types.Extensions.Internal
     supersededAt: Date | null
     supersededById: string | null
     decommissionedAt: Date | null
+    /**
+     * Who recorded it and who decommissioned it: the API token's id and name at the time.
+     */
+    recordedByTokenId: string | null
+    recordedByName: string
+    decommissionedByTokenId: string | null
+    decommissionedByName: string
   }, ExtArgs["result"]["deployment"]>
   composites: {}
 }
@@ -2171,6 +2398,10 @@ export interface DeploymentFieldRefs {
   readonly supersededAt: Prisma.FieldRef<"Deployment", 'DateTime'>
   readonly supersededById: Prisma.FieldRef<"Deployment", 'String'>
   readonly decommissionedAt: Prisma.FieldRef<"Deployment", 'DateTime'>
+  readonly recordedByTokenId: Prisma.FieldRef<"Deployment", 'String'>
+  readonly recordedByName: Prisma.FieldRef<"Deployment", 'String'>
+  readonly decommissionedByTokenId: Prisma.FieldRef<"Deployment", 'String'>
+  readonly decommissionedByName: Prisma.FieldRef<"Deployment", 'String'>
 }
     
 

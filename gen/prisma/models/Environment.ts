@@ -20,8 +20,18 @@ export type EnvironmentModel = runtime.Types.Result.DefaultSelection<Prisma.$Env
 
 export type AggregateEnvironment = {
   _count: EnvironmentCountAggregateOutputType | null
+  _avg: EnvironmentAvgAggregateOutputType | null
+  _sum: EnvironmentSumAggregateOutputType | null
   _min: EnvironmentMinAggregateOutputType | null
   _max: EnvironmentMaxAggregateOutputType | null
+}
+
+export type EnvironmentAvgAggregateOutputType = {
+  heartbeatIntervalMs: number | null
+}
+
+export type EnvironmentSumAggregateOutputType = {
+  heartbeatIntervalMs: number | null
 }
 
 export type EnvironmentMinAggregateOutputType = {
@@ -31,6 +41,7 @@ export type EnvironmentMinAggregateOutputType = {
   description: string | null
   createdAt: Date | null
   updatedAt: Date | null
+  heartbeatIntervalMs: number | null
 }
 
 export type EnvironmentMaxAggregateOutputType = {
@@ -40,6 +51,7 @@ export type EnvironmentMaxAggregateOutputType = {
   description: string | null
   createdAt: Date | null
   updatedAt: Date | null
+  heartbeatIntervalMs: number | null
 }
 
 export type EnvironmentCountAggregateOutputType = {
@@ -49,9 +61,18 @@ export type EnvironmentCountAggregateOutputType = {
   description: number
   createdAt: number
   updatedAt: number
+  heartbeatIntervalMs: number
   _all: number
 }
 
+
+export type EnvironmentAvgAggregateInputType = {
+  heartbeatIntervalMs?: true
+}
+
+export type EnvironmentSumAggregateInputType = {
+  heartbeatIntervalMs?: true
+}
 
 export type EnvironmentMinAggregateInputType = {
   id?: true
@@ -60,6 +81,7 @@ export type EnvironmentMinAggregateInputType = {
   description?: true
   createdAt?: true
   updatedAt?: true
+  heartbeatIntervalMs?: true
 }
 
 export type EnvironmentMaxAggregateInputType = {
@@ -69,6 +91,7 @@ export type EnvironmentMaxAggregateInputType = {
   description?: true
   createdAt?: true
   updatedAt?: true
+  heartbeatIntervalMs?: true
 }
 
 export type EnvironmentCountAggregateInputType = {
@@ -78,6 +101,7 @@ export type EnvironmentCountAggregateInputType = {
   description?: true
   createdAt?: true
   updatedAt?: true
+  heartbeatIntervalMs?: true
   _all?: true
 }
 
@@ -119,6 +143,18 @@ export type EnvironmentAggregateArgs<ExtArgs extends runtime.Types.Extensions.In
   /**
    * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
    * 
+   * Select which fields to average
+  **/
+  _avg?: EnvironmentAvgAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
+   * Select which fields to sum
+  **/
+  _sum?: EnvironmentSumAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
    * Select which fields to find the minimum value
   **/
   _min?: EnvironmentMinAggregateInputType
@@ -149,6 +185,8 @@ export type EnvironmentGroupByArgs<ExtArgs extends runtime.Types.Extensions.Inte
   take?: number
   skip?: number
   _count?: EnvironmentCountAggregateInputType | true
+  _avg?: EnvironmentAvgAggregateInputType
+  _sum?: EnvironmentSumAggregateInputType
   _min?: EnvironmentMinAggregateInputType
   _max?: EnvironmentMaxAggregateInputType
 }
@@ -160,7 +198,10 @@ export type EnvironmentGroupByOutputType = {
   description: string
   createdAt: Date
   updatedAt: Date
+  heartbeatIntervalMs: number | null
   _count: EnvironmentCountAggregateOutputType | null
+  _avg: EnvironmentAvgAggregateOutputType | null
+  _sum: EnvironmentSumAggregateOutputType | null
   _min: EnvironmentMinAggregateOutputType | null
   _max: EnvironmentMaxAggregateOutputType | null
 }
@@ -190,6 +231,7 @@ export type EnvironmentWhereInput = {
   description?: Prisma.StringFilter<"Environment"> | string
   createdAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
+  heartbeatIntervalMs?: Prisma.IntNullableFilter<"Environment"> | number | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   deployments?: Prisma.DeploymentListRelationFilter
 }
@@ -201,6 +243,7 @@ export type EnvironmentOrderByWithRelationInput = {
   description?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  heartbeatIntervalMs?: Prisma.SortOrderInput | Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
   deployments?: Prisma.DeploymentOrderByRelationAggregateInput
 }
@@ -216,6 +259,7 @@ export type EnvironmentWhereUniqueInput = Prisma.AtLeast<{
   description?: Prisma.StringFilter<"Environment"> | string
   createdAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
+  heartbeatIntervalMs?: Prisma.IntNullableFilter<"Environment"> | number | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   deployments?: Prisma.DeploymentListRelationFilter
 }, "id" | "organizationId_name">
@@ -227,9 +271,12 @@ export type EnvironmentOrderByWithAggregationInput = {
   description?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  heartbeatIntervalMs?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.EnvironmentCountOrderByAggregateInput
+  _avg?: Prisma.EnvironmentAvgOrderByAggregateInput
   _max?: Prisma.EnvironmentMaxOrderByAggregateInput
   _min?: Prisma.EnvironmentMinOrderByAggregateInput
+  _sum?: Prisma.EnvironmentSumOrderByAggregateInput
 }
 
 export type EnvironmentScalarWhereWithAggregatesInput = {
@@ -242,6 +289,7 @@ export type EnvironmentScalarWhereWithAggregatesInput = {
   description?: Prisma.StringWithAggregatesFilter<"Environment"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Environment"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Environment"> | Date | string
+  heartbeatIntervalMs?: Prisma.IntNullableWithAggregatesFilter<"Environment"> | number | null
 }
 
 export type EnvironmentCreateInput = {
@@ -250,6 +298,7 @@ export type EnvironmentCreateInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
   organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
   deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
 }
@@ -261,6 +310,7 @@ export type EnvironmentUncheckedCreateInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
 }
 
@@ -270,6 +320,7 @@ export type EnvironmentUpdateInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
   deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
 }
@@ -281,6 +332,7 @@ export type EnvironmentUncheckedUpdateInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
 }
 
@@ -291,6 +343,7 @@ export type EnvironmentCreateManyInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
 }
 
 export type EnvironmentUpdateManyMutationInput = {
@@ -299,6 +352,7 @@ export type EnvironmentUpdateManyMutationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type EnvironmentUncheckedUpdateManyInput = {
@@ -308,6 +362,7 @@ export type EnvironmentUncheckedUpdateManyInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type EnvironmentListRelationFilter = {
@@ -332,6 +387,11 @@ export type EnvironmentCountOrderByAggregateInput = {
   description?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  heartbeatIntervalMs?: Prisma.SortOrder
+}
+
+export type EnvironmentAvgOrderByAggregateInput = {
+  heartbeatIntervalMs?: Prisma.SortOrder
 }
 
 export type EnvironmentMaxOrderByAggregateInput = {
@@ -341,6 +401,7 @@ export type EnvironmentMaxOrderByAggregateInput = {
   description?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  heartbeatIntervalMs?: Prisma.SortOrder
 }
 
 export type EnvironmentMinOrderByAggregateInput = {
@@ -350,6 +411,11 @@ export type EnvironmentMinOrderByAggregateInput = {
   description?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  heartbeatIntervalMs?: Prisma.SortOrder
+}
+
+export type EnvironmentSumOrderByAggregateInput = {
+  heartbeatIntervalMs?: Prisma.SortOrder
 }
 
 export type EnvironmentScalarRelationFilter = {
@@ -399,6 +465,14 @@ export type EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput = {
   deleteMany?: Prisma.EnvironmentScalarWhereInput | Prisma.EnvironmentScalarWhereInput[]
 }
 
+export type NullableIntFieldUpdateOperationsInput = {
+  set?: number | null
+  increment?: number
+  decrement?: number
+  multiply?: number
+  divide?: number
+}
+
 export type EnvironmentCreateNestedOneWithoutDeploymentsInput = {
   create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutDeploymentsInput, Prisma.EnvironmentUncheckedCreateWithoutDeploymentsInput>
   connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutDeploymentsInput
@@ -419,6 +493,7 @@ export type EnvironmentCreateWithoutOrganizationInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
   deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
 }
 
@@ -428,6 +503,7 @@ export type EnvironmentUncheckedCreateWithoutOrganizationInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
 }
 
@@ -467,6 +543,7 @@ export type EnvironmentScalarWhereInput = {
   description?: Prisma.StringFilter<"Environment"> | string
   createdAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Environment"> | Date | string
+  heartbeatIntervalMs?: Prisma.IntNullableFilter<"Environment"> | number | null
 }
 
 export type EnvironmentCreateWithoutDeploymentsInput = {
@@ -475,6 +552,7 @@ export type EnvironmentCreateWithoutDeploymentsInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
   organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
 }
 
@@ -485,6 +563,7 @@ export type EnvironmentUncheckedCreateWithoutDeploymentsInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
 }
 
 export type EnvironmentCreateOrConnectWithoutDeploymentsInput = {
@@ -509,6 +588,7 @@ export type EnvironmentUpdateWithoutDeploymentsInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
 }
 
@@ -519,6 +599,7 @@ export type EnvironmentUncheckedUpdateWithoutDeploymentsInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type EnvironmentCreateManyOrganizationInput = {
@@ -527,6 +608,7 @@ export type EnvironmentCreateManyOrganizationInput = {
   description?: string
   createdAt?: Date | string
   updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
 }
 
 export type EnvironmentUpdateWithoutOrganizationInput = {
@@ -535,6 +617,7 @@ export type EnvironmentUpdateWithoutOrganizationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
 }
 
@@ -544,6 +627,7 @@ export type EnvironmentUncheckedUpdateWithoutOrganizationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
 }
 
@@ -553,6 +637,7 @@ export type EnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 
@@ -593,6 +678,7 @@ export type EnvironmentSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   description?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  heartbeatIntervalMs?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   deployments?: boolean | Prisma.Environment$deploymentsArgs<ExtArgs>
   _count?: boolean | Prisma.EnvironmentCountOutputTypeDefaultArgs<ExtArgs>
@@ -605,6 +691,7 @@ export type EnvironmentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
   description?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  heartbeatIntervalMs?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["environment"]>
 
@@ -615,6 +702,7 @@ export type EnvironmentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
   description?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  heartbeatIntervalMs?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["environment"]>
 
@@ -625,9 +713,10 @@ export type EnvironmentSelectScalar = {
   description?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  heartbeatIntervalMs?: boolean
 }
 
-export type EnvironmentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "organizationId" | "name" | "description" | "createdAt" | "updatedAt", ExtArgs["result"]["environment"]>
+export type EnvironmentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "organizationId" | "name" | "description" | "createdAt" | "updatedAt" | "heartbeatIntervalMs", ExtArgs["result"]["environment"]>
 export type EnvironmentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   deployments?: boolean | Prisma.Environment$deploymentsArgs<ExtArgs>
@@ -653,6 +742,12 @@ export type $EnvironmentPayload<ExtArgs extends runtime.Types.Extensions.Interna
     description: string
     createdAt: Date
     updatedAt: Date
+    /**
+     * How often deployments here are expected to report, in milliseconds; NULL: no
+     * expectation. CHECK "environments_heartbeat_interval_check" (1 s to 7 days) lives in the
+     * migration. An active record unseen for longer than this × the tolerance is stale.
+     */
+    heartbeatIntervalMs: number | null
   }, ExtArgs["result"]["environment"]>
   composites: {}
 }
@@ -1084,6 +1179,7 @@ export interface EnvironmentFieldRefs {
   readonly description: Prisma.FieldRef<"Environment", 'String'>
   readonly createdAt: Prisma.FieldRef<"Environment", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Environment", 'DateTime'>
+  readonly heartbeatIntervalMs: Prisma.FieldRef<"Environment", 'Int'>
 }
     
 

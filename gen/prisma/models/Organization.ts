@@ -169,6 +169,11 @@ export type OrganizationWhereInput = {
   environments?: Prisma.EnvironmentListRelationFilter
   logicalEnvironments?: Prisma.LogicalEnvironmentListRelationFilter
   deployments?: Prisma.DeploymentListRelationFilter
+  attestations?: Prisma.AttestationListRelationFilter
+  attestedArtifacts?: Prisma.AttestedArtifactListRelationFilter
+  signingKeys?: Prisma.SigningKeyListRelationFilter
+  apiTokens?: Prisma.ApiTokenListRelationFilter
+  auditEvents?: Prisma.AuditEventListRelationFilter
 }
 
 export type OrganizationOrderByWithRelationInput = {
@@ -178,6 +183,11 @@ export type OrganizationOrderByWithRelationInput = {
   environments?: Prisma.EnvironmentOrderByRelationAggregateInput
   logicalEnvironments?: Prisma.LogicalEnvironmentOrderByRelationAggregateInput
   deployments?: Prisma.DeploymentOrderByRelationAggregateInput
+  attestations?: Prisma.AttestationOrderByRelationAggregateInput
+  attestedArtifacts?: Prisma.AttestedArtifactOrderByRelationAggregateInput
+  signingKeys?: Prisma.SigningKeyOrderByRelationAggregateInput
+  apiTokens?: Prisma.ApiTokenOrderByRelationAggregateInput
+  auditEvents?: Prisma.AuditEventOrderByRelationAggregateInput
 }
 
 export type OrganizationWhereUniqueInput = Prisma.AtLeast<{
@@ -190,6 +200,11 @@ export type OrganizationWhereUniqueInput = Prisma.AtLeast<{
   environments?: Prisma.EnvironmentListRelationFilter
   logicalEnvironments?: Prisma.LogicalEnvironmentListRelationFilter
   deployments?: Prisma.DeploymentListRelationFilter
+  attestations?: Prisma.AttestationListRelationFilter
+  attestedArtifacts?: Prisma.AttestedArtifactListRelationFilter
+  signingKeys?: Prisma.SigningKeyListRelationFilter
+  apiTokens?: Prisma.ApiTokenListRelationFilter
+  auditEvents?: Prisma.AuditEventListRelationFilter
 }, "id" | "name">
 
 export type OrganizationOrderByWithAggregationInput = {
@@ -217,6 +232,11 @@ export type OrganizationCreateInput = {
   environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
   logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
   deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateInput = {
@@ -226,6 +246,11 @@ export type OrganizationUncheckedCreateInput = {
   environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUpdateInput = {
@@ -235,6 +260,11 @@ export type OrganizationUpdateInput = {
   environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
   deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateInput = {
@@ -244,6 +274,11 @@ export type OrganizationUncheckedUpdateInput = {
   environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateManyInput = {
@@ -337,12 +372,87 @@ export type OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutDeploymentsInput, Prisma.OrganizationUpdateWithoutDeploymentsInput>, Prisma.OrganizationUncheckedUpdateWithoutDeploymentsInput>
 }
 
+export type OrganizationCreateNestedOneWithoutApiTokensInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutApiTokensInput, Prisma.OrganizationUncheckedCreateWithoutApiTokensInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutApiTokensInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutApiTokensNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutApiTokensInput, Prisma.OrganizationUncheckedCreateWithoutApiTokensInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutApiTokensInput
+  upsert?: Prisma.OrganizationUpsertWithoutApiTokensInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutApiTokensInput, Prisma.OrganizationUpdateWithoutApiTokensInput>, Prisma.OrganizationUncheckedUpdateWithoutApiTokensInput>
+}
+
+export type OrganizationCreateNestedOneWithoutAuditEventsInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutAuditEventsInput, Prisma.OrganizationUncheckedCreateWithoutAuditEventsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutAuditEventsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutAuditEventsNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutAuditEventsInput, Prisma.OrganizationUncheckedCreateWithoutAuditEventsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutAuditEventsInput
+  upsert?: Prisma.OrganizationUpsertWithoutAuditEventsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutAuditEventsInput, Prisma.OrganizationUpdateWithoutAuditEventsInput>, Prisma.OrganizationUncheckedUpdateWithoutAuditEventsInput>
+}
+
+export type OrganizationCreateNestedOneWithoutAttestationsInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestationsInput, Prisma.OrganizationUncheckedCreateWithoutAttestationsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutAttestationsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutAttestationsNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestationsInput, Prisma.OrganizationUncheckedCreateWithoutAttestationsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutAttestationsInput
+  upsert?: Prisma.OrganizationUpsertWithoutAttestationsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutAttestationsInput, Prisma.OrganizationUpdateWithoutAttestationsInput>, Prisma.OrganizationUncheckedUpdateWithoutAttestationsInput>
+}
+
+export type OrganizationCreateNestedOneWithoutAttestedArtifactsInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestedArtifactsInput, Prisma.OrganizationUncheckedCreateWithoutAttestedArtifactsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutAttestedArtifactsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutAttestedArtifactsNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestedArtifactsInput, Prisma.OrganizationUncheckedCreateWithoutAttestedArtifactsInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutAttestedArtifactsInput
+  upsert?: Prisma.OrganizationUpsertWithoutAttestedArtifactsInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutAttestedArtifactsInput, Prisma.OrganizationUpdateWithoutAttestedArtifactsInput>, Prisma.OrganizationUncheckedUpdateWithoutAttestedArtifactsInput>
+}
+
+export type OrganizationCreateNestedOneWithoutSigningKeysInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutSigningKeysInput, Prisma.OrganizationUncheckedCreateWithoutSigningKeysInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutSigningKeysInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutSigningKeysNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutSigningKeysInput, Prisma.OrganizationUncheckedCreateWithoutSigningKeysInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutSigningKeysInput
+  upsert?: Prisma.OrganizationUpsertWithoutSigningKeysInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutSigningKeysInput, Prisma.OrganizationUpdateWithoutSigningKeysInput>, Prisma.OrganizationUncheckedUpdateWithoutSigningKeysInput>
+}
+
 export type OrganizationCreateWithoutEnvironmentsInput = {
   id?: string
   name: string
   createdAt?: Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
   deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutEnvironmentsInput = {
@@ -351,6 +461,11 @@ export type OrganizationUncheckedCreateWithoutEnvironmentsInput = {
   createdAt?: Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutEnvironmentsInput = {
@@ -375,6 +490,11 @@ export type OrganizationUpdateWithoutEnvironmentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
   deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutEnvironmentsInput = {
@@ -383,6 +503,11 @@ export type OrganizationUncheckedUpdateWithoutEnvironmentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutLogicalEnvironmentsInput = {
@@ -391,6 +516,11 @@ export type OrganizationCreateWithoutLogicalEnvironmentsInput = {
   createdAt?: Date | string
   environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
   deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutLogicalEnvironmentsInput = {
@@ -399,6 +529,11 @@ export type OrganizationUncheckedCreateWithoutLogicalEnvironmentsInput = {
   createdAt?: Date | string
   environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutLogicalEnvironmentsInput = {
@@ -423,6 +558,11 @@ export type OrganizationUpdateWithoutLogicalEnvironmentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
   deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput = {
@@ -431,6 +571,11 @@ export type OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutDeploymentsInput = {
@@ -439,6 +584,11 @@ export type OrganizationCreateWithoutDeploymentsInput = {
   createdAt?: Date | string
   environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
   logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutDeploymentsInput = {
@@ -447,6 +597,11 @@ export type OrganizationUncheckedCreateWithoutDeploymentsInput = {
   createdAt?: Date | string
   environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutDeploymentsInput = {
@@ -471,6 +626,11 @@ export type OrganizationUpdateWithoutDeploymentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutDeploymentsInput = {
@@ -479,6 +639,351 @@ export type OrganizationUncheckedUpdateWithoutDeploymentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
   logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutApiTokensInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutApiTokensInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutApiTokensInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutApiTokensInput, Prisma.OrganizationUncheckedCreateWithoutApiTokensInput>
+}
+
+export type OrganizationUpsertWithoutApiTokensInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutApiTokensInput, Prisma.OrganizationUncheckedUpdateWithoutApiTokensInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutApiTokensInput, Prisma.OrganizationUncheckedCreateWithoutApiTokensInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutApiTokensInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutApiTokensInput, Prisma.OrganizationUncheckedUpdateWithoutApiTokensInput>
+}
+
+export type OrganizationUpdateWithoutApiTokensInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutApiTokensInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutAuditEventsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutAuditEventsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutAuditEventsInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutAuditEventsInput, Prisma.OrganizationUncheckedCreateWithoutAuditEventsInput>
+}
+
+export type OrganizationUpsertWithoutAuditEventsInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutAuditEventsInput, Prisma.OrganizationUncheckedUpdateWithoutAuditEventsInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutAuditEventsInput, Prisma.OrganizationUncheckedCreateWithoutAuditEventsInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutAuditEventsInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutAuditEventsInput, Prisma.OrganizationUncheckedUpdateWithoutAuditEventsInput>
+}
+
+export type OrganizationUpdateWithoutAuditEventsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutAuditEventsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutAttestationsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutAttestationsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutAttestationsInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestationsInput, Prisma.OrganizationUncheckedCreateWithoutAttestationsInput>
+}
+
+export type OrganizationUpsertWithoutAttestationsInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutAttestationsInput, Prisma.OrganizationUncheckedUpdateWithoutAttestationsInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestationsInput, Prisma.OrganizationUncheckedCreateWithoutAttestationsInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutAttestationsInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutAttestationsInput, Prisma.OrganizationUncheckedUpdateWithoutAttestationsInput>
+}
+
+export type OrganizationUpdateWithoutAttestationsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutAttestationsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutAttestedArtifactsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutAttestedArtifactsInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutAttestedArtifactsInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestedArtifactsInput, Prisma.OrganizationUncheckedCreateWithoutAttestedArtifactsInput>
+}
+
+export type OrganizationUpsertWithoutAttestedArtifactsInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutAttestedArtifactsInput, Prisma.OrganizationUncheckedUpdateWithoutAttestedArtifactsInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestedArtifactsInput, Prisma.OrganizationUncheckedCreateWithoutAttestedArtifactsInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutAttestedArtifactsInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutAttestedArtifactsInput, Prisma.OrganizationUncheckedUpdateWithoutAttestedArtifactsInput>
+}
+
+export type OrganizationUpdateWithoutAttestedArtifactsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutAttestedArtifactsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutSigningKeysInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutSigningKeysInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutSigningKeysInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutSigningKeysInput, Prisma.OrganizationUncheckedCreateWithoutSigningKeysInput>
+}
+
+export type OrganizationUpsertWithoutSigningKeysInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutSigningKeysInput, Prisma.OrganizationUncheckedUpdateWithoutSigningKeysInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutSigningKeysInput, Prisma.OrganizationUncheckedCreateWithoutSigningKeysInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutSigningKeysInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutSigningKeysInput, Prisma.OrganizationUncheckedUpdateWithoutSigningKeysInput>
+}
+
+export type OrganizationUpdateWithoutSigningKeysInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutSigningKeysInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 
@@ -490,12 +995,22 @@ export type OrganizationCountOutputType = {
   environments: number
   logicalEnvironments: number
   deployments: number
+  attestations: number
+  attestedArtifacts: number
+  signingKeys: number
+  apiTokens: number
+  auditEvents: number
 }
 
 export type OrganizationCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   environments?: boolean | OrganizationCountOutputTypeCountEnvironmentsArgs
   logicalEnvironments?: boolean | OrganizationCountOutputTypeCountLogicalEnvironmentsArgs
   deployments?: boolean | OrganizationCountOutputTypeCountDeploymentsArgs
+  attestations?: boolean | OrganizationCountOutputTypeCountAttestationsArgs
+  attestedArtifacts?: boolean | OrganizationCountOutputTypeCountAttestedArtifactsArgs
+  signingKeys?: boolean | OrganizationCountOutputTypeCountSigningKeysArgs
+  apiTokens?: boolean | OrganizationCountOutputTypeCountApiTokensArgs
+  auditEvents?: boolean | OrganizationCountOutputTypeCountAuditEventsArgs
 }
 
 /**
@@ -529,6 +1044,41 @@ export type OrganizationCountOutputTypeCountDeploymentsArgs<ExtArgs extends runt
   where?: Prisma.DeploymentWhereInput
 }
 
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountAttestationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AttestationWhereInput
+}
+
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountAttestedArtifactsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AttestedArtifactWhereInput
+}
+
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountSigningKeysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.SigningKeyWhereInput
+}
+
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountApiTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.ApiTokenWhereInput
+}
+
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountAuditEventsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AuditEventWhereInput
+}
+
 
 export type OrganizationSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -537,6 +1087,11 @@ export type OrganizationSelect<ExtArgs extends runtime.Types.Extensions.Internal
   environments?: boolean | Prisma.Organization$environmentsArgs<ExtArgs>
   logicalEnvironments?: boolean | Prisma.Organization$logicalEnvironmentsArgs<ExtArgs>
   deployments?: boolean | Prisma.Organization$deploymentsArgs<ExtArgs>
+  attestations?: boolean | Prisma.Organization$attestationsArgs<ExtArgs>
+  attestedArtifacts?: boolean | Prisma.Organization$attestedArtifactsArgs<ExtArgs>
+  signingKeys?: boolean | Prisma.Organization$signingKeysArgs<ExtArgs>
+  apiTokens?: boolean | Prisma.Organization$apiTokensArgs<ExtArgs>
+  auditEvents?: boolean | Prisma.Organization$auditEventsArgs<ExtArgs>
   _count?: boolean | Prisma.OrganizationCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["organization"]>
 
@@ -563,6 +1118,11 @@ export type OrganizationInclude<ExtArgs extends runtime.Types.Extensions.Interna
   environments?: boolean | Prisma.Organization$environmentsArgs<ExtArgs>
   logicalEnvironments?: boolean | Prisma.Organization$logicalEnvironmentsArgs<ExtArgs>
   deployments?: boolean | Prisma.Organization$deploymentsArgs<ExtArgs>
+  attestations?: boolean | Prisma.Organization$attestationsArgs<ExtArgs>
+  attestedArtifacts?: boolean | Prisma.Organization$attestedArtifactsArgs<ExtArgs>
+  signingKeys?: boolean | Prisma.Organization$signingKeysArgs<ExtArgs>
+  apiTokens?: boolean | Prisma.Organization$apiTokensArgs<ExtArgs>
+  auditEvents?: boolean | Prisma.Organization$auditEventsArgs<ExtArgs>
   _count?: boolean | Prisma.OrganizationCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type OrganizationIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -574,6 +1134,11 @@ export type $OrganizationPayload<ExtArgs extends runtime.Types.Extensions.Intern
     environments: Prisma.$EnvironmentPayload<ExtArgs>[]
     logicalEnvironments: Prisma.$LogicalEnvironmentPayload<ExtArgs>[]
     deployments: Prisma.$DeploymentPayload<ExtArgs>[]
+    attestations: Prisma.$AttestationPayload<ExtArgs>[]
+    attestedArtifacts: Prisma.$AttestedArtifactPayload<ExtArgs>[]
+    signingKeys: Prisma.$SigningKeyPayload<ExtArgs>[]
+    apiTokens: Prisma.$ApiTokenPayload<ExtArgs>[]
+    auditEvents: Prisma.$AuditEventPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -976,6 +1541,11 @@ export interface Prisma__OrganizationClient<T, Null = never, ExtArgs extends run
   environments<T extends Prisma.Organization$environmentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$environmentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$EnvironmentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   logicalEnvironments<T extends Prisma.Organization$logicalEnvironmentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$logicalEnvironmentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$LogicalEnvironmentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   deployments<T extends Prisma.Organization$deploymentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$deploymentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  attestations<T extends Prisma.Organization$attestationsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$attestationsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AttestationPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  attestedArtifacts<T extends Prisma.Organization$attestedArtifactsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$attestedArtifactsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AttestedArtifactPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  signingKeys<T extends Prisma.Organization$signingKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$signingKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SigningKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  apiTokens<T extends Prisma.Organization$apiTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$apiTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  auditEvents<T extends Prisma.Organization$auditEventsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$auditEventsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AuditEventPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1470,6 +2040,126 @@ export type Organization$deploymentsArgs<ExtArgs extends runtime.Types.Extension
   take?: number
   skip?: number
   distinct?: Prisma.DeploymentScalarFieldEnum | Prisma.DeploymentScalarFieldEnum[]
+}
+
+/**
+ * Organization.attestations
+ */
+export type Organization$attestationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Attestation
+   */
+  select?: Prisma.AttestationSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Attestation
+   */
+  omit?: Prisma.AttestationOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AttestationInclude<ExtArgs> | null
+  where?: Prisma.AttestationWhereInput
+  orderBy?: Prisma.AttestationOrderByWithRelationInput | Prisma.AttestationOrderByWithRelationInput[]
+  cursor?: Prisma.AttestationWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AttestationScalarFieldEnum | Prisma.AttestationScalarFieldEnum[]
+}
+
+/**
+ * Organization.attestedArtifacts
+ */
+export type Organization$attestedArtifactsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AttestedArtifact
+   */
+  select?: Prisma.AttestedArtifactSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AttestedArtifact
+   */
+  omit?: Prisma.AttestedArtifactOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AttestedArtifactInclude<ExtArgs> | null
+  where?: Prisma.AttestedArtifactWhereInput
+  orderBy?: Prisma.AttestedArtifactOrderByWithRelationInput | Prisma.AttestedArtifactOrderByWithRelationInput[]
+  cursor?: Prisma.AttestedArtifactWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AttestedArtifactScalarFieldEnum | Prisma.AttestedArtifactScalarFieldEnum[]
+}
+
+/**
+ * Organization.signingKeys
+ */
+export type Organization$signingKeysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the SigningKey
+   */
+  select?: Prisma.SigningKeySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the SigningKey
+   */
+  omit?: Prisma.SigningKeyOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.SigningKeyInclude<ExtArgs> | null
+  where?: Prisma.SigningKeyWhereInput
+  orderBy?: Prisma.SigningKeyOrderByWithRelationInput | Prisma.SigningKeyOrderByWithRelationInput[]
+  cursor?: Prisma.SigningKeyWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.SigningKeyScalarFieldEnum | Prisma.SigningKeyScalarFieldEnum[]
+}
+
+/**
+ * Organization.apiTokens
+ */
+export type Organization$apiTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the ApiToken
+   */
+  select?: Prisma.ApiTokenSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the ApiToken
+   */
+  omit?: Prisma.ApiTokenOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.ApiTokenInclude<ExtArgs> | null
+  where?: Prisma.ApiTokenWhereInput
+  orderBy?: Prisma.ApiTokenOrderByWithRelationInput | Prisma.ApiTokenOrderByWithRelationInput[]
+  cursor?: Prisma.ApiTokenWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.ApiTokenScalarFieldEnum | Prisma.ApiTokenScalarFieldEnum[]
+}
+
+/**
+ * Organization.auditEvents
+ */
+export type Organization$auditEventsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AuditEvent
+   */
+  select?: Prisma.AuditEventSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AuditEvent
+   */
+  omit?: Prisma.AuditEventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AuditEventInclude<ExtArgs> | null
+  where?: Prisma.AuditEventWhereInput
+  orderBy?: Prisma.AuditEventOrderByWithRelationInput | Prisma.AuditEventOrderByWithRelationInput[]
+  cursor?: Prisma.AuditEventWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AuditEventScalarFieldEnum | Prisma.AuditEventScalarFieldEnum[]
 }
 
 /**

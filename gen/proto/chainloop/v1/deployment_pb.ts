@@ -4,6 +4,10 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Actor } from "./api_token_pb.js";
+import { file_chainloop_v1_api_token } from "./api_token_pb.js";
+import type { Evidence } from "./attestation_pb.js";
+import { file_chainloop_v1_attestation } from "./attestation_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chainloop/v1/deployment.proto.
  */
 export const file_chainloop_v1_deployment: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGFpbmxvb3AvdjEvZGVwbG95bWVudC5wcm90bxIMY2hhaW5sb29wLnYxIoUECgpEZXBsb3ltZW50EgoKAmlkGAEgASgJEhMKC2Vudmlyb25tZW50GAIgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAyABKAkSFwoPZGVwbG95bWVudF9uYW1lGAQgASgJEigKBGtpbmQYBSABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgGIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAcgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YCCABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAkgASgJEi4KBnN0YXR1cxgKIAEoDjIeLmNoYWlubG9vcC52MS5EZXBsb3ltZW50U3RhdHVzEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPc3VwZXJzZWRlZF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdXBlcnNlZGVkX2J5X2lkGA4gASgJEjUKEWRlY29tbWlzc2lvbl90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKbAgoXUmVjb3JkRGVwbG95bWVudFJlcXVlc3QSEwoLZW52aXJvbm1lbnQYASABKAkSGwoTbG9naWNhbF9lbnZpcm9ubWVudBgCIAEoCRIXCg9kZXBsb3ltZW50X25hbWUYAyABKAkSKAoEa2luZBgEIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAUgASgJEhUKDWFydGlmYWN0X25hbWUYBiABKAkSGAoQYXJ0aWZhY3RfdmVyc2lvbhgHIAEoCRIaChJhcnRpZmFjdF9yZWZlcmVuY2UYCCABKAkSLgoGc3RhdHVzGAkgASgOMh4uY2hhaW5sb29wLnYxLkRlcGxveW1lbnRTdGF0dXMimAEKGFJlY29yZERlcGxveW1lbnRSZXNwb25zZRIsCgpkZXBsb3ltZW50GAEgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSLAoHb3V0Y29tZRgCIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEiAKGHN1cGVyc2VkZWRfZGVwbG95bWVudF9pZBgDIAEoCSIiChRHZXREZXBsb3ltZW50UmVxdWVzdBIKCgJpZBgBIAEoCSJFChVHZXREZXBsb3ltZW50UmVzcG9uc2USLAoKZGVwbG95bWVudBgBIAEoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50IoUCChZMaXN0RGVwbG95bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC2Vudmlyb25tZW50GAMgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYBCABKAkSFwoPZGVwbG95bWVudF9uYW1lGAUgASgJEigKBGtpbmQYBiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgHIAEoCRIuCgZzdGF0dXMYCCABKA4yHi5jaGFpbmxvb3AudjEuRGVwbG95bWVudFN0YXR1cxIPCgdoaXN0b3J5GAkgASgIImEKF0xpc3REZXBsb3ltZW50c1Jlc3BvbnNlEi0KC2RlcGxveW1lbnRzGAEgAygLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKm4KDEFydGlmYWN0S2luZBIdChlBUlRJRkFDVF9LSU5EX1VOU1BFQ0lGSUVEEAASIQodQVJUSUZBQ1RfS0lORF9DT05UQUlORVJfSU1BR0UQARIcChhBUlRJRkFDVF9LSU5EX0hFTE1fQ0hBUlQQAiqdAQoQRGVwbG95bWVudFN0YXR1cxIhCh1ERVBMT1lNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGkRFUExPWU1FTlRfU1RBVFVTX0RFUExPWUVEEAESIAocREVQTE9ZTUVOVF9TVEFUVVNfU1VQRVJTRURFRBACEiQKIERFUExPWU1FTlRfU1RBVFVTX0RFQ09NTUlTU0lPTkVEEAMq1gEKDVJlY29yZE91dGNvbWUSHgoaUkVDT1JEX09VVENPTUVfVU5TUEVDSUZJRUQQABIaChZSRUNPUkRfT1VUQ09NRV9DUkVBVEVEEAESHAoYUkVDT1JEX09VVENPTUVfSEVBUlRCRUFUEAISHQoZUkVDT1JEX09VVENPTUVfU1VQRVJTRURFRBADEiEKHVJFQ09SRF9PVVRDT01FX0RFQ09NTUlTU0lPTkVEEAQSKQolUkVDT1JEX09VVENPTUVfQUxSRUFEWV9ERUNPTU1JU1NJT05FRBAFMrACChFEZXBsb3ltZW50U2VydmljZRJhChBSZWNvcmREZXBsb3ltZW50EiUuY2hhaW5sb29wLnYxLlJlY29yZERlcGxveW1lbnRSZXF1ZXN0GiYuY2hhaW5sb29wLnYxLlJlY29yZERlcGxveW1lbnRSZXNwb25zZRJYCg1HZXREZXBsb3ltZW50EiIuY2hhaW5sb29wLnYxLkdldERlcGxveW1lbnRSZXF1ZXN0GiMuY2hhaW5sb29wLnYxLkdldERlcGxveW1lbnRSZXNwb25zZRJeCg9MaXN0RGVwbG95bWVudHMSJC5jaGFpbmxvb3AudjEuTGlzdERlcGxveW1lbnRzUmVxdWVzdBolLmNoYWlubG9vcC52MS5MaXN0RGVwbG95bWVudHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1jaGFpbmxvb3AvdjEvZGVwbG95bWVudC5wcm90bxIMY2hhaW5sb29wLnYxIp4FCgpEZXBsb3ltZW50EgoKAmlkGAEgASgJEhMKC2Vudmlyb25tZW50GAIgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAyABKAkSFwoPZGVwbG95bWVudF9uYW1lGAQgASgJEigKBGtpbmQYBSABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgGIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAcgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YCCABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAkgASgJEi4KBnN0YXR1cxgKIAEoDjIeLmNoYWlubG9vcC52MS5EZXBsb3ltZW50U3RhdHVzEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPc3VwZXJzZWRlZF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdXBlcnNlZGVkX2J5X2lkGA4gASgJEjUKEWRlY29tbWlzc2lvbl90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgtyZWNvcmRlZF9ieRgQIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchIuChFkZWNvbW1pc3Npb25lZF9ieRgRIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchINCgVzdGFsZRgSIAEoCBIuCgpzdGFsZV90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKbAgoXUmVjb3JkRGVwbG95bWVudFJlcXVlc3QSEwoLZW52aXJvbm1lbnQYASABKAkSGwoTbG9naWNhbF9lbnZpcm9ubWVudBgCIAEoCRIXCg9kZXBsb3ltZW50X25hbWUYAyABKAkSKAoEa2luZBgEIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAUgASgJEhUKDWFydGlmYWN0X25hbWUYBiABKAkSGAoQYXJ0aWZhY3RfdmVyc2lvbhgHIAEoCRIaChJhcnRpZmFjdF9yZWZlcmVuY2UYCCABKAkSLgoGc3RhdHVzGAkgASgOMh4uY2hhaW5sb29wLnYxLkRlcGxveW1lbnRTdGF0dXMimAEKGFJlY29yZERlcGxveW1lbnRSZXNwb25zZRIsCgpkZXBsb3ltZW50GAEgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSLAoHb3V0Y29tZRgCIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEiAKGHN1cGVyc2VkZWRfZGVwbG95bWVudF9pZBgDIAEoCSIiChRHZXREZXBsb3ltZW50UmVxdWVzdBIKCgJpZBgBIAEoCSJvChVHZXREZXBsb3ltZW50UmVzcG9uc2USLAoKZGVwbG95bWVudBgBIAEoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50EigKCGV2aWRlbmNlGAIgAygLMhYuY2hhaW5sb29wLnYxLkV2aWRlbmNlIq8CChZMaXN0RGVwbG95bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC2Vudmlyb25tZW50GAMgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYBCABKAkSFwoPZGVwbG95bWVudF9uYW1lGAUgASgJEigKBGtpbmQYBiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgHIAEoCRIuCgZzdGF0dXMYCCABKA4yHi5jaGFpbmxvb3AudjEuRGVwbG95bWVudFN0YXR1cxIPCgdoaXN0b3J5GAkgASgIEg8KB3Byb2plY3QYCiABKAkSFwoPcHJvamVjdF92ZXJzaW9uGAsgASgJImEKF0xpc3REZXBsb3ltZW50c1Jlc3BvbnNlEi0KC2RlcGxveW1lbnRzGAEgAygLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIp4BChdXYXRjaERlcGxveW1lbnRzUmVxdWVzdBITCgtlbnZpcm9ubWVudBgBIAEoCRIbChNsb2dpY2FsX2Vudmlyb25tZW50GAIgASgJEhcKD2RlcGxveW1lbnRfbmFtZRgDIAEoCRIoCgRraW5kGAQgASgOMhouY2hhaW5sb29wLnYxLkFydGlmYWN0S2luZBIOCgZkaWdlc3QYBSABKAkipAEKGFdhdGNoRGVwbG95bWVudHNSZXNwb25zZRIqCgR0eXBlGAEgASgOMhwuY2hhaW5sb29wLnYxLldhdGNoRXZlbnRUeXBlEiwKCmRlcGxveW1lbnQYAiABKAsyGC5jaGFpbmxvb3AudjEuRGVwbG95bWVudBIuCgpldmVudF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpuCgxBcnRpZmFjdEtpbmQSHQoZQVJUSUZBQ1RfS0lORF9VTlNQRUNJRklFRBAAEiEKHUFSVElGQUNUX0tJTkRfQ09OVEFJTkVSX0lNQUdFEAESHAoYQVJUSUZBQ1RfS0lORF9IRUxNX0NIQVJUEAIqnQEKEERlcGxveW1lbnRTdGF0dXMSIQodREVQTE9ZTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpERVBMT1lNRU5UX1NUQVRVU19ERVBMT1lFRBABEiAKHERFUExPWU1FTlRfU1RBVFVTX1NVUEVSU0VERUQQAhIkCiBERVBMT1lNRU5UX1NUQVRVU19ERUNPTU1JU1NJT05FRBADKtYBCg1SZWNvcmRPdXRjb21lEh4KGlJFQ09SRF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX09VVENPTUVfQ1JFQVRFRBABEhwKGFJFQ09SRF9PVVRDT01FX0hFQVJUQkVBVBACEh0KGVJFQ09SRF9PVVRDT01FX1NVUEVSU0VERUQQAxIhCh1SRUNPUkRfT1VUQ09NRV9ERUNPTU1JU1NJT05FRBAEEikKJVJFQ09SRF9PVVRDT01FX0FMUkVBRFlfREVDT01NSVNTSU9ORUQQBSqUAgoOV2F0Y2hFdmVudFR5cGUSIAocV0FUQ0hfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh0KGVdBVENIX0VWRU5UX1RZUEVfU05BUFNIT1QQARIhCh1XQVRDSF9FVkVOVF9UWVBFX1NOQVBTSE9UX0VORBACEhwKGFdBVENIX0VWRU5UX1RZUEVfQ1JFQVRFRBADEh4KGldBVENIX0VWRU5UX1RZUEVfSEVBUlRCRUFUEAQSHwobV0FUQ0hfRVZFTlRfVFlQRV9TVVBFUlNFREVEEAUSIwofV0FUQ0hfRVZFTlRfVFlQRV9ERUNPTU1JU1NJT05FRBAGEhoKFldBVENIX0VWRU5UX1RZUEVfU1RBTEUQBzKVAwoRRGVwbG95bWVudFNlcnZpY2USYQoQUmVjb3JkRGVwbG95bWVudBIlLmNoYWlubG9vcC52MS5SZWNvcmREZXBsb3ltZW50UmVxdWVzdBomLmNoYWlubG9vcC52MS5SZWNvcmREZXBsb3ltZW50UmVzcG9uc2USWAoNR2V0RGVwbG95bWVudBIiLmNoYWlubG9vcC52MS5HZXREZXBsb3ltZW50UmVxdWVzdBojLmNoYWlubG9vcC52MS5HZXREZXBsb3ltZW50UmVzcG9uc2USXgoPTGlzdERlcGxveW1lbnRzEiQuY2hhaW5sb29wLnYxLkxpc3REZXBsb3ltZW50c1JlcXVlc3QaJS5jaGFpbmxvb3AudjEuTGlzdERlcGxveW1lbnRzUmVzcG9uc2USYwoQV2F0Y2hEZXBsb3ltZW50cxIlLmNoYWlubG9vcC52MS5XYXRjaERlcGxveW1lbnRzUmVxdWVzdBomLmNoYWlubG9vcC52MS5XYXRjaERlcGxveW1lbnRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_chainloop_v1_api_token, file_chainloop_v1_attestation, file_google_protobuf_timestamp]);
 
 /**
  * One artifact in one slot, for one period of time.
@@ -115,6 +119,39 @@ export type Deployment = Message<"chainloop.v1.Deployment"> & {
    * @generated from field: google.protobuf.Timestamp decommission_time = 15;
    */
   decommissionTime?: Timestamp | undefined;
+
+  /**
+   * The token that recorded it.
+   *
+   * @generated from field: chainloop.v1.Actor recorded_by = 16;
+   */
+  recordedBy?: Actor | undefined;
+
+  /**
+   * The token that decommissioned it. Unset unless DECOMMISSIONED.
+   *
+   * @generated from field: chainloop.v1.Actor decommissioned_by = 17;
+   */
+  decommissionedBy?: Actor | undefined;
+
+  /**
+   * True when the record is `DEPLOYED`, its environment has a `heartbeat_interval`, and
+   * `last_seen_time` is older than that interval times the server's tolerance (2): the
+   * deployment stopped reporting. Computed when the record is returned; staleness is
+   * reported, never acted on (the record stays `DEPLOYED`).
+   *
+   * @generated from field: bool stale = 18;
+   */
+  stale: boolean;
+
+  /**
+   * When the record becomes (or became) stale without another heartbeat:
+   * `last_seen_time` + heartbeat interval × tolerance. Unset unless the record is
+   * `DEPLOYED` in an environment with a `heartbeat_interval`.
+   *
+   * @generated from field: google.protobuf.Timestamp stale_time = 19;
+   */
+  staleTime?: Timestamp | undefined;
 };
 
 /**
@@ -253,6 +290,14 @@ export type GetDeploymentResponse = Message<"chainloop.v1.GetDeploymentResponse"
    * @generated from field: chainloop.v1.Deployment deployment = 1;
    */
   deployment?: Deployment | undefined;
+
+  /**
+   * The attestations that mention the record's digest (AttestationService), newest first,
+   * at most 100: what produced the artifact, and whether that evidence is verified.
+   *
+   * @generated from field: repeated chainloop.v1.Evidence evidence = 2;
+   */
+  evidence: Evidence[];
 };
 
 /**
@@ -320,6 +365,19 @@ export type ListDeploymentsRequest = Message<"chainloop.v1.ListDeploymentsReques
    * @generated from field: bool history = 9;
    */
   history: boolean;
+
+  /**
+   * Only records whose digest an attestation of this project names as a subject
+   * (AttestationService), and, with `project_version` (which needs `project`), of that version.
+   *
+   * @generated from field: string project = 10;
+   */
+  project: string;
+
+  /**
+   * @generated from field: string project_version = 11;
+   */
+  projectVersion: string;
 };
 
 /**
@@ -352,6 +410,76 @@ export type ListDeploymentsResponse = Message<"chainloop.v1.ListDeploymentsRespo
  */
 export const ListDeploymentsResponseSchema: GenMessage<ListDeploymentsResponse> = /*@__PURE__*/
   messageDesc(file_chainloop_v1_deployment, 6);
+
+/**
+ * @generated from message chainloop.v1.WatchDeploymentsRequest
+ */
+export type WatchDeploymentsRequest = Message<"chainloop.v1.WatchDeploymentsRequest"> & {
+  /**
+   * Filters, as in ListDeployments; empty means any.
+   *
+   * @generated from field: string environment = 1;
+   */
+  environment: string;
+
+  /**
+   * @generated from field: string logical_environment = 2;
+   */
+  logicalEnvironment: string;
+
+  /**
+   * @generated from field: string deployment_name = 3;
+   */
+  deploymentName: string;
+
+  /**
+   * @generated from field: chainloop.v1.ArtifactKind kind = 4;
+   */
+  kind: ArtifactKind;
+
+  /**
+   * @generated from field: string digest = 5;
+   */
+  digest: string;
+};
+
+/**
+ * Describes the message chainloop.v1.WatchDeploymentsRequest.
+ * Use `create(WatchDeploymentsRequestSchema)` to create a new message.
+ */
+export const WatchDeploymentsRequestSchema: GenMessage<WatchDeploymentsRequest> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 7);
+
+/**
+ * @generated from message chainloop.v1.WatchDeploymentsResponse
+ */
+export type WatchDeploymentsResponse = Message<"chainloop.v1.WatchDeploymentsResponse"> & {
+  /**
+   * @generated from field: chainloop.v1.WatchEventType type = 1;
+   */
+  type: WatchEventType;
+
+  /**
+   * The record the event is about; unset for `WATCH_EVENT_TYPE_SNAPSHOT_END`.
+   *
+   * @generated from field: chainloop.v1.Deployment deployment = 2;
+   */
+  deployment?: Deployment | undefined;
+
+  /**
+   * When the change was committed (for snapshot events: when the snapshot was read).
+   *
+   * @generated from field: google.protobuf.Timestamp event_time = 3;
+   */
+  eventTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chainloop.v1.WatchDeploymentsResponse.
+ * Use `create(WatchDeploymentsResponseSchema)` to create a new message.
+ */
+export const WatchDeploymentsResponseSchema: GenMessage<WatchDeploymentsResponse> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 8);
 
 /**
  * What kind of artifact a record describes.
@@ -478,6 +606,74 @@ export const RecordOutcomeSchema: GenEnum<RecordOutcome> = /*@__PURE__*/
   enumDesc(file_chainloop_v1_deployment, 2);
 
 /**
+ * What a WatchDeployments event says.
+ *
+ * @generated from enum chainloop.v1.WatchEventType
+ */
+export enum WatchEventType {
+  /**
+   * @generated from enum value: WATCH_EVENT_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * One record of the initial set: the active records matching the filters.
+   *
+   * @generated from enum value: WATCH_EVENT_TYPE_SNAPSHOT = 1;
+   */
+  SNAPSHOT = 1,
+
+  /**
+   * The initial set is complete (no `deployment`); changes follow.
+   *
+   * @generated from enum value: WATCH_EVENT_TYPE_SNAPSHOT_END = 2;
+   */
+  SNAPSHOT_END = 2,
+
+  /**
+   * A record was created in a slot (empty before, or see the SUPERSEDED event of the record it
+   * replaced, sent just before).
+   *
+   * @generated from enum value: WATCH_EVENT_TYPE_CREATED = 3;
+   */
+  CREATED = 3,
+
+  /**
+   * The active record was recorded again: `last_seen_time` moved.
+   *
+   * @generated from enum value: WATCH_EVENT_TYPE_HEARTBEAT = 4;
+   */
+  HEARTBEAT = 4,
+
+  /**
+   * The record was replaced by a newer one (`superseded_by_id`).
+   *
+   * @generated from enum value: WATCH_EVENT_TYPE_SUPERSEDED = 5;
+   */
+  SUPERSEDED = 5,
+
+  /**
+   * The record was decommissioned.
+   *
+   * @generated from enum value: WATCH_EVENT_TYPE_DECOMMISSIONED = 6;
+   */
+  DECOMMISSIONED = 6,
+
+  /**
+   * An active record of the watched set passed its `stale_time` without a heartbeat.
+   *
+   * @generated from enum value: WATCH_EVENT_TYPE_STALE = 7;
+   */
+  STALE = 7,
+}
+
+/**
+ * Describes the enum chainloop.v1.WatchEventType.
+ */
+export const WatchEventTypeSchema: GenEnum<WatchEventType> = /*@__PURE__*/
+  enumDesc(file_chainloop_v1_deployment, 3);
+
+/**
  * DeploymentService records which artifact runs where.
  *
  * A deployment record puts one artifact (by digest) in one *slot*: an environment, a
@@ -503,7 +699,9 @@ export const DeploymentService: GenService<{
    * INVALID_ARGUMENT: malformed digest, missing kind, bad names.
    * NOT_FOUND: unknown environment or logical environment; decommissioning a digest that
    * never ran in the slot.
-   * FAILED_PRECONDITION: decommissioning a digest that is not the slot's active one.
+   * FAILED_PRECONDITION: decommissioning a digest that is not the slot's active one;
+   * deploying a digest that no attestation of the organization mentions (push one first:
+   * `chainloop attestation push`). Decommissioning needs no evidence.
    *
    * @generated from rpc chainloop.v1.DeploymentService.RecordDeployment
    */
@@ -532,6 +730,23 @@ export const DeploymentService: GenService<{
     methodKind: "unary";
     input: typeof ListDeploymentsRequestSchema;
     output: typeof ListDeploymentsResponseSchema;
+  },
+  /**
+   * Streams what runs where: first the active (`DEPLOYED`) records matching the filters, as
+   * `WATCH_EVENT_TYPE_SNAPSHOT` events, then one `WATCH_EVENT_TYPE_SNAPSHOT_END`, then every
+   * change to a matching record as it is committed, by any server sharing the database.
+   * Events carry the record as it is when the event is sent; a change committed while the
+   * snapshot was read may be seen twice (events are idempotent: the latest wins).
+   * Heartbeats of one record may be coalesced when the watcher is slow (the latest wins).
+   * RESOURCE_EXHAUSTED: the watcher fell too far behind (it stopped reading); re-watch.
+   * UNAVAILABLE: the server lost the database's change feed or is shutting down; re-watch.
+   *
+   * @generated from rpc chainloop.v1.DeploymentService.WatchDeployments
+   */
+  watchDeployments: {
+    methodKind: "server_streaming";
+    input: typeof WatchDeploymentsRequestSchema;
+    output: typeof WatchDeploymentsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chainloop_v1_deployment, 0);

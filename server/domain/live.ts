@@ -1,0 +1,366 @@
+// The live view: WatchDeployments streams the active set, then every committed change.
+//
+// Fan-out: the database is the bus. The record transaction publishes a small notice (the
+// organization, what happened, the record ids) with pg_notify, so it is delivered only on
+// commit, to every server process sharing the database. Each process holds ONE change feed
+// (server/data/change-feed.ts: a dedicated LISTEN connection on Postgres, PGlite's own
+// LISTEN on the embedded database) and this hub fans the notices out in memory: per notice it
+// reads the records once (only when the organization has watchers here), then hands each
+// matching watcher an event. Events of one organization never reach another's watchers.
+//
+// A slow or vanished client never blocks recording or other watchers: each watcher has a
+// bounded queue; a heartbeat replaces a pending heartbeat of the same record (latest wins);
+// a watcher whose queue overflows is dropped from the hub at once (its memory released) and
+// its stream ends with ResourceExhausted as soon as it is read again (or when the client goes).
+import type { Deployment, DeploymentUseCase, ArtifactKind } from "./deployments.js";
+import { ResourceExhausted, Unavailable } from "./errors.js";
+import { staleAt } from "./staleness.js";
+
+export type ChangeKind = "created" | "heartbeat" | "superseded" | "decommissioned";
+
+/** One committed change to one record, as published by the record transaction. */
+export interface DeploymentChange {
+  kind: ChangeKind;
+  deploymentId: string;
+}
+
+/** What one record transaction published: its changes, in order. */
+export interface ChangeNotice {
+  organizationId: string;
+  changes: DeploymentChange[];
+  at: Date;
+}
+
+export interface ChangeSubscriber {
+  onNotice(notice: ChangeNotice): void;
+  /** The feed lost its connection: notices may have been missed. */
+  onInterrupted(reason: string): void;
+}
+
+/** Implemented by server/data/change-feed.ts (Postgres LISTEN/NOTIFY; PGlite's listen). */
+export interface ChangeFeed {
+  /** Resolves once notices are being received (the LISTEN is in place); rejects when the database cannot be reached. */
+  subscribe(subscriber: ChangeSubscriber): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+/** Reads records by id, with their environment's heartbeat interval (server/data/deployments.ts). */
+export interface DeploymentReader {
+  getMany(orgId: string, ids: string[]): Promise<Deployment[]>;
+}
+
+export type WatchEventType = "snapshot" | "snapshot-end" | ChangeKind | "stale";
+
+export interface WatchEvent {
+  type: WatchEventType;
+  /** Unset for snapshot-end. */
+  deployment?: Deployment;
+  at: Date;
+}
+
+export interface WatchInput {
+  environment: string;
+  logicalEnvironment: string;
+  name: string;
+  kind: ArtifactKind | undefined;
+  digest: string;
+}
+
+export interface LiveOptions {
+  /** Events a watcher may have pending before it is dropped. */
+  queueLimit?: number;
+  /** Page size for reading the snapshot. */
+  snapshotPageSize?: number;
+}
+
+export const DEFAULT_WATCH_QUEUE_LIMIT = 1000;
+
+export class LiveDeployments {
+  private readonly byOrg = new Map<string, Set<Watcher>>();
+  private unsubscribe: Promise<() => void> | undefined;
+  private pending: ChangeNotice[] = [];
+  private draining = false;
+  private closed = false;
+  private readonly queueLimit: number;
+  private readonly snapshotPageSize: number;
+
+  constructor(
+    private readonly feed: ChangeFeed,
+    private readonly reader: DeploymentReader,
+    private readonly deployments: DeploymentUseCase,
+    opts: LiveOptions = {},
+  ) {
+    this.queueLimit = opts.queueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
+    this.snapshotPageSize = opts.snapshotPageSize ?? 1000;
+  }
+
+  /** How many watchers this process serves (for tests and logs). */
+  get watcherCount(): number {
+    let n = 0;
+    for (const set of this.byOrg.values()) n += set.size;
+    return n;
+  }
+
+  /**
+   * The active records matching the filters (snapshot events, then snapshot-end), then every
+   * change to a matching record. Ends when `signal` aborts; throws ResourceExhausted when the
+   * consumer fell behind, Unavailable when the feed was interrupted or the server stops.
+   */
+  async *watch(orgId: string, input: WatchInput, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+    if (this.closed) throw new Unavailable("the server is shutting down; watch again");
+    await this.ensureSubscribed();
+    const watcher = new Watcher(input, this.queueLimit, () => this.remove(orgId, watcher));
+    let set = this.byOrg.get(orgId);
+    if (!set) this.byOrg.set(orgId, (set = new Set()));
+    set.add(watcher);
+    const onAbort = () => watcher.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      // Registered before the snapshot is read: a change committed meanwhile is queued and sent
+      // after snapshot-end (perhaps repeating what the snapshot showed; the latest wins).
+      // The first page also validates the filters (an unknown environment is NotFound).
+      const snapshotAt = new Date();
+      let page = await this.deployments.list(orgId, this.listInput(input, ""));
+      for (;;) {
+        for (const d of page.items) {
+          watcher.track(d);
+          yield { type: "snapshot", deployment: d, at: snapshotAt };
+        }
+        if (page.nextPageToken === "" || signal.aborted) break;
+        page = await this.deployments.list(orgId, this.listInput(input, page.nextPageToken));
+      }
+      yield { type: "snapshot-end", at: snapshotAt };
+      for (;;) {
+        const ev = await watcher.next(signal);
+        if (!ev) return;
+        yield ev;
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      watcher.close();
+    }
+  }
+
+  /** Ends every watcher (Unavailable) and stops taking new ones: the server is stopping. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll(new Unavailable("the server is shutting down; watch again (another server, or this one when it is back)"));
+    const unsub = this.unsubscribe;
+    this.unsubscribe = undefined;
+    if (unsub) (await unsub.catch(() => () => {}))();
+  }
+
+  private listInput(input: WatchInput, pageToken: string) {
+    return {
+      pageSize: this.snapshotPageSize,
+      pageToken,
+      environment: input.environment,
+      logicalEnvironment: input.logicalEnvironment,
+      name: input.name,
+      kind: input.kind,
+      digest: input.digest,
+      status: undefined,
+      history: false,
+    };
+  }
+
+  private async ensureSubscribed(): Promise<void> {
+    if (!this.unsubscribe) {
+      this.unsubscribe = this.feed.subscribe({
+        onNotice: (n) => this.enqueue(n),
+        onInterrupted: (reason) => {
+          // Notices may have been missed: every watcher must start over from a fresh snapshot.
+          this.failAll(new Unavailable(`live updates were interrupted (${reason}); watch again`));
+        },
+      });
+      this.unsubscribe.catch(() => {
+        this.unsubscribe = undefined; // the next watcher tries again
+      });
+    }
+    try {
+      await this.unsubscribe;
+    } catch (e) {
+      throw new Unavailable("live updates are unavailable: the database's change feed cannot be reached; retry shortly", { cause: e });
+    }
+  }
+
+  private remove(orgId: string, watcher: Watcher): void {
+    const set = this.byOrg.get(orgId);
+    if (!set) return;
+    set.delete(watcher);
+    if (set.size === 0) this.byOrg.delete(orgId);
+  }
+
+  private failAll(err: Error): void {
+    for (const set of [...this.byOrg.values()]) for (const w of [...set]) w.fail(err);
+  }
+
+  private enqueue(notice: ChangeNotice): void {
+    if (!this.byOrg.has(notice.organizationId)) return; // nobody here watches that organization
+    this.pending.push(notice);
+    if (!this.draining) {
+      this.drain().catch((e) => {
+        // Not expected (read failures are handled per organization): never leave watchers hanging.
+        this.pending = [];
+        this.failAll(new Unavailable("live updates were interrupted; watch again", { cause: e }));
+      });
+    }
+  }
+
+  /** One read in flight at a time: notices that arrive meanwhile are read together next. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        const byOrg = new Map<string, ChangeNotice[]>();
+        for (const n of batch) {
+          if (!byOrg.has(n.organizationId)) byOrg.set(n.organizationId, []);
+          byOrg.get(n.organizationId)!.push(n);
+        }
+        for (const [orgId, notices] of byOrg) {
+          if (!this.byOrg.has(orgId)) continue;
+          const ids = [...new Set(notices.flatMap((n) => n.changes.map((c) => c.deploymentId)))];
+          let records: Map<string, Deployment>;
+          try {
+            records = new Map((await this.reader.getMany(orgId, ids)).map((d) => [d.id, d]));
+          } catch (e) {
+            const err = new Unavailable("live updates were interrupted (the database could not be read); watch again", { cause: e });
+            for (const w of [...(this.byOrg.get(orgId) ?? [])]) w.fail(err);
+            continue;
+          }
+          for (const n of notices) {
+            for (const c of n.changes) {
+              const d = records.get(c.deploymentId);
+              if (!d) continue; // gone (its organization was deleted)
+              for (const w of [...(this.byOrg.get(orgId) ?? [])]) {
+                if (w.matches(d)) w.push({ type: c.kind, deployment: d, at: n.at });
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
+
+/** One WatchDeployments stream: its filters, its bounded queue, and its stale timer. */
+class Watcher {
+  private queue: WatchEvent[] = [];
+  private error: Error | undefined;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  /** The matching active records this watcher has seen, for stale events. */
+  private readonly active = new Map<string, { deployment: Deployment; staleAt: number; reported: boolean }>();
+  private staleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly filters: WatchInput,
+    private readonly limit: number,
+    private readonly detach: () => void,
+  ) {}
+
+  matches(d: Deployment): boolean {
+    const f = this.filters;
+    return (
+      (f.environment === "" || d.environment === f.environment) &&
+      (f.logicalEnvironment === "" || d.logicalEnvironment === f.logicalEnvironment) &&
+      (f.name === "" || d.name === f.name) &&
+      (f.kind === undefined || d.kind === f.kind) &&
+      (f.digest === "" || d.digest === f.digest)
+    );
+  }
+
+  push(ev: WatchEvent): void {
+    if (this.closed) return;
+    const d = ev.deployment!;
+    if (ev.type === "heartbeat") {
+      // Latest wins: a heartbeat of a record already waiting here replaces it in place.
+      const i = this.queue.findIndex((q) => q.type === "heartbeat" && q.deployment?.id === d.id);
+      if (i >= 0) {
+        this.queue[i] = ev;
+        this.track(d);
+        return;
+      }
+    }
+    if (this.queue.length >= this.limit) {
+      this.fail(new ResourceExhausted(`watcher fell behind (more than ${this.limit} events pending); re-watch`));
+      return;
+    }
+    this.queue.push(ev);
+    this.track(d);
+    this.wake?.();
+  }
+
+  /** Keeps the stale timer in step with what the watcher was sent. */
+  track(d: Deployment): void {
+    const at = staleAt(d);
+    if (d.status !== "deployed" || at === undefined) {
+      this.active.delete(d.id);
+    } else {
+      const prev = this.active.get(d.id);
+      const reported = prev !== undefined && prev.staleAt === at.getTime() && prev.reported;
+      this.active.set(d.id, { deployment: d, staleAt: at.getTime(), reported: reported || Date.now() > at.getTime() });
+    }
+    this.armStaleTimer();
+  }
+
+  private armStaleTimer(): void {
+    if (this.closed) return;
+    let earliest = Infinity;
+    for (const a of this.active.values()) if (!a.reported && a.staleAt < earliest) earliest = a.staleAt;
+    if (this.staleTimer) clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
+    if (earliest === Infinity) return;
+    this.staleTimer = setTimeout(() => this.emitStale(), Math.max(0, earliest - Date.now() + 1));
+    this.staleTimer.unref();
+  }
+
+  private emitStale(): void {
+    this.staleTimer = undefined;
+    const now = Date.now();
+    for (const a of this.active.values()) {
+      if (a.reported || a.staleAt >= now) continue;
+      a.reported = true;
+      if (this.queue.length >= this.limit) {
+        this.fail(new ResourceExhausted(`watcher fell behind (more than ${this.limit} events pending); re-watch`));
+        return;
+      }
+      this.queue.push({ type: "stale", deployment: a.deployment, at: new Date(a.staleAt) });
+    }
+    this.wake?.();
+    this.armStaleTimer();
+  }
+
+  /** The next event; undefined when the watch ended (closed or aborted). Throws the failure, if any. */
+  async next(signal: AbortSignal): Promise<WatchEvent | undefined> {
+    for (;;) {
+      if (this.error) throw this.error;
+      if (this.closed || signal.aborted) return undefined;
+      const ev = this.queue.shift();
+      if (ev) return ev;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  /** Ends the watch with `err`, releasing everything it held. */
+  fail(err: Error): void {
+    if (this.closed) return;
+    this.error = err;
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.active.clear();
+    if (this.staleTimer) clearTimeout(this.staleTimer);
+    this.detach();
+    this.wake?.();
+  }
+}

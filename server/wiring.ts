@@ -1,0 +1,49 @@
+// Composition: repositories → use cases, in one place. app.ts serves them; main.ts and
+// admin-cli.ts use the same ones for bootstrap and operator commands.
+import type { Database } from "./data/client.js";
+import { PrismaAuditRepository } from "./data/audit.js";
+import { PrismaDeploymentRepository } from "./data/deployments.js";
+import { PrismaEnvironmentRepository } from "./data/environments.js";
+import { PrismaEvidenceRepository } from "./data/evidence.js";
+import { PrismaKeyRepository } from "./data/keys.js";
+import { PrismaOrganizationRepository } from "./data/organizations.js";
+import { PrismaTokenRepository } from "./data/tokens.js";
+import { ArtifactUseCase } from "./domain/artifacts.js";
+import { DeploymentUseCase } from "./domain/deployments.js";
+import { EnvironmentUseCase } from "./domain/environments.js";
+import { EvidenceUseCase } from "./domain/evidence.js";
+import { LiveDeployments } from "./domain/live.js";
+import { KeyUseCase } from "./domain/keys.js";
+import { OrganizationUseCase } from "./domain/organizations.js";
+import { TokenUseCase } from "./domain/tokens.js";
+
+export interface UseCases {
+  organizations: OrganizationUseCase;
+  environments: EnvironmentUseCase;
+  deployments: DeploymentUseCase;
+  tokens: TokenUseCase;
+  keys: KeyUseCase;
+  evidence: EvidenceUseCase;
+  artifacts: ArtifactUseCase;
+  /** WatchDeployments: the live view's fan-out (domain/live.ts). */
+  live: LiveDeployments;
+}
+
+export function createUseCases(db: Database, opts: { watchQueueLimit?: number } = {}): UseCases {
+  const audit = new PrismaAuditRepository(db.prisma);
+  const environments = new EnvironmentUseCase(new PrismaEnvironmentRepository(db.prisma), audit);
+  const keys = new KeyUseCase(new PrismaKeyRepository(db.prisma), audit);
+  const evidence = new EvidenceUseCase(new PrismaEvidenceRepository(db.prisma), keys);
+  const deploymentRepo = new PrismaDeploymentRepository(db.prisma);
+  const deployments = new DeploymentUseCase(deploymentRepo, environments, evidence);
+  return {
+    organizations: new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)),
+    environments,
+    deployments,
+    tokens: new TokenUseCase(new PrismaTokenRepository(db.prisma), audit),
+    keys,
+    evidence,
+    artifacts: new ArtifactUseCase(evidence, deployments),
+    live: new LiveDeployments(db.changes, deploymentRepo, deployments, { queueLimit: opts.watchQueueLimit }),
+  };
+}
