@@ -7,11 +7,22 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 export interface Connection {
   server: string;
   token?: string;
+  /**
+   * Bound on each unary call (ms; 0 or unset: none), so a server that accepts the connection
+   * but never answers cannot hang a pipeline. Streams (`deployment watch`) are not bounded;
+   * a call can still pass its own `timeoutMs`.
+   */
+  timeoutMs?: number;
 }
 
-export function createTransport({ server, token }: Connection): Transport {
+export function createTransport({ server, token, timeoutMs }: Connection): Transport {
   const interceptors: Interceptor[] = token ? [bearerToken(token)] : [];
-  return createConnectTransport({ baseUrl: server, httpVersion: "1.1", useBinaryFormat: true, interceptors });
+  const transport = createConnectTransport({ baseUrl: server, httpVersion: "1.1", useBinaryFormat: true, interceptors });
+  if (!timeoutMs) return transport;
+  return {
+    unary: (method, signal, callTimeoutMs, ...rest) => transport.unary(method, signal, callTimeoutMs ?? timeoutMs, ...rest),
+    stream: (...args) => transport.stream(...args),
+  };
 }
 
 /** Clients for any service, sharing one transport. */

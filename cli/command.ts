@@ -6,9 +6,11 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { ArgumentsCamelCase, Argv, CommandModule, Options } from "yargs";
+import { parseDuration } from "./duration.js";
 import type { Output, OutputFormat } from "./output.js";
 
 const DEFAULT_SERVER = "http://127.0.0.1:8080";
+const DEFAULT_TIMEOUT = "30s";
 
 const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -26,6 +28,8 @@ export interface GlobalArgs {
   server: string;
   token: string | undefined;
   output: OutputFormat;
+  /** Milliseconds each request to the server may take (--timeout); 0: no limit. */
+  timeout: number;
 }
 
 export const globalOptions = {
@@ -53,6 +57,16 @@ export const globalOptions = {
     choices: ["table", "json"] as const,
     describe: "Output format",
     default: "table" as const,
+    global: true,
+    group: GLOBAL_GROUP,
+  },
+  timeout: {
+    type: "string",
+    describe: "How long to wait for the server's answer to each request, e.g. 10s or 2m; 0 waits forever (env CHAINLOOP_TIMEOUT)",
+    default: process.env.CHAINLOOP_TIMEOUT || DEFAULT_TIMEOUT,
+    defaultDescription: `$CHAINLOOP_TIMEOUT or ${DEFAULT_TIMEOUT}`,
+    coerce: (value: string) => parseDuration(value, "--timeout (or CHAINLOOP_TIMEOUT)", "s"),
+    requiresArg: true,
     global: true,
     group: GLOBAL_GROUP,
   },
@@ -127,11 +141,11 @@ export function defineGroup(spec: {
 async function run<A extends GlobalArgs>(action: CommandSpec<A>["action"], args: ArgumentsCamelCase<A>): Promise<void> {
   const [{ connect }, { Output, formatError }] = await Promise.all([import("./client.js"), import("./output.js")]);
   const token = args.token || process.env.CHAINLOOP_TOKEN || undefined;
-  const client = connect({ server: args.server, token });
+  const client = connect({ server: args.server, token, timeoutMs: args.timeout });
   try {
     await action(args, { client, out: new Output(args.output) });
   } catch (e) {
-    process.stderr.write(`${formatError(e, args.server)}\n`);
+    process.stderr.write(`${formatError(e, args.server, { tokenGiven: token !== undefined, timeoutMs: args.timeout })}\n`);
     process.exitCode = EXIT_FAILURE;
   }
 }

@@ -10,8 +10,9 @@
 // stdout stays parseable. Errors are one line on stderr in both formats (formatError).
 import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { formatDuration } from "./duration.js";
 
 export type OutputFormat = "table" | "json";
 
@@ -117,23 +118,52 @@ const UNITS: [string, number][] = [
   ["m", 60],
 ];
 
+/** Like ago(), but a time in the future shows as "in 3d" (expiry times). */
+export function relative(ts: Timestamp, now = new Date()): string {
+  const seconds = Math.floor((timestampDate(ts).getTime() - now.getTime()) / 1000);
+  if (seconds < 1) return ago(ts, now);
+  for (const [unit, size] of UNITS) {
+    if (seconds >= size) return `in ${Math.floor(seconds / size)}${unit}`;
+  }
+  return `in ${seconds}s`;
+}
+
 /** An absolute time with its relative form: "2025-01-31T12:00:00Z (3m ago)". */
 export function when(ts: Timestamp, now = new Date()): string {
   return `${timestampDate(ts).toISOString().replace(/\.\d+Z$/, "Z")} (${ago(ts, now)})`;
 }
 
+/** What the command knew when it failed, for a more helpful line. */
+export interface ErrorContext {
+  /** Whether an API token was sent (--token or CHAINLOOP_TOKEN); never the token itself. */
+  tokenGiven?: boolean;
+  /** The --timeout in force (ms), to name it when a request ran out of time. */
+  timeoutMs?: number;
+}
+
 /**
  * The one line printed for a failed command. A ConnectError caused by a Node system error
- * (ECONNREFUSED, ENOTFOUND, …) never reached the server; any other one is the server's answer,
- * shown as `<code>: <message>`.
+ * (ECONNREFUSED, ENOTFOUND, …) never reached the server; a deadline_exceeded under --timeout
+ * means the server did not answer in time; any other one is the server's answer, shown as
+ * `<code>: <message>` (for unauthenticated without a token, with how to give one).
  */
-export function formatError(e: unknown, server: string): string {
+export function formatError(e: unknown, server: string, context: ErrorContext = {}): string {
   if (e instanceof ConnectError) {
     if (isSystemError(e.cause)) {
       return oneLine(
         `chainloop: cannot reach the server at ${server} (${e.rawMessage}); ` +
           "check that it is running, or point the CLI at it with --server or CHAINLOOP_SERVER",
       );
+    }
+    if (e.code === Code.DeadlineExceeded && context.timeoutMs) {
+      return oneLine(
+        `chainloop: the server at ${server} did not answer within ${formatDuration(context.timeoutMs)} (--timeout); ` +
+          "check that it is healthy, or allow more time with --timeout or CHAINLOOP_TIMEOUT",
+      );
+    }
+    if (e.code === Code.Unauthenticated && context.tokenGiven === false) {
+      // Without a token that is the only reason; the server's own words would repeat this.
+      return "chainloop: unauthenticated: no API token was given; pass --token <token> or set CHAINLOOP_TOKEN";
     }
     return oneLine(`chainloop: ${codeToString(e.code)}: ${e.rawMessage}`);
   }

@@ -1,4 +1,5 @@
 import { defineCommand, nameArgument } from "../command.js";
+import { formatDuration } from "../duration.js";
 
 export const environmentDescribe = defineCommand({
   command: "describe [name]",
@@ -18,6 +19,13 @@ export const environmentDescribe = defineCommand({
       ["ID", e.id],
       ["Created", e.createTime],
       ["Updated", e.updateTime],
+      ...(e.heartbeatInterval ? [["Heartbeat", heartbeatText(e.heartbeatInterval)] as [string, string]] : []),
     ]);
   },
 });
+
+/** `every 10m (stale after 20m without one)`. */
+function heartbeatText(d: { seconds: bigint; nanos: number }): string {
+  const ms = Number(d.seconds) * 1000 + Math.round(d.nanos / 1e6);
+  return `every ${formatDuration(ms)} (stale after ${formatDuration(ms * 2)} without one)`;
+}

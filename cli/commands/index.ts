@@ -1,13 +1,27 @@
 // Every command of the CLI, registered as one explicit array (no directory scanning).
 import { defineGroup } from "../command.js";
+import { artifactDescribe } from "./artifact-describe.js";
+import { attestationDescribe } from "./attestation-describe.js";
+import { attestationList } from "./attestation-list.js";
+import { attestationPush } from "./attestation-push.js";
+import { deploymentDescribe } from "./deployment-describe.js";
+import { deploymentList } from "./deployment-list.js";
+import { deploymentRecord } from "./deployment-record.js";
+import { deploymentWatch } from "./deployment-watch.js";
 import { environmentCreate } from "./environment-create.js";
 import { environmentDelete } from "./environment-delete.js";
 import { environmentDescribe } from "./environment-describe.js";
 import { environmentList } from "./environment-list.js";
 import { environmentUpdate } from "./environment-update.js";
+import { keyAdd } from "./key-add.js";
+import { keyDelete } from "./key-delete.js";
+import { keyList } from "./key-list.js";
 import { logicalEnvironmentCreate } from "./logical-environment-create.js";
 import { logicalEnvironmentDelete } from "./logical-environment-delete.js";
 import { logicalEnvironmentList } from "./logical-environment-list.js";
+import { tokenCreate } from "./token-create.js";
+import { tokenList } from "./token-list.js";
+import { tokenRevoke } from "./token-revoke.js";
 
 export const commands = [
   defineGroup({
@@ -21,5 +35,30 @@ export const commands = [
     aliases: ["logical-env"],
     describe: "Manage logical environments: lifecycle stages such as staging and production",
     commands: [logicalEnvironmentCreate, logicalEnvironmentList, logicalEnvironmentDelete],
+  }),
+  defineGroup({
+    command: "deployment",
+    describe: "Record and list deployments: which artifact runs in which environment and lifecycle stage",
+    commands: [deploymentRecord, deploymentList, deploymentDescribe, deploymentWatch],
+  }),
+  defineGroup({
+    command: "attestation",
+    describe: "Push and list evidence: in-toto attestations (optionally DSSE-signed) about artifacts",
+    commands: [attestationPush, attestationList, attestationDescribe],
+  }),
+  defineGroup({
+    command: "key",
+    describe: "Manage the public keys that verify evidence signatures",
+    commands: [keyAdd, keyList, keyDelete],
+  }),
+  defineGroup({
+    command: "artifact",
+    describe: "Trace an artifact: where it runs and the evidence that produced it",
+    commands: [artifactDescribe],
+  }),
+  defineGroup({
+    command: "token",
+    describe: "Manage API tokens: create them (the secret is shown once), list and revoke them",
+    commands: [tokenCreate, tokenList, tokenRevoke],
   }),
 ];

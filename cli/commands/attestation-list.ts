@@ -1,0 +1,59 @@
+import { defineCommand } from "../command.js";
+
+export const attestationList = defineCommand({
+  command: "list",
+  aliases: ["ls"],
+  describe: "List attestations, newest first, one page at a time",
+  builder: (y) =>
+    y
+      // --version is the project version here, not the CLI's.
+      .version(false)
+      .options({
+        digest: { type: "string", default: "", defaultDescription: "any", describe: "Only attestations naming this artifact digest (subject or material)" },
+        workflow: { type: "string", default: "", defaultDescription: "any", describe: "Only this workflow's" },
+        project: { type: "string", default: "", defaultDescription: "any", describe: "Only this project's" },
+        version: { type: "string", default: "", defaultDescription: "any", describe: "Only this project version's (needs --project)" },
+        limit: { type: "number", default: 50, describe: "Attestations per page, 1 to 1000" },
+        "page-token": { type: "string", default: "", defaultDescription: "first page", describe: "Start at this page (printed by the previous list)" },
+        all: { type: "boolean", default: false, describe: "Fetch every page" },
+      })
+      .group(["digest", "workflow", "project", "version", "limit", "page-token", "all"], "Options:")
+      .check(({ limit }) => (Number.isInteger(limit) && limit >= 1 && limit <= 1000) || "--limit must be a whole number from 1 to 1000"),
+  examples: [
+    ["The newest attestations", "chainloop attestation list"],
+    ["Evidence for one artifact, as JSON", "chainloop attestation list --digest sha256:… -o json"],
+    ["What api-server v1.0.0 pushed", "chainloop attestation list --project api-server --version v1.0.0"],
+  ],
+  async action(args, { client, out }) {
+    const [{ AttestationService, AttestationSchema }, { shortDigest }] = await Promise.all([
+      import("../../gen/proto/chainloop/v1/attestation_pb.js"),
+      import("../../server/domain/digest.js"),
+    ]);
+    const service = client(AttestationService);
+    const rows = [];
+    let pageToken = args.pageToken;
+    do {
+      const page = await service.listAttestations({
+        digest: args.digest,
+        workflow: args.workflow,
+        project: args.project,
+        projectVersion: args.version,
+        pageSize: args.limit,
+        pageToken,
+      });
+      rows.push(...page.attestations);
+      pageToken = page.nextPageToken;
+    } while (args.all && pageToken);
+    out.list(AttestationSchema, rows, [
+      { header: "ID", value: (a) => shortDigest(a.id) },
+      { header: "WORKFLOW", value: (a) => a.workflow },
+      { header: "PROJECT", value: (a) => a.project },
+      { header: "VERSION", value: (a) => a.projectVersion },
+      { header: "SUBJECTS", value: (a) => a.subjects.map((s) => shortDigest(s.digest)).join(","), maxWidth: 48 },
+      { header: "VERIFIED", value: (a) => a.verified },
+      { header: "PREDICATE", value: (a) => a.predicateType, maxWidth: 48 },
+      { header: "PUSHED", value: (a) => a.createTime },
+    ]);
+    if (pageToken) out.note(`more attestations exist: add --page-token ${pageToken} for the next page, or --all for every page`);
+  },
+});

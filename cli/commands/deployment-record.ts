@@ -1,0 +1,117 @@
+// `chainloop deployment record`: one artifact in one slot (environment, logical environment,
+// deployment name, kind), given by --digest or resolved from --oci-ref on this machine.
+//
+// Usage errors (exit 2, before any network call): neither or both of --digest and --oci-ref, a
+// malformed --digest (parsed by server/domain/digest.ts, the one digest parser), --artifact-*
+// with --oci-ref, bad registry options. The registry resolver (cli/oci) loads only with --oci-ref.
+import { DigestError, parseDigest } from "../../server/domain/digest.js";
+import { defineCommand } from "../command.js";
+import { checkRegistryArgs, ociRefOption, registryOptions, type OciArgs } from "../oci/options.js";
+
+const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
+const RECORD_STATUSES = ["deployed", "decommissioned"] as const;
+const ARTIFACT_GROUP = "Artifact (one of --digest or --oci-ref):";
+const REGISTRY_FLAGS = ["registry-server", "registry-username", "registry-password", "registry-password-stdin", "plain-http"] as const;
+
+export const deploymentRecord = defineCommand({
+  command: "record",
+  describe: "Record that an artifact runs in an environment and lifecycle stage, or that it was removed",
+  builder: (y) =>
+    y
+      .options({
+        env: { type: "string", demandOption: true, requiresArg: true, describe: "Environment (infrastructure target), e.g. k8s-east" },
+        "logical-env": { type: "string", demandOption: true, requiresArg: true, describe: "Logical environment (lifecycle stage), e.g. production" },
+        "deployment-name": { type: "string", demandOption: true, requiresArg: true, describe: "What runs there, e.g. api-server" },
+        kind: {
+          choices: KINDS,
+          demandOption: true,
+          requiresArg: true,
+          coerce: (v: string) => String(v).toUpperCase().replace(/-/g, "_") as (typeof KINDS)[number],
+          describe: "What the artifact is",
+        },
+        status: {
+          choices: RECORD_STATUSES,
+          default: "deployed" as const,
+          requiresArg: true,
+          coerce: (v: string) => String(v).toLowerCase() as (typeof RECORD_STATUSES)[number],
+          describe: "deployed: it runs now (recording the running digest again is a heartbeat); decommissioned: it was removed",
+        },
+        digest: {
+          type: "string",
+          requiresArg: true,
+          describe: "The artifact's digest: sha256:<64 hex digits> or sha512:<128 hex digits>",
+          group: ARTIFACT_GROUP,
+        },
+        ...withGroup(ociRefOption, ARTIFACT_GROUP),
+        "artifact-name": { type: "string", requiresArg: true, describe: "With --digest: the artifact's name, e.g. ghcr.io/acme/api-server", group: ARTIFACT_GROUP },
+        "artifact-version": { type: "string", requiresArg: true, describe: "With --digest: its version or tag, e.g. v1.0.0", group: ARTIFACT_GROUP },
+        "artifact-reference": { type: "string", requiresArg: true, describe: "With --digest: the full reference it was deployed from", group: ARTIFACT_GROUP },
+        ...registryOptions,
+      })
+      .check((args) => {
+        if (args.digest !== undefined && args.ociRef !== undefined) return "--digest and --oci-ref are mutually exclusive: give the artifact one way";
+        if (args.digest === undefined && args.ociRef === undefined) return "Missing the artifact: give --digest <sha256:…> or --oci-ref <image or chart reference>";
+        if (args.digest !== undefined) {
+          try {
+            parseDigest(args.digest);
+          } catch (e) {
+            if (e instanceof DigestError) return `invalid --digest: ${e.message}`;
+            throw e;
+          }
+        } else if (args.artifactName !== undefined || args.artifactVersion !== undefined || args.artifactReference !== undefined) {
+          return "--artifact-name, --artifact-version and --artifact-reference go with --digest; with --oci-ref they come from the reference";
+        }
+        return checkRegistryArgs(args as OciArgs);
+      }),
+  examples: [
+    [
+      "Record what runs in production, by digest",
+      "chainloop deployment record --env k8s-east --logical-env production --deployment-name api-server --kind CONTAINER_IMAGE --digest sha256:<64 hex digits> --artifact-name ghcr.io/acme/api-server --artifact-version v1.1.0",
+    ],
+    [
+      "Resolve a tag on this machine and record its digest (registry credentials never leave it)",
+      "chainloop deployment record --env k8s-east --logical-env production --deployment-name api-server --kind CONTAINER_IMAGE --oci-ref ghcr.io/acme/api-server:v1.1.0",
+    ],
+    [
+      "Record that it was removed",
+      "chainloop deployment record --env k8s-east --logical-env production --deployment-name api-server --kind CONTAINER_IMAGE --digest sha256:<64 hex digits> --status decommissioned",
+    ],
+  ],
+  async action(args, { client, out }) {
+    const [{ DeploymentService, RecordDeploymentResponseSchema }, { KIND_TO_PB, STATUS_TO_PB, outcomeLine }] = await Promise.all([
+      import("../../gen/proto/chainloop/v1/deployment_pb.js"),
+      import("../deployment-format.js"),
+    ]);
+    let artifact: { digest: string; artifactName: string; artifactVersion: string; artifactReference: string };
+    if (args.ociRef !== undefined) {
+      const { resolveOciArgs } = await import("../oci/options.js");
+      artifact = await resolveOciArgs(args, args.kind);
+    } else {
+      const ignored = REGISTRY_FLAGS.filter((f) => args[f] !== undefined);
+      if (ignored.length > 0) out.note(`chainloop: note: ${ignored.map((f) => `--${f}`).join(", ")} only apply to --oci-ref; ignored with --digest`);
+      artifact = {
+        digest: args.digest!,
+        artifactName: args.artifactName ?? "",
+        artifactVersion: args.artifactVersion ?? "",
+        artifactReference: args.artifactReference ?? "",
+      };
+    }
+    const res = await client(DeploymentService).recordDeployment({
+      environment: args.env,
+      logicalEnvironment: args.logicalEnv,
+      deploymentName: args.deploymentName,
+      kind: KIND_TO_PB[args.kind],
+      status: STATUS_TO_PB[args.status],
+      digest: artifact.digest,
+      artifactName: artifact.artifactName,
+      artifactVersion: artifact.artifactVersion,
+      artifactReference: artifact.artifactReference,
+    });
+    out.changed(RecordDeploymentResponseSchema, res, outcomeLine(res));
+  },
+});
+
+/** The same options, shown under another heading in --help. */
+function withGroup<T extends Record<string, object>>(options: T, group: string): T {
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, { ...v, group }])) as T;
+}

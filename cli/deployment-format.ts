@@ -1,0 +1,132 @@
+// How deployment records read in the CLI: the names of kinds and statuses as the flags spell
+// them, the ARTIFACT cell, the one-line outcome of `deployment record`, the table columns of
+// `deployment list` and the fields of `deployment describe`. Shared by the deployment commands.
+//
+// Loaded only from inside actions (await import()): it imports generated code at runtime.
+import type { Actor } from "../gen/proto/chainloop/v1/api_token_pb.js";
+import {
+  ArtifactKind,
+  DeploymentStatus,
+  RecordOutcome,
+  type Deployment,
+  type RecordDeploymentResponse,
+} from "../gen/proto/chainloop/v1/deployment_pb.js";
+import { shortDigest } from "../server/domain/digest.js";
+import type { Cell, Column } from "./output.js";
+
+/** The --kind values, as the CLI's flags spell them. */
+export type KindName = "CONTAINER_IMAGE" | "HELM_CHART";
+/** The --status values. */
+export type StatusName = "deployed" | "superseded" | "decommissioned";
+
+export const KIND_TO_PB: Record<KindName, ArtifactKind> = {
+  CONTAINER_IMAGE: ArtifactKind.CONTAINER_IMAGE,
+  HELM_CHART: ArtifactKind.HELM_CHART,
+};
+
+export const STATUS_TO_PB: Record<StatusName, DeploymentStatus> = {
+  deployed: DeploymentStatus.DEPLOYED,
+  superseded: DeploymentStatus.SUPERSEDED,
+  decommissioned: DeploymentStatus.DECOMMISSIONED,
+};
+
+export function kindName(kind: ArtifactKind): string {
+  return (Object.keys(KIND_TO_PB) as KindName[]).find((k) => KIND_TO_PB[k] === kind) ?? `UNKNOWN(${kind})`;
+}
+
+export function statusName(status: DeploymentStatus): string {
+  return (Object.keys(STATUS_TO_PB) as StatusName[]).find((s) => STATUS_TO_PB[s] === status) ?? `unknown(${status})`;
+}
+
+/** A token as people know it: its name, or its id when it has none; undefined when there is no actor. */
+export function actorName(actor: Actor | undefined): string | undefined {
+  if (!actor || (!actor.tokenName && !actor.tokenId)) return undefined;
+  return actor.tokenName || actor.tokenId;
+}
+
+/** `name (id)` for describe. */
+function actorFull(actor: Actor | undefined): string | undefined {
+  if (!actor || (!actor.tokenName && !actor.tokenId)) return undefined;
+  return actor.tokenName && actor.tokenId ? `${actor.tokenName} (token ${actor.tokenId})` : actor.tokenName || actor.tokenId;
+}
+
+/** `name:version`, `name`, or "-" when the recorder gave neither. */
+export function artifactLabel(d: Deployment): string {
+  if (d.artifactName && d.artifactVersion) return `${d.artifactName}:${d.artifactVersion}`;
+  return d.artifactName || (d.artifactVersion ? `:${d.artifactVersion}` : "-");
+}
+
+/** `api-server in k8s-east/production` */
+function slotLabel(d: Deployment): string {
+  return `${d.deploymentName} in ${d.environment}/${d.logicalEnvironment}`;
+}
+
+/**
+ * What `deployment record` prints in table mode: one line starting with the outcome
+ * (`created`, `heartbeat`, `superseded <old id>`, `decommissioned`, `already decommissioned`).
+ */
+export function outcomeLine(res: RecordDeploymentResponse): string {
+  const d = res.deployment!;
+  const digest = shortDigest(d.digest);
+  const record = `(record ${d.id})`;
+  switch (res.outcome) {
+    case RecordOutcome.CREATED:
+      return `created: ${slotLabel(d)} runs ${digest} ${record}`;
+    case RecordOutcome.HEARTBEAT:
+      return `heartbeat: ${slotLabel(d)} still runs ${digest}, last seen updated ${record}`;
+    case RecordOutcome.SUPERSEDED:
+      return `superseded ${res.supersededDeploymentId}: ${slotLabel(d)} now runs ${digest} ${record}`;
+    case RecordOutcome.DECOMMISSIONED:
+      return `decommissioned: ${digest} no longer runs as ${slotLabel(d)} ${record}`;
+    case RecordOutcome.ALREADY_DECOMMISSIONED:
+      return `already decommissioned: ${digest} as ${slotLabel(d)}, nothing changed ${record}`;
+    default:
+      return `recorded (outcome ${res.outcome}): ${slotLabel(d)} ${digest} ${record}`;
+  }
+}
+
+/** The columns of `deployment list`; `wide` puts the record id first. */
+export function listColumns(wide: boolean): Column<Deployment>[] {
+  const columns: Column<Deployment>[] = [
+    { header: "ENVIRONMENT", value: (d) => d.environment },
+    { header: "LOGICAL ENV", value: (d) => d.logicalEnvironment },
+    { header: "DEPLOYMENT", value: (d) => d.deploymentName },
+    { header: "KIND", value: (d) => kindName(d.kind) },
+    { header: "ARTIFACT", value: (d) => artifactLabel(d), maxWidth: wide ? undefined : 48 },
+    { header: "DIGEST", value: (d) => shortDigest(d.digest) },
+    { header: "STATUS", value: (d) => statusName(d.status) },
+    { header: "DEPLOYED", value: (d) => d.createTime },
+    { header: "LAST SEEN", value: (d) => d.lastSeenTime },
+    { header: "RECORDED BY", value: (d) => actorName(d.recordedBy) ?? "-" },
+  ];
+  return wide ? [{ header: "ID", value: (d) => d.id }, ...columns] : columns;
+}
+
+/**
+ * `deployment describe`'s `Label: value` lines for the record itself. Fields that only apply
+ * to a superseded or decommissioned record are shown only then.
+ */
+export function deploymentFields(d: Deployment): [label: string, value: Cell][] {
+  const fields: [string, Cell][] = [
+    ["ID", d.id],
+    ["Environment", d.environment],
+    ["Logical environment", d.logicalEnvironment],
+    ["Deployment", d.deploymentName],
+    ["Kind", kindName(d.kind)],
+    ["Digest", d.digest],
+    ["Artifact name", d.artifactName || "-"],
+    ["Artifact version", d.artifactVersion || "-"],
+    ["Artifact reference", d.artifactReference || "-"],
+    ["Status", statusName(d.status)],
+    ["Deployed", d.createTime],
+    ["Last seen", d.lastSeenTime],
+    ["Recorded by", actorFull(d.recordedBy) ?? "-"],
+  ];
+  if (d.status === DeploymentStatus.SUPERSEDED || d.supersededTime || d.supersededById) {
+    fields.push(["Superseded", d.supersededTime], ["Superseded by", d.supersededById || "-"]);
+  }
+  if (d.status === DeploymentStatus.DECOMMISSIONED || d.decommissionTime) {
+    fields.push(["Decommissioned", d.decommissionTime], ["Decommissioned by", actorFull(d.decommissionedBy) ?? "-"]);
+  }
+  return fields;
+}

@@ -1,0 +1,53 @@
+// Durations on the command line: `30s`, `90m`, `12h`, `30d`, `2w`, and sums such as `1h30m`.
+// Used by --timeout (a bare number there means seconds) and `token create --expires-in`.
+// No runtime imports: loaded on every CLI start.
+
+const UNIT_MS = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+} as const;
+
+type Unit = keyof typeof UNIT_MS;
+
+const PART = /(\d+)(ms|s|m|h|d|w)/g;
+
+/**
+ * Milliseconds in `text`; throws an Error whose message names `flag` and the accepted forms.
+ * `bareUnit` lets a plain number stand for that unit (e.g. "s" for --timeout 10).
+ */
+export function parseDuration(text: string, flag: string, bareUnit?: Unit): number {
+  const input = text.trim();
+  if (bareUnit && /^\d+$/.test(input)) return Number(input) * UNIT_MS[bareUnit];
+  if (!/^(\d+(ms|s|m|h|d|w))+$/.test(input)) {
+    throw new Error(
+      `${flag} must be a duration such as 30s, 90m, 12h, 30d, 2w or 1h30m${bareUnit ? ` (a bare number means ${unitName(bareUnit)})` : ""}, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
+  }
+  let ms = 0;
+  for (const [, n, unit] of input.matchAll(PART)) ms += Number(n) * UNIT_MS[unit as Unit];
+  if (!Number.isSafeInteger(ms)) throw new Error(`${flag} is too long: ${JSON.stringify(text.slice(0, 40))}`);
+  return ms;
+}
+
+/** `30s`, `1m30s`, `2d`: the shortest exact form of a duration, for messages. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  let rest = ms;
+  let out = "";
+  for (const unit of ["d", "h", "m", "s", "ms"] as const) {
+    const n = Math.floor(rest / UNIT_MS[unit]);
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * UNIT_MS[unit];
+    }
+  }
+  return out;
+}
+
+function unitName(unit: Unit): string {
+  return { ms: "milliseconds", s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }[unit] ?? unit;
+}
