@@ -311,7 +311,13 @@ describe("chainloop without a database", () => {
         await runCli(["environment", "list"], env),
       ];
       expect(seen).toEqual(["Bearer flag-token-1", "Bearer env-token-2", "Bearer flag-token-3", undefined]);
-      for (const r of results) expect(r).toEqual({ code: 1, stdout: "", stderr: "chainloop: unauthenticated: token rejected\n" });
+      for (const r of results.slice(0, 3)) expect(r).toEqual({ code: 1, stdout: "", stderr: "chainloop: unauthenticated: token rejected\n" });
+      // Without any token, the line says how to give one.
+      expect(results[3]).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: "chainloop: unauthenticated: no API token was given; pass --token <token> or set CHAINLOOP_TOKEN\n",
+      });
 
       const help = await runCli(["environment", "list", "--help"], { CHAINLOOP_TOKEN: "env-token-5" });
       const usage = await runCli(["environment", "list", "--bogus", "--token", "flag-token-6"]);

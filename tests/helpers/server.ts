@@ -6,6 +6,12 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
+/**
+ * The admin API token of the `default` organization in every test server (it is passed as
+ * CHAINLOOP_BOOTSTRAP_TOKEN). The helpers in clients.ts send it unless told otherwise.
+ */
+export const TEST_ADMIN_TOKEN = "clp_testadmin0000000000000000000000000000";
+
 export interface ServerProcess {
   url: string;
   port: number;
@@ -19,7 +25,14 @@ export interface ServerProcess {
 export async function startServer(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--enable-source-maps", path.join(ROOT, "dist/server/main.js")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      CHAINLOOP_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: string[] = [];

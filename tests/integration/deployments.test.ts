@@ -7,11 +7,15 @@ import {
   DeploymentService,
   DeploymentStatus,
   RecordOutcome,
-  type RecordDeploymentRequest,
+  type RecordDeploymentRequestSchema,
 } from "../../gen/proto/chainloop/v1/deployment_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+
+type RecordInit = Omit<MessageInitShape<typeof RecordDeploymentRequestSchema>, "$typeName">;
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient, grpc, grpcCall, grpcJsClient } from "../helpers/clients.js";
+import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 
 const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
@@ -28,8 +32,8 @@ async function codeOf(p: Promise<unknown>): Promise<{ code: Code; message: strin
 
 type Deployments = Client<typeof DeploymentService>;
 
-function recorder(client: Deployments, base: Partial<RecordDeploymentRequest>) {
-  return (d: string, extra: Partial<RecordDeploymentRequest> = {}) =>
+function recorder(client: Deployments, base: RecordInit) {
+  return (d: string, extra: RecordInit = {}) =>
     client.recordDeployment({ kind: ArtifactKind.CONTAINER_IMAGE, ...base, digest: d, ...extra });
 }
 
@@ -57,6 +61,11 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
     environments = connectClient(EnvironmentService, server.url);
     await environments.createEnvironment({ name: "k8s-east", description: "Kubernetes US-East" });
     await environments.createEnvironment({ name: "k8s-west" });
+    // RecordDeployment refuses digests no attestation mentions: attest every digest this suite deploys.
+    const deployed = ["api v1", "api v2", "shared", "worker a", "worker b", "busy", "grpc-js"];
+    for (let i = 0; i < 7; i++) deployed.push(`page-${i}`);
+    for (let i = 0; i < 4; i++) deployed.push(`race-${i}`);
+    await attest(server.url, deployed.map(digest));
   });
   afterAll(async () => {
     await server?.stop();
@@ -177,7 +186,7 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
       kind: ArtifactKind.CONTAINER_IMAGE,
       digest: digest("fine"),
     };
-    const cases: Array<[Partial<RecordDeploymentRequest>, Code, string]> = [
+    const cases: Array<[RecordInit, Code, string]> = [
       [{ digest: "sha256:" + "A".repeat(64) }, Code.InvalidArgument, "lowercase"],
       [{ digest: "sha256:abc" }, Code.InvalidArgument, "64"],
       [{ digest: "sha512:" + "a".repeat(64) }, Code.InvalidArgument, "128"],
@@ -306,6 +315,7 @@ describe("concurrency across two server processes on one Postgres", () => {
       const clients = servers.map((s) => connectClient(DeploymentService, s.url, "2"));
       await connectClient(EnvironmentService, servers[0].url).createEnvironment({ name: "k8s-east" });
       const digests = [0, 1, 2, 3, 4].map((i) => digest(`multi-${i}`));
+      await attest(servers[0].url, [...digests, digest("same")]);
       const base = { environment: "k8s-east", logicalEnvironment: "production", kind: ArtifactKind.CONTAINER_IMAGE };
       const results = await Promise.all(
         Array.from({ length: 120 }, (_, i) =>

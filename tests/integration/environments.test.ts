@@ -5,7 +5,7 @@ import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.
 import { Health } from "../../gen/proto/grpc/health/v1/health_pb.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient, grpc, grpcCall, grpcJsClient, grpcTransportClient, type GrpcJsClient } from "../helpers/clients.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 
 async function codeOf(p: Promise<unknown>): Promise<Code> {
   try {
@@ -189,7 +189,7 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
   it("answers curl-style Connect JSON and logs one line per call with method, code and duration", async () => {
     const res = await fetch(`${server.url}/chainloop.v1.EnvironmentService/CreateEnvironment`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
       body: JSON.stringify({ name: "Bad Name" }),
     });
     expect(res.status).toBe(400);

@@ -63,6 +63,26 @@ const DB_ONLY_OBJECTS: readonly DbOnlyObject[] = [
     definition: /^CREATE UNIQUE INDEX api_tokens_active_name_key ON \S*api_tokens USING btree \(organization_id, name\) WHERE \(revoked_at IS NULL\)$/,
     reason: "a token name is unique among the organization's unrevoked tokens: a partial unique index",
   },
+  {
+    kind: "constraint",
+    table: "environments",
+    name: "environments_heartbeat_interval_check",
+    definition: /^CHECK \(\(\(heartbeat_interval_ms IS NULL\) OR \(\(heartbeat_interval_ms >= 1000\) AND \(heartbeat_interval_ms <= 604800000\)\)\)\)$/,
+    reason: "a heartbeat interval, when set, is between 1 second and 7 days",
+  },
+  {
+    kind: "trigger",
+    table: "deployments",
+    name: "deployments_notify_change",
+    definition: /^CREATE TRIGGER deployments_notify_change AFTER INSERT OR UPDATE ON \S*deployments FOR EACH ROW EXECUTE FUNCTION chainloop_notify_deployment_change\(\)$/,
+    reason: "live view: announces every committed record change with pg_notify (server/data/change-feed.ts)",
+  },
+  {
+    kind: "function",
+    name: "chainloop_notify_deployment_change()",
+    definition: /pg_notify\('chainloop_deployments'/,
+    reason: "the trigger function of deployments_notify_change",
+  },
 ];
 
 const SCHEMA_FILE = path.join(ROOT, "prisma/schema.prisma");

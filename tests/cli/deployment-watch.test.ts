@@ -1,0 +1,112 @@
+// `chainloop deployment watch`: the real CLI process streaming from a real server. JSON mode
+// prints one object per event per line; table mode one row per event; Ctrl-C exits 0.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { ArtifactKind, DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
+import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
+import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { connectClient } from "../helpers/clients.js";
+import { attest } from "../helpers/evidence.js";
+import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { CLI } from "./run-cli.js";
+
+const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
+
+/** A running `chainloop deployment watch …`, its stdout lines as they come. */
+function watchCli(server: string, args: string[]) {
+  const child = spawn(process.execPath, [CLI, "deployment", "watch", ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", CHAINLOOP_SERVER: server, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  let stderr = "";
+  let buf = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    buf += c;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    lines,
+    stderr: () => stderr,
+    async until(pred: (lines: string[]) => boolean, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      while (!pred(lines)) {
+        if (Date.now() > end) throw new Error(`timed out; stdout:\n${lines.join("\n")}\nstderr:\n${stderr}`);
+        if (child.exitCode !== null) throw new Error(`watch exited ${child.exitCode}; stderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    interrupt() {
+      child.kill("SIGINT");
+      return exited;
+    },
+  };
+}
+
+describe.each(backends())("chainloop deployment watch on %s", (backend) => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+  const record = (name: string, d: string, version = "") =>
+    connectClient(DeploymentService, server.url).recordDeployment({
+      environment: "k8s-east",
+      logicalEnvironment: "production",
+      deploymentName: name,
+      kind: ArtifactKind.CONTAINER_IMAGE,
+      digest: d,
+      artifactVersion: version,
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase(backend);
+    server = await startServer(db.env);
+    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east" });
+    await attest(server.url, ["api v1", "api v2", "web v1"].map(digest));
+    await record("api", digest("api v1"), "v1");
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it("prints one JSON object per event per line, and exits 0 on Ctrl-C", async () => {
+    const w = watchCli(server.url, ["-o", "json", "--deployment-name", "api"]);
+    await w.until((l) => l.some((x) => x.includes("WATCH_EVENT_TYPE_SNAPSHOT_END")));
+    await record("web", digest("web v1")); // filtered out
+    await record("api", digest("api v2"), "v2");
+    await w.until((l) => l.some((x) => x.includes("WATCH_EVENT_TYPE_CREATED")));
+    expect(await w.interrupt()).toBe(0);
+    const events = w.lines.map((l) => JSON.parse(l));
+    expect(events.map((e) => [e.type, e.deployment?.deploymentName ?? null, e.deployment?.artifactVersion ?? null])).toEqual([
+      ["WATCH_EVENT_TYPE_SNAPSHOT", "api", "v1"],
+      ["WATCH_EVENT_TYPE_SNAPSHOT_END", null, null],
+      ["WATCH_EVENT_TYPE_SUPERSEDED", "api", "v1"],
+      ["WATCH_EVENT_TYPE_CREATED", "api", "v2"],
+    ]);
+    expect(events[3].deployment).toMatchObject({ status: "DEPLOYMENT_STATUS_DEPLOYED", stale: false, environment: "k8s-east" });
+    expect(w.stderr()).toBe("");
+  });
+
+  it("prints live table rows: time, event, where, deployment, version or short digest, status, stale", async () => {
+    const w = watchCli(server.url, []);
+    await w.until((l) => l.length >= 3); // header + the two running records
+    await record("web", digest("web v1")); // heartbeat: no version given, so the short digest shows
+    await w.until((l) => l.some((x) => / heartbeat /.test(x)));
+    expect(await w.interrupt()).toBe(0);
+    expect(w.lines[0].split(/\s{3,}/)).toEqual(["TIME", "EVENT", "ENVIRONMENT", "DEPLOYMENT", "VERSION", "STATUS", "STALE"]);
+    const rows = w.lines.slice(1).map((l) => l.split(/\s{3,}/));
+    expect(rows).toEqual([
+      // the snapshot: newest first
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "api", "v2", "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "heartbeat", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
+    ]);
+    expect(w.stderr()).toContain("2 active records; watching for changes (Ctrl-C to stop)");
+  });
+});
