@@ -255,7 +255,7 @@ describe("chainloop without a database", () => {
 
     const create = await runCli(["environment", "create", "--help"]);
     expect(create).toMatchObject({ code: 0, stderr: "" });
-    expect(create.stdout).toMatch(/--name +Unique name.*\[string\] \[required\]/);
+    expect(create.stdout).toMatch(/--name +Unique name[^]*?\[string\] \[required\]/);
     expect(create.stdout).toMatch(/--description +Free text/);
     expect(create.stdout).toContain('chainloop environment create --name k8s-east --description "Kubernetes US-East"');
     expect(create.stdout).toContain("--server");
