@@ -122,7 +122,8 @@ export function build(deps: AppDeps): App {
     s.on("close", () => sessions.delete(s));
   });
   const sockets = new Set<Socket>();
-  const server = net.createServer((socket) => {
+  // noDelay: small HTTP/2 frames (headers, data, trailers) must not wait for Nagle.
+  const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());

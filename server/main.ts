@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger, poolSize: config.dbPoolSize });
   logger.info({ database: db.kind, location: db.location }, "database opened");
   const migrated = await migrate(db, logger);
   logger.info(migrated, "migrations up to date");

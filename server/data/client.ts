@@ -122,12 +122,14 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
   const lock = acquireDirLock(dataDir);
   let db: PGlite;
   try {
-    db = await PGlite.create(dir);
+    // relaxedDurability false (the default, said here on purpose): a commit is written through
+    // to the data directory before the call is answered (README: "Durability").
+    db = await PGlite.create(dir, { relaxedDurability: false });
   } catch (e) {
     lock.release();
     throw e;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(yieldingToIo(db)) });
   const changes = new PGliteChangeFeed(db, opts.logger);
   const conn: SqlConnection = {
     async query(sql, params) {
@@ -153,6 +155,31 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
       lock.release();
     },
   };
+}
+
+/**
+ * PGlite runs Postgres synchronously on this thread, and queries chained through promises run
+ * back to back in one microtask checkpoint without the event loop ever polling: under load,
+ * new connections sat in the accept backlog and requests (and /healthz) went unread for
+ * seconds (tests/faults/shutdown.test.ts saw calls reset because of it). Each query and
+ * transaction the Prisma adapter starts first yields to the event loop (setImmediate), so I/O
+ * is served between them. The methods are bound to the real instance (PGlite uses private fields).
+ */
+function yieldingToIo(db: PGlite): PGlite {
+  const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return new Proxy(db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== "function") return value;
+      if (prop === "query" || prop === "transaction" || prop === "exec") {
+        return async (...args: unknown[]) => {
+          await yieldToIo();
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
 }
 
 /**

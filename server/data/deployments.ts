@@ -20,7 +20,7 @@ import {
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
-import { attestedDeploymentIds } from "./attested-deployments.js";
+import { deploymentPageIds } from "./deployment-pages.js";
 import type { PrismaClient } from "./client.js";
 import { isRetryableConflict } from "./errors.js";
 
@@ -73,22 +73,15 @@ const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 export class PrismaDeploymentRepository implements DeploymentRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
+  /** Both ids in one round trip (this is on the record path). */
   async resolveSlotNames(orgId: string, environment: string, logicalEnvironment: string | undefined) {
-    const [env, lenv] = await Promise.all([
-      environment === ""
-        ? undefined
-        : this.prisma.environment.findUnique({
-            where: { organizationId_name: { organizationId: orgId, name: environment } },
-            select: { id: true },
-          }),
-      logicalEnvironment === undefined
-        ? undefined
-        : this.prisma.logicalEnvironment.findUnique({
-            where: { organizationId_name: { organizationId: orgId, name: logicalEnvironment } },
-            select: { id: true },
-          }),
-    ]);
-    return { environmentId: env?.id, logicalEnvironmentId: lenv?.id };
+    const rows = await this.prisma.$queryRaw<Array<{ env: string | null; lenv: string | null }>>`
+      SELECT (SELECT id::text FROM environments WHERE organization_id = ${orgId}::uuid AND name = ${environment}) AS env,
+             (SELECT id::text FROM logical_environments WHERE organization_id = ${orgId}::uuid AND name = ${logicalEnvironment ?? ""}) AS lenv`;
+    return {
+      environmentId: environment === "" ? undefined : (rows[0]?.env ?? undefined),
+      logicalEnvironmentId: logicalEnvironment === undefined ? undefined : (rows[0]?.lenv ?? undefined),
+    };
   }
 
   /**
@@ -188,22 +181,14 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
   }
 
   async list(orgId: string, f: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]> {
+    // Two steps: the page's ids in SQL that can use the partial indexes and the project filter
+    // (neither expressible through Prisma's query API), then those rows by primary key.
+    const ids = await deploymentPageIds(this.prisma, orgId, f, afterSeq, limit);
+    if (ids.length === 0) return [];
     const rows = await this.prisma.deployment.findMany({
-      where: {
-        organizationId: orgId,
-        // The project filter needs SQL Prisma cannot express: it yields this page's ids.
-        ...(f.attestedFor ? { id: { in: await attestedDeploymentIds(this.prisma, orgId, f, afterSeq, limit) } } : {}),
-        ...(f.environmentId ? { environmentId: f.environmentId } : {}),
-        ...(f.logicalEnvironmentId ? { logicalEnvironmentId: f.logicalEnvironmentId } : {}),
-        ...(f.name ? { name: f.name } : {}),
-        ...(f.kind ? { kind: f.kind } : {}),
-        ...(f.digest ? { digest: f.digest } : {}),
-        ...(f.statuses ? { status: { in: f.statuses } } : {}),
-        ...(afterSeq !== undefined ? { seq: { lt: afterSeq } } : {}),
-      },
+      where: { id: { in: ids }, organizationId: orgId },
       include: withNames,
       orderBy: { seq: "desc" },
-      take: limit,
     });
     return rows.map(fromRowWithNames);
   }

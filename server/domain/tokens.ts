@@ -14,6 +14,9 @@ export const TOKEN_PREFIX = "clp_";
 const SECRET_CHARS = 40;
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+/** How long a token row is trusted without re-reading it (see TokenUseCase.lookup). */
+export const TOKEN_CACHE_MS = 2_000;
+const TOKEN_CACHE_MAX = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ApiToken {
@@ -68,6 +71,7 @@ export function hashSecret(secret: string): string {
 
 export class TokenUseCase {
   private readonly lastWrites = new Map<string, number>();
+  private readonly cache = new Map<string, { token: StoredToken; at: number }>();
 
   constructor(
     private readonly repo: TokenRepository,
@@ -85,7 +89,7 @@ export class TokenUseCase {
     const match = /^Bearer[ \t]+(\S{8,512})[ \t]*$/i.exec(authorization);
     if (!match) throw new Unauthenticated("malformed Authorization header: expected Bearer <token>");
     const hash = hashSecret(match[1]);
-    const stored = await this.repo.findByHash(hash);
+    const stored = await this.lookup(hash);
     if (!stored || !timingSafeEqual(Buffer.from(stored.tokenHash, "hex"), Buffer.from(hash, "hex"))) {
       throw new Unauthenticated("invalid API token");
     }
@@ -96,6 +100,23 @@ export class TokenUseCase {
     }
     this.noteUse(stored.id, now);
     return { organizationId: stored.organizationId, tokenId: stored.id, tokenName: stored.name, scope: stored.scope };
+  }
+
+  /**
+   * Token rows by hash, remembered for TOKEN_CACHE_MS: authentication is on every call, and
+   * this saves the hot path a round trip. A revocation through this process takes effect at
+   * once; one made through another server process within TOKEN_CACHE_MS. Unknown hashes are
+   * not remembered, so a new token works immediately.
+   */
+  private async lookup(hash: string): Promise<StoredToken | undefined> {
+    const now = Date.now();
+    const cached = this.cache.get(hash);
+    if (cached && now - cached.at < TOKEN_CACHE_MS) return cached.token;
+    const token = await this.repo.findByHash(hash);
+    if (this.cache.size >= TOKEN_CACHE_MAX) this.cache.clear();
+    if (token) this.cache.set(hash, { token, at: now });
+    else this.cache.delete(hash);
+    return token;
   }
 
   async create(
@@ -136,6 +157,7 @@ export class TokenUseCase {
     if (!UUID.test(id)) throw new InvalidArgument(`id ${JSON.stringify(id.slice(0, 64))} is not a token id (a UUID)`);
     const token = await this.repo.revoke(caller.organizationId, id.toLowerCase());
     if (!token) throw new NotFound(`API token ${id} not found`);
+    for (const [hash, entry] of this.cache) if (entry.token.id === token.id) this.cache.delete(hash);
     await this.audit.append(caller.organizationId, caller, { action: "token.revoke", resourceType: "api_token", resourceName: `${token.name} (${token.id})` });
     return token;
   }

@@ -37,6 +37,22 @@ const DB_ONLY_OBJECTS: readonly DbOnlyObject[] = [
   {
     kind: "index",
     table: "deployments",
+    name: "deployments_active_environment_seq_idx",
+    definition:
+      /^CREATE INDEX deployments_active_environment_seq_idx ON \S*deployments USING btree \(environment_id, seq DESC\) WHERE \(status = 'deployed'::deployment_status\)$/,
+    reason: "active records by environment, newest first, without scanning history: a partial index",
+  },
+  {
+    kind: "index",
+    table: "deployments",
+    name: "deployments_active_organization_seq_idx",
+    definition:
+      /^CREATE INDEX deployments_active_organization_seq_idx ON \S*deployments USING btree \(organization_id, seq DESC\) WHERE \(status = 'deployed'::deployment_status\)$/,
+    reason: "active records of an organization, newest first, without scanning history: a partial index",
+  },
+  {
+    kind: "index",
+    table: "deployments",
     name: "deployments_active_slot_key",
     definition:
       /^CREATE UNIQUE INDEX deployments_active_slot_key ON \S*deployments USING btree \(organization_id, environment_id, logical_environment_id, name, kind\) WHERE \(status = 'deployed'::deployment_status\)$/,
