@@ -5,7 +5,6 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "./data/client.js";
 import { apiTokenHandlers } from "./handlers/api-token.js";
 import { artifactHandlers } from "./handlers/artifact.js";
@@ -18,6 +17,7 @@ import { errorInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import type { Logger } from "./log.js";
 import { PROTECTED_SERVICES, routes } from "./routes.js";
+import { rpcNodeAdapter } from "./rpc-adapter.js";
 import { serveUi } from "./ui-static.js";
 import { createUseCases, type UseCases } from "./wiring.js";
 
@@ -69,7 +69,9 @@ export function build(deps: AppDeps): App {
     },
   };
 
-  const connect = connectNodeAdapter({
+  // connect-node's adapter, plus: undecodable requests are InvalidArgument (not Internal), and
+  // refusals and unknown paths carry a message (server/rpc-adapter.ts).
+  const connect = rpcNodeAdapter({
     routes: routes(
       {
         environments: environmentHandlers(environments),
@@ -97,6 +99,7 @@ export function build(deps: AppDeps): App {
       const writeHead = res1.writeHead;
       res1.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse["writeHead"]>) {
         if (draining || !(req as IncomingMessage).complete) this.setHeader("connection", "close");
+        if (!(req as IncomingMessage).complete) lingerOnClose(req.socket as Socket);
         return writeHead.apply(this, args);
       } as ServerResponse["writeHead"];
     }
@@ -115,6 +118,9 @@ export function build(deps: AppDeps): App {
   // connection: the HTTP/2 preface ("PRI * HTTP/2.0") goes to the h2c server, anything else
   // to the HTTP/1.1 server.
   const h1 = http.createServer({ keepAlive: true }, handler);
+  // Idle keep-alive connections stay open longer than clients keep them (Node's agent: 5 s), so
+  // the client closes first; otherwise a request sent as the server closes is reset.
+  h1.keepAliveTimeout = 65_000;
   const h2 = http2.createServer({}, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
@@ -170,6 +176,30 @@ export function build(deps: AppDeps): App {
       clearTimeout(timer);
       clearInterval(idleTimer);
     },
+  };
+}
+
+/** How long a connection answered before its request body arrived keeps reading it (lingerOnClose). */
+const LINGER_MS = 2_000;
+
+/**
+ * Closing a socket that still has unread request bytes makes the kernel send a reset, and the
+ * client can lose the answer it had not read yet: an upload over the size limit got a reset
+ * (EPIPE) instead of its ResourceExhausted (tests/faults/hostile-input.test.ts). As Apache
+ * and nginx do ("lingering close"), the socket is half-closed after the answer and keeps
+ * reading (and discarding) for up to LINGER_MS, then closed.
+ */
+function lingerOnClose(socket: Socket): void {
+  const s = socket as Socket & { destroySoon(): void; lingering?: boolean };
+  if (s.lingering) return;
+  s.lingering = true;
+  s.destroySoon = function (this: Socket) {
+    if (this.destroyed) return;
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    this.once("end", () => this.destroy());
+    this.once("close", () => clearTimeout(timer));
+    this.end();
+    this.resume();
   };
 }
 

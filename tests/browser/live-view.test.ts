@@ -8,7 +8,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { ArtifactKind, DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { runCli } from "../cli/run-cli.js";
@@ -149,9 +149,7 @@ suite(`the live view in Chromium${haveChromium ? "" : " (skipped: /usr/bin/chrom
 
     // The edge agent misses its heartbeats (interval 1 s, tolerance 2): highlighted as stale.
     const edge = page.locator(slot("edge-eu", "production", "edge-agent"));
-    await page.waitForFunction(`document.querySelector('${slot("edge-eu", "production", "edge-agent")}')?.getAttribute("data-stale") === "true"`, undefined, {
-      timeout: 10_000,
-    });
+    await waitForAttribute(edge, "data-stale", "true", 10_000);
     expect(await edge.getAttribute("aria-label")).toContain(": sha256:");
     expect(await edge.getAttribute("aria-label")).toContain(", stale,");
     expect(await production.getAttribute("data-stale")).toBe("false");
@@ -163,9 +161,7 @@ suite(`the live view in Chromium${haveChromium ? "" : " (skipped: /usr/bin/chrom
       { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN },
     );
     expect(cli).toMatchObject({ code: 0, stderr: "" });
-    await page.waitForFunction(`document.querySelector('${slot("k8s-east", "staging", "api-server")}')?.getAttribute("data-version") === "v1.1.0"`, undefined, {
-      timeout: 5_000,
-    });
+    await waitForAttribute(page.locator(slot("k8s-east", "staging", "api-server")), "data-version", "v1.1.0", 5_000);
     expect(await page.evaluate("window.marker")).toBe("same document");
 
     // Filters: by environment.
@@ -200,3 +196,18 @@ suite(`the live view in Chromium${haveChromium ? "" : " (skipped: /usr/bin/chrom
     expect(pageErrors).toEqual([]);
   }, 90_000);
 });
+
+/**
+ * Polls an attribute through the locator (DevTools protocol calls, which the page's strict CSP
+ * allows; page.waitForFunction with a string would need eval, which it forbids).
+ */
+async function waitForAttribute(locator: Locator, name: string, value: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | null = null;
+  while (Date.now() < deadline) {
+    last = await locator.getAttribute(name, { timeout: Math.max(1, deadline - Date.now()) }).catch(() => null);
+    if (last === value) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} stayed ${JSON.stringify(last)}, expected ${JSON.stringify(value)} within ${timeoutMs} ms`);
+}
