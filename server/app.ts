@@ -92,14 +92,18 @@ export function build(deps: AppDeps): App {
     inFlight++;
     res.once("close", () => inFlight--);
     if (req.httpVersionMajor === 1) {
-      // A request refused before its body was read (over the size limit) leaves the HTTP/1.1
-      // connection unusable for another request: tell the client not to reuse it. While
-      // draining, no connection is reused either.
+      // A request refused while its body was being read (a chunked body over the size limit)
+      // leaves the HTTP/1.1 connection unusable for another request: tell the client not to
+      // reuse it. One refused before any of its body was read (over the limit by its
+      // content-length, a wrong content type) keeps the connection: Node reads and discards the
+      // body after the answer (req._dump). Closing it instead resets it under the unread bytes,
+      // and the client could lose the answer (tests/faults/hostile-input.test.ts saw a
+      // ResourceExhausted lost that way). While draining, no connection is reused.
+      const req1 = req as IncomingMessage;
       const res1 = res as ServerResponse;
       const writeHead = res1.writeHead;
       res1.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse["writeHead"]>) {
-        if (draining || !(req as IncomingMessage).complete) this.setHeader("connection", "close");
-        if (!(req as IncomingMessage).complete) lingerOnClose(req.socket as Socket);
+        if (draining || (!req1.complete && req1.readableDidRead)) this.setHeader("connection", "close");
         return writeHead.apply(this, args);
       } as ServerResponse["writeHead"];
     }
@@ -176,30 +180,6 @@ export function build(deps: AppDeps): App {
       clearTimeout(timer);
       clearInterval(idleTimer);
     },
-  };
-}
-
-/** How long a connection answered before its request body arrived keeps reading it (lingerOnClose). */
-const LINGER_MS = 2_000;
-
-/**
- * Closing a socket that still has unread request bytes makes the kernel send a reset, and the
- * client can lose the answer it had not read yet: an upload over the size limit got a reset
- * (EPIPE) instead of its ResourceExhausted (tests/faults/hostile-input.test.ts). As Apache
- * and nginx do ("lingering close"), the socket is half-closed after the answer and keeps
- * reading (and discarding) for up to LINGER_MS, then closed.
- */
-function lingerOnClose(socket: Socket): void {
-  const s = socket as Socket & { destroySoon(): void; lingering?: boolean };
-  if (s.lingering) return;
-  s.lingering = true;
-  s.destroySoon = function (this: Socket) {
-    if (this.destroyed) return;
-    const timer = setTimeout(() => this.destroy(), LINGER_MS);
-    this.once("end", () => this.destroy());
-    this.once("close", () => clearTimeout(timer));
-    this.end();
-    this.resume();
   };
 }
 

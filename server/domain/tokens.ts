@@ -126,6 +126,11 @@ export class TokenUseCase {
     const name = requireName("name", input.name);
     const description = requireDescription("description", input.description);
     if (!input.scope) throw new InvalidArgument(`scope is required: one of ${SCOPES.join(", ")}`);
+    // An out-of-range Timestamp becomes an invalid Date (or one Postgres cannot store): the
+    // caller's error, not Internal (tests/faults/hostile-input.test.ts).
+    if (input.expiresAt && !(input.expiresAt.getTime() <= Date.UTC(9999, 11, 31, 23, 59, 59))) {
+      throw new InvalidArgument("expire_time is not a valid timestamp (at most 9999-12-31T23:59:59Z)");
+    }
     if (input.expiresAt && input.expiresAt <= this.now()) {
       throw new InvalidArgument("expire_time must be in the future");
     }

@@ -117,7 +117,6 @@ describe.each(backends())("SIGTERM under record load on %s", (backend) => {
     for (const f of failedBefore.filter((f) => !cleanRefusal(f))) {
       console.log(`[shutdown/${backend}] unclean: client ${f.client} started ${f.startedAt - signalAt} ms, ended ${f.endedAt - signalAt} ms from the signal: ${f.code} ${f.cause} ${f.message}`);
     }
-    if (process.env.DBG_SHUTDOWN) console.log(srv.logs.filter((l) => l.startsWith("DBG-IDLE")).join("\n"));
     const kinds = countBy(stats.failures, (f) => `${f.startedAt < signalAt ? "before" : "after"} ${label(f)}: ${f.message.slice(0, 120)}`);
     console.log(`[shutdown/${backend}] failures: ${JSON.stringify(kinds, null, 1)}`);
 
