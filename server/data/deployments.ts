@@ -104,7 +104,8 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
             AND kind = ${slot.kind}::artifact_kind AND status = 'deployed'
           FOR UPDATE
         ), beat AS (
-          UPDATE deployments d SET last_seen_at = ${now}
+          -- GREATEST: two heartbeats racing commit in either order; last_seen_at never moves back.
+          UPDATE deployments d SET last_seen_at = GREATEST(d.last_seen_at, ${now})
           FROM active a WHERE d.id = a.id AND a.digest = ${artifact.digest}
           RETURNING d.*
         ), old AS (
