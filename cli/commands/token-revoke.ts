@@ -1,8 +1,7 @@
 // `chainloop token revoke ID|NAME`: revokes a token at once. A name means the unrevoked token
 // with that name (names are unique among unrevoked tokens).
+import { isUuid } from "../../server/domain/validation.js";
 import { defineCommand } from "../command.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const tokenRevoke = defineCommand({
   command: "revoke <id-or-name>",
@@ -21,7 +20,7 @@ export const tokenRevoke = defineCommand({
     const tokens = client(ApiTokenService);
     const wanted = args.idOrName;
     let id = wanted;
-    if (!UUID.test(id)) {
+    if (!isUuid(id)) {
       const named = [];
       let pageToken = "";
       do {

@@ -10,7 +10,7 @@ import { environmentNotFound, type EnvironmentUseCase } from "./environments.js"
 import type { Evidence } from "./evidence.js";
 import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
-import { requireName } from "./validation.js";
+import { requireName, requireUuid } from "./validation.js";
 
 export const ARTIFACT_KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
@@ -20,7 +20,6 @@ export type RecordOutcome = "created" | "heartbeat" | "superseded" | "decommissi
 export const DEPLOYMENT_NAME_MAX = 128;
 const ARTIFACT_LIMITS = { artifactName: 512, artifactVersion: 256, artifactReference: 1024 } as const;
 const DEPLOYMENT_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Attempts per call when concurrent recorders collide on a slot. */
 const MAX_ATTEMPTS = 25;
 
@@ -202,8 +201,7 @@ export class DeploymentUseCase {
   }
 
   async get(orgId: string, id: string): Promise<Deployment> {
-    if (!UUID.test(id)) throw new InvalidArgument(`id ${JSON.stringify(id.slice(0, 64))} is not a deployment id (a UUID)`);
-    const d = await this.repo.get(orgId, id.toLowerCase());
+    const d = await this.repo.get(orgId, requireUuid(id, "a deployment id"));
     if (!d) throw new NotFound(`deployment ${id} not found`);
     return d;
   }

@@ -8,7 +8,7 @@ import { SCOPES, type Actor, type Caller, type Scope } from "./caller.js";
 import type { AuditRepository } from "./audit.js";
 import { AlreadyExists, InvalidArgument, NotFound, Unauthenticated } from "./errors.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
-import { requireDescription, requireName } from "./validation.js";
+import { isUuid, requireDescription, requireName, requireUuid } from "./validation.js";
 
 export const TOKEN_PREFIX = "clp_";
 const SECRET_CHARS = 40;
@@ -17,7 +17,6 @@ const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 /** How long a token row is trusted without re-reading it (see TokenUseCase.lookup). */
 export const TOKEN_CACHE_MS = 2_000;
 const TOKEN_CACHE_MAX = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ApiToken {
   id: string;
@@ -151,7 +150,7 @@ export class TokenUseCase {
 
   async list(orgId: string, req: PageRequest & { showRevoked: boolean }): Promise<Page<ApiToken>> {
     const page = parsePageRequest(req, { showRevoked: req.showRevoked }, ["string", "string"]);
-    if (page.after && (Number.isNaN(Date.parse(page.after[0] as string)) || !UUID.test(page.after[1] as string))) {
+    if (page.after && (Number.isNaN(Date.parse(page.after[0] as string)) || !isUuid(page.after[1] as string))) {
       throw new InvalidArgument("page_token is not a token this server issued; start again without page_token");
     }
     const rows = await this.repo.list(orgId, req.showRevoked, page.after as [string, string] | undefined, page.limit + 1);
@@ -159,8 +158,7 @@ export class TokenUseCase {
   }
 
   async revoke(caller: Caller, id: string): Promise<ApiToken> {
-    if (!UUID.test(id)) throw new InvalidArgument(`id ${JSON.stringify(id.slice(0, 64))} is not a token id (a UUID)`);
-    const token = await this.repo.revoke(caller.organizationId, id.toLowerCase());
+    const token = await this.repo.revoke(caller.organizationId, requireUuid(id, "a token id"));
     if (!token) throw new NotFound(`API token ${id} not found`);
     for (const [hash, entry] of this.cache) if (entry.token.id === token.id) this.cache.delete(hash);
     await this.audit.append(caller.organizationId, caller, { action: "token.revoke", resourceType: "api_token", resourceName: `${token.name} (${token.id})` });

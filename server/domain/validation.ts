@@ -37,3 +37,15 @@ export function optionalQuery(field: string, value: string): string | undefined 
   if (/[\u0000]/.test(q)) throw new InvalidArgument(`${field} must not contain NUL characters`);
   return q;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Validates a server-assigned id (a UUID) and returns it lowercased. */
+export function requireUuid(value: string, what: string): string {
+  if (!UUID.test(value)) throw new InvalidArgument(`id ${JSON.stringify(value.slice(0, 64))} is not ${what} (a UUID)`);
+  return value.toLowerCase();
+}

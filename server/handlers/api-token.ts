@@ -11,9 +11,9 @@ import {
   type ApiToken as ApiTokenPb,
 } from "../../gen/proto/chainloop/v1/api_token_pb.js";
 import type { Actor, Scope } from "../domain/caller.js";
-import { InvalidArgument } from "../domain/errors.js";
 import type { ApiToken, TokenUseCase } from "../domain/tokens.js";
 import { callerOf } from "../interceptors/caller.js";
+import { enumFromPb } from "./enums.js";
 
 const SCOPE_TO_PB: Record<Scope, ApiTokenScope> = {
   read: ApiTokenScope.READ,
@@ -21,12 +21,8 @@ const SCOPE_TO_PB: Record<Scope, ApiTokenScope> = {
   admin: ApiTokenScope.ADMIN,
 };
 
-function scopeFromPb(scope: ApiTokenScope): Scope | undefined {
-  if (scope === ApiTokenScope.UNSPECIFIED) return undefined;
-  const found = (Object.keys(SCOPE_TO_PB) as Scope[]).find((s) => SCOPE_TO_PB[s] === scope);
-  if (!found) throw new InvalidArgument(`scope ${scope} is not a known token scope (READ, WRITE, ADMIN)`);
-  return found;
-}
+const scopeFromPb = (scope: ApiTokenScope) =>
+  enumFromPb(SCOPE_TO_PB, scope, `scope ${scope} is not a known token scope (READ, WRITE, ADMIN)`);
 
 export function actorToPb(actor: Actor | undefined): ActorPb | undefined {
   return actor ? create(ActorSchema, { tokenId: actor.tokenId, tokenName: actor.tokenName }) : undefined;

@@ -24,6 +24,7 @@ import type {
 } from "../domain/deployments.js";
 import { InvalidArgument } from "../domain/errors.js";
 import { callerOf } from "../interceptors/caller.js";
+import { enumFromPb } from "./enums.js";
 import { actorToPb } from "./api-token.js";
 import { evidenceToPb } from "./attestation.js";
 
@@ -44,20 +45,11 @@ const OUTCOME_TO_PB: Record<RecordOutcome, OutcomePb> = {
   "already-decommissioned": OutcomePb.ALREADY_DECOMMISSIONED,
 };
 
-/** UNSPECIFIED → undefined; an unknown enum number (from a newer client) is InvalidArgument. */
-function kindFromPb(kind: KindPb, field = "kind"): ArtifactKind | undefined {
-  if (kind === KindPb.UNSPECIFIED) return undefined;
-  const found = (Object.keys(KIND_TO_PB) as ArtifactKind[]).find((k) => KIND_TO_PB[k] === kind);
-  if (!found) throw new InvalidArgument(`${field} ${kind} is not a known artifact kind (CONTAINER_IMAGE, HELM_CHART)`);
-  return found;
-}
+const kindFromPb = (kind: KindPb, field = "kind") =>
+  enumFromPb(KIND_TO_PB, kind, `${field} ${kind} is not a known artifact kind (CONTAINER_IMAGE, HELM_CHART)`);
 
-function statusFromPb(status: StatusPb): DeploymentStatus | undefined {
-  if (status === StatusPb.UNSPECIFIED) return undefined;
-  const found = (Object.keys(STATUS_TO_PB) as DeploymentStatus[]).find((s) => STATUS_TO_PB[s] === status);
-  if (!found) throw new InvalidArgument(`status ${status} is not a known deployment status`);
-  return found;
-}
+const statusFromPb = (status: StatusPb) =>
+  enumFromPb(STATUS_TO_PB, status, `status ${status} is not a known deployment status`);
 
 export function deploymentToPb(d: Deployment): DeploymentPb {
   return create(DeploymentSchema, {
