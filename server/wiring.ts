@@ -34,7 +34,7 @@ export function createUseCases(db: Database, opts: { watchQueueLimit?: number } 
   const environments = new EnvironmentUseCase(new PrismaEnvironmentRepository(db.prisma), audit);
   const keys = new KeyUseCase(new PrismaKeyRepository(db.prisma), audit);
   const evidence = new EvidenceUseCase(new PrismaEvidenceRepository(db.prisma), keys);
-  const deploymentRepo = new PrismaDeploymentRepository(db.prisma);
+  const deploymentRepo = new PrismaDeploymentRepository(db.prisma, db.sql);
   const deployments = new DeploymentUseCase(deploymentRepo, environments, evidence);
   return {
     organizations: new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)),

@@ -22,11 +22,24 @@ export interface SqlConnection {
   exec(script: string): Promise<void>;
 }
 
+/**
+ * Raw SQL on the pool, for the hot path that bypasses Prisma's query engine (the record
+ * statement, server/data/deployments.ts): one round trip, no query compilation.
+ */
+export interface SqlPool {
+  /**
+   * One statement on any pooled connection. With `name`, Postgres parses and plans it once per
+   * connection (a named prepared statement); a name must always carry the same text.
+   */
+  query<T = Record<string, unknown>>(text: string, params: unknown[], name?: string): Promise<T[]>;
+}
+
 export interface Database {
   readonly kind: "postgres" | "pglite";
   /** Where the data lives, without credentials (safe to log). */
   readonly location: string;
   readonly prisma: PrismaClient;
+  readonly sql: SqlPool;
   /** Committed deployment changes, for the live view (change-feed.ts): LISTEN/NOTIFY on both backends. */
   readonly changes: ChangeFeed;
   withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
@@ -85,6 +98,11 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     kind: "postgres",
     location,
     prisma,
+    sql: {
+      async query<T>(text: string, params: unknown[], name?: string) {
+        return (await pool.query({ text, values: params, ...(name ? { name } : {}) })).rows as T[];
+      },
+    },
     changes,
     async withConnection(fn) {
       // A session of its own, without the pool's timeouts: the migration runner waits for its
@@ -129,7 +147,8 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     lock.release();
     throw e;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(yieldingToIo(db)) });
+  const yielding = yieldingToIo(db);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(yielding) });
   const changes = new PGliteChangeFeed(db, opts.logger);
   const conn: SqlConnection = {
     async query(sql, params) {
@@ -143,6 +162,12 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     kind: "pglite",
     location: dir,
     prisma,
+    sql: {
+      // One session: nothing to prepare per connection, so the name is not needed.
+      async query<T>(text: string, params: unknown[]) {
+        return (await yielding.query(text, params)).rows as T[];
+      },
+    },
     changes,
     withConnection: (fn) => fn(conn),
     async ping() {

@@ -1,5 +1,6 @@
-// DeploymentRepository on Prisma. The record path is one transaction per attempt:
-//   lock the slot's active row (SELECT … FOR UPDATE) →
+// DeploymentRepository on Prisma, and raw SQL for the record path: one statement per attempt
+// (RECORD_STATEMENT below) that resolves the slot's names, checks the evidence, then
+//   locks the slot's active row (SELECT … FOR UPDATE) →
 //     same digest:  UPDATE last_seen_at                         (heartbeat)
 //     other digest: UPDATE status = superseded; INSERT; link     (supersede)
 //     no row:       INSERT                                       (create)
@@ -13,6 +14,8 @@ import {
   type Deployment,
   type DeploymentFilters,
   type DeploymentRepository,
+  type NamedSlot,
+  type RecordRefusal,
   type RecordResult,
   type Slot,
   type SlotNames,
@@ -21,7 +24,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
 import { deploymentPageIds } from "./deployment-pages.js";
-import type { PrismaClient } from "./client.js";
+import type { PrismaClient, SqlPool } from "./client.js";
 import { isRetryableConflict } from "./errors.js";
 
 type Tx = Prisma.TransactionClient;
@@ -71,9 +74,12 @@ const fromRowWithNames = (r: RowWithNames) =>
 const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
 export class PrismaDeploymentRepository implements DeploymentRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly sql: SqlPool,
+  ) {}
 
-  /** Both ids in one round trip (this is on the record path). */
+  /** Both ids in one round trip (decommissioning, and naming what a refused record lacks). */
   async resolveSlotNames(orgId: string, environment: string, logicalEnvironment: string | undefined) {
     const rows = await this.prisma.$queryRaw<Array<{ env: string | null; lenv: string | null }>>`
       SELECT (SELECT id::text FROM environments WHERE organization_id = ${orgId}::uuid AND name = ${environment}) AS env,
@@ -85,59 +91,49 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
   }
 
   /**
-   * One statement, one round trip, atomic: lock the slot's active row; same digest → move
-   * last_seen_at; other digest → supersede it (linking the new record) and insert; no active
-   * row → insert. The INSERT reads the `old` CTE, which makes Postgres finish superseding
-   * before inserting, so the partial unique index sees the slot free; the successor link is
-   * checked at the end of the statement, when the new row exists.
+   * One statement, one round trip, atomic (the record path; raw SQL on the pool as a named
+   * prepared statement, bypassing Prisma's query engine). It resolves the environment and
+   * logical environment by name and probes the evidence (attested_artifacts, indexed by
+   * organization + digest); if all three are there it locks the slot's active row, then: same
+   * digest → move last_seen_at; other digest → supersede it (linking the new record) and
+   * insert; no active row → insert. The INSERT reads the `old` CTE, which makes Postgres finish
+   * superseding before inserting, so the partial unique index sees the slot free; the successor
+   * link is checked at the end of the statement, when the new row exists. It always returns
+   * one row: the `found` flags, and the record when one was written.
    */
-  async recordDeployed(slot: Slot, artifact: ArtifactInput, names: SlotNames, actor: Actor | undefined): Promise<RecordResult> {
-    const now = new Date();
-    const newId = randomUUID();
+  async recordDeployed(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): Promise<RecordResult | RecordRefusal> {
+    const params = [
+      slot.organizationId,
+      slot.environment,
+      slot.logicalEnvironment,
+      slot.name,
+      slot.kind,
+      artifact.digest,
+      new Date().toISOString(),
+      randomUUID(),
+      artifact.artifactName,
+      artifact.artifactVersion,
+      artifact.artifactReference,
+      actor?.tokenId ?? null,
+      actor?.tokenName ?? "",
+    ];
     let rows: RawRecordRow[];
     try {
-      rows = await this.prisma.$queryRaw<RawRecordRow[]>`
-        WITH active AS (
-          SELECT id, digest FROM deployments
-          WHERE organization_id = ${slot.organizationId}::uuid AND environment_id = ${slot.environmentId}::uuid
-            AND logical_environment_id = ${slot.logicalEnvironmentId}::uuid AND name = ${slot.name}
-            AND kind = ${slot.kind}::artifact_kind AND status = 'deployed'
-          FOR UPDATE
-        ), beat AS (
-          -- GREATEST: two heartbeats racing commit in either order; last_seen_at never moves back.
-          UPDATE deployments d SET last_seen_at = GREATEST(d.last_seen_at, ${now})
-          FROM active a WHERE d.id = a.id AND a.digest = ${artifact.digest}
-          RETURNING d.*
-        ), old AS (
-          UPDATE deployments d SET status = 'superseded', superseded_at = ${now}, superseded_by_id = ${newId}::uuid
-          FROM active a WHERE d.id = a.id AND a.digest <> ${artifact.digest}
-          RETURNING d.id
-        ), ins AS (
-          INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest,
-            artifact_name, artifact_version, artifact_reference, status, created_at, last_seen_at,
-            recorded_by_token_id, recorded_by_name)
-          SELECT ${newId}::uuid, ${slot.organizationId}::uuid, ${slot.environmentId}::uuid, ${slot.logicalEnvironmentId}::uuid,
-            ${slot.name}, ${slot.kind}::artifact_kind, ${artifact.digest}, ${artifact.artifactName}, ${artifact.artifactVersion},
-            ${artifact.artifactReference}, 'deployed', ${now}, ${now}, ${actor?.tokenId ?? null}::uuid, ${actor?.tokenName ?? ""}
-          WHERE NOT EXISTS (SELECT 1 FROM beat) AND (SELECT count(*) FROM old) >= 0
-          RETURNING *
-        )
-        SELECT 'heartbeat' AS outcome, NULL::text AS superseded_id, b.* FROM beat b
-        UNION ALL
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM old) THEN 'superseded' ELSE 'created' END,
-               (SELECT id::text FROM old LIMIT 1), i.*
-        FROM ins i`;
+      rows = await this.sql.query<RawRecordRow>(RECORD_STATEMENT, params, "record_deployed_v1");
     } catch (e) {
       if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on the same slot", { cause: e });
       throw e;
     }
     const row = rows[0];
     if (!row) throw new Error("record statement returned no row");
-    const outcome = row.outcome;
+    if (!row.env_found) return { missing: "environment" };
+    if (!row.lenv_found) return { missing: "logical-environment" };
+    if (!row.attested) return { missing: "evidence" };
+    if (!row.outcome) throw new Error("record statement wrote nothing");
     return {
-      outcome,
-      deployment: toDeployment(fromRaw(row), names),
-      ...(outcome === "superseded" && row.superseded_id ? { supersededId: row.superseded_id } : {}),
+      outcome: row.outcome,
+      deployment: toDeployment(fromRaw(row), slot),
+      ...(row.outcome === "superseded" && row.superseded_id ? { supersededId: row.superseded_id } : {}),
     };
   }
 
@@ -228,9 +224,54 @@ async function lockActive(tx: Tx, slot: Slot): Promise<{ id: string; digest: str
   return rows[0];
 }
 
-/** A deployments row as raw SQL returns it, plus what the record statement adds. */
+// $1 organization, $2 environment name, $3 logical environment name, $4 deployment name,
+// $5 kind, $6 digest, $7 now, $8 the new record's id, $9–$11 artifact name/version/reference,
+// $12–$13 recording token id/name.
+const RECORD_STATEMENT = `
+  WITH target AS (
+    SELECT (SELECT id FROM environments WHERE organization_id = $1::uuid AND name = $2) AS env_id,
+           (SELECT id FROM logical_environments WHERE organization_id = $1::uuid AND name = $3) AS lenv_id,
+           EXISTS (SELECT 1 FROM attested_artifacts WHERE organization_id = $1::uuid AND digest = $6) AS attested
+  ), slot AS (
+    SELECT env_id, lenv_id FROM target WHERE env_id IS NOT NULL AND lenv_id IS NOT NULL AND attested
+  ), active AS (
+    SELECT d.id, d.digest FROM deployments d JOIN slot s ON d.environment_id = s.env_id AND d.logical_environment_id = s.lenv_id
+    WHERE d.organization_id = $1::uuid AND d.name = $4 AND d.kind = $5::artifact_kind AND d.status = 'deployed'
+    FOR UPDATE OF d
+  ), beat AS (
+    -- GREATEST: two heartbeats racing commit in either order; last_seen_at never moves back.
+    UPDATE deployments d SET last_seen_at = GREATEST(d.last_seen_at, $7::timestamptz)
+    FROM active a WHERE d.id = a.id AND a.digest = $6
+    RETURNING d.*
+  ), old AS (
+    UPDATE deployments d SET status = 'superseded', superseded_at = $7::timestamptz, superseded_by_id = $8::uuid
+    FROM active a WHERE d.id = a.id AND a.digest <> $6
+    RETURNING d.id
+  ), ins AS (
+    INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest,
+      artifact_name, artifact_version, artifact_reference, status, created_at, last_seen_at,
+      recorded_by_token_id, recorded_by_name)
+    SELECT $8::uuid, $1::uuid, s.env_id, s.lenv_id, $4, $5::artifact_kind, $6, $9, $10, $11,
+      'deployed', $7::timestamptz, $7::timestamptz, $12::uuid, $13
+    FROM slot s
+    WHERE NOT EXISTS (SELECT 1 FROM beat) AND (SELECT count(*) FROM old) >= 0
+    RETURNING *
+  )
+  SELECT t.env_id IS NOT NULL AS env_found, t.lenv_id IS NOT NULL AS lenv_found, t.attested, r.*
+  FROM target t LEFT JOIN (
+    SELECT 'heartbeat' AS outcome, NULL::text AS superseded_id, b.* FROM beat b
+    UNION ALL
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM old) THEN 'superseded' ELSE 'created' END,
+           (SELECT id::text FROM old LIMIT 1), i.*
+    FROM ins i
+  ) r ON true`;
+
+/** What the record statement returns: its flags, and the written deployments row (all null when refused). */
 interface RawRecordRow {
-  outcome: "heartbeat" | "superseded" | "created";
+  env_found: boolean;
+  lenv_found: boolean;
+  attested: boolean;
+  outcome: "heartbeat" | "superseded" | "created" | null;
   superseded_id: string | null;
   id: string;
   seq: bigint | string | number;

@@ -126,14 +126,6 @@ export class PrismaEvidenceRepository implements EvidenceRepository {
     return rows.map(toAttestation);
   }
 
-  async isAttested(orgId: string, digest: string): Promise<boolean> {
-    const row = await this.prisma.attestedArtifact.findFirst({
-      where: { organizationId: orgId, digest },
-      select: { position: true },
-    });
-    return row !== null;
-  }
-
   async evidenceFor(orgId: string, digest: string, limit: number): Promise<Evidence[]> {
     const rows = await this.prisma.attestedArtifact.findMany({
       where: { organizationId: orgId, digest },

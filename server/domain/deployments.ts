@@ -55,6 +55,18 @@ export interface Slot {
   kind: ArtifactKind;
 }
 
+/** A slot as the caller names it; the record statement resolves the names itself. */
+export interface NamedSlot extends SlotNames {
+  organizationId: string;
+  name: string;
+  kind: ArtifactKind;
+}
+
+/** Why recording wrote nothing. */
+export interface RecordRefusal {
+  missing: "environment" | "logical-environment" | "evidence";
+}
+
 export interface ArtifactInput {
   digest: string;
   artifactName: string;
@@ -93,10 +105,8 @@ export interface DeploymentFilters {
   attestedFor?: { project: string; projectVersion: string | undefined };
 }
 
-/** What recording needs from the evidence store (implemented by EvidenceUseCase, server/domain/evidence.ts). */
+/** What describing a record needs from the evidence store (implemented by EvidenceUseCase, server/domain/evidence.ts). */
 export interface DeploymentEvidence {
-  /** Does any attestation of the organization mention the digest? Must stay one indexed query: it is on the record path. */
-  isAttested(orgId: string, digest: string): Promise<boolean>;
   /** Up to `limit` mentions of the digest, newest first. */
   evidenceFor(orgId: string, digest: string, limit: number): Promise<Evidence[]>;
 }
@@ -114,8 +124,13 @@ export interface DeploymentRepository {
     environment: string,
     logicalEnvironment: string | undefined,
   ): Promise<{ environmentId: string | undefined; logicalEnvironmentId: string | undefined }>;
-  /** One transaction: heartbeat, supersede + insert, or insert. Throws SlotConflict on a race. */
-  recordDeployed(slot: Slot, artifact: ArtifactInput, names: SlotNames, actor: Actor | undefined): Promise<RecordResult>;
+  /**
+   * One atomic step, by names: resolve the environment and logical environment, check that an
+   * attestation of the organization names the digest, then heartbeat, supersede + insert, or
+   * insert. When a name or the evidence is missing nothing is written and the answer says
+   * which (environment first, then logical environment, then evidence). Throws SlotConflict on a race.
+   */
+  recordDeployed(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): Promise<RecordResult | RecordRefusal>;
   /** One transaction. Throws SlotConflict on a race. */
   decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult>;
   get(orgId: string, id: string): Promise<Deployment | undefined>;
@@ -161,43 +176,50 @@ export class DeploymentUseCase {
       artifactVersion: bounded("artifact_version", input.artifactVersion, ARTIFACT_LIMITS.artifactVersion),
       artifactReference: bounded("artifact_reference", input.artifactReference, ARTIFACT_LIMITS.artifactReference),
     };
-    // A deployed digest needs evidence (one indexed probe, run alongside the slot lookup);
-    // decommissioning never does.
-    const [ids, attested] = await Promise.all([
-      this.resolveSlot(orgId, environment, logicalEnvironment),
-      input.status === "decommissioned" ? true : this.evidence.isAttested(orgId, digest),
-    ]);
-    const slot: Slot = { organizationId: orgId, ...ids, name, kind: input.kind };
     const names = { environment, logicalEnvironment };
+    if (input.status === "decommissioned") return this.decommission(orgId, names, name, input.kind, digest, actor);
 
-    if (input.status === "decommissioned") {
-      const res = await retryOnConflict(() => this.repo.decommission(slot, digest, names, actor));
-      switch (res.outcome) {
-        case "decommissioned":
-        case "already-decommissioned":
-          return { outcome: res.outcome, deployment: res.deployment };
-        case "other-active":
-          throw new FailedPrecondition(
-            `cannot decommission ${digest} from ${describeSlot(slot, names)}: the active record there is ${res.activeDigest}`,
-          );
-        case "not-running":
-          throw new FailedPrecondition(
-            `cannot decommission ${digest} from ${describeSlot(slot, names)}: it is not running there ` +
-              `(it was ${res.deployment.status}${res.deployment.supersededById ? ` by record ${res.deployment.supersededById}` : ""}) ` +
-              `and nothing is deployed in that slot now`,
-          );
-        case "never-ran":
-          throw new NotFound(`${digest} was never recorded in ${describeSlot(slot, names)}; nothing to decommission`);
-      }
+    // Deployed: one statement resolves the names, checks the evidence and records (the hot
+    // path); when it refuses, the names are resolved again here to say exactly what is missing.
+    const slot: NamedSlot = { organizationId: orgId, ...names, name, kind: input.kind };
+    for (let attempt = 1; ; attempt++) {
+      const res = await retryOnConflict(() => this.repo.recordDeployed(slot, artifact, actor));
+      if (!("missing" in res)) return res;
+      if (res.missing === "evidence") throw noEvidence(digest);
+      await this.resolveSlot(orgId, environment, logicalEnvironment); // throws NotFound naming it
+      // Both exist now: created after the statement ran. Record again (a bounded number of times).
+      if (attempt >= 3) throw new FailedPrecondition(`${describeSlot(slot, slot)} changed while recording; retry`);
     }
-    if (!attested) {
-      throw new FailedPrecondition(
-        `${digest} has no evidence: no attestation of this organization mentions it, so it cannot be recorded as deployed. ` +
-          `Push one first, for example: chainloop attestation push --subject ${digest} --workflow <workflow> --project <project> ` +
-          `[--version <version>] (or --file <attestation.json> for an in-toto statement or DSSE envelope)`,
-      );
+  }
+
+  private async decommission(
+    orgId: string,
+    names: SlotNames,
+    name: string,
+    kind: ArtifactKind,
+    digest: string,
+    actor: Actor | undefined,
+  ): Promise<RecordResult> {
+    const ids = await this.resolveSlot(orgId, names.environment, names.logicalEnvironment);
+    const slot: Slot = { organizationId: orgId, ...ids, name, kind };
+    const res = await retryOnConflict(() => this.repo.decommission(slot, digest, names, actor));
+    switch (res.outcome) {
+      case "decommissioned":
+      case "already-decommissioned":
+        return { outcome: res.outcome, deployment: res.deployment };
+      case "other-active":
+        throw new FailedPrecondition(
+          `cannot decommission ${digest} from ${describeSlot(slot, names)}: the active record there is ${res.activeDigest}`,
+        );
+      case "not-running":
+        throw new FailedPrecondition(
+          `cannot decommission ${digest} from ${describeSlot(slot, names)}: it is not running there ` +
+            `(it was ${res.deployment.status}${res.deployment.supersededById ? ` by record ${res.deployment.supersededById}` : ""}) ` +
+            `and nothing is deployed in that slot now`,
+        );
+      case "never-ran":
+        throw new NotFound(`${digest} was never recorded in ${describeSlot(slot, names)}; nothing to decommission`);
     }
-    return retryOnConflict(() => this.repo.recordDeployed(slot, artifact, names, actor));
   }
 
   async get(orgId: string, id: string): Promise<Deployment> {
@@ -283,8 +305,16 @@ async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
-function describeSlot(slot: Slot, names: SlotNames): string {
+function describeSlot(slot: Pick<Slot, "name" | "kind">, names: SlotNames): string {
   return `${names.environment}/${names.logicalEnvironment} ${slot.name} (${slot.kind})`;
+}
+
+function noEvidence(digest: string): FailedPrecondition {
+  return new FailedPrecondition(
+    `${digest} has no evidence: no attestation of this organization mentions it, so it cannot be recorded as deployed. ` +
+      `Push one first, for example: chainloop attestation push --subject ${digest} --workflow <workflow> --project <project> ` +
+      `[--version <version>] (or --file <attestation.json> for an in-toto statement or DSSE envelope)`,
+  );
 }
 
 export function requireDeploymentName(value: string): string {

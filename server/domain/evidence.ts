@@ -93,8 +93,6 @@ export interface EvidenceRepository {
   markVerified(orgId: string, id: string, key: { fingerprint: string; name: string }): Promise<Attestation>;
   get(orgId: string, id: string): Promise<{ attestation: Attestation; content: Uint8Array } | undefined>;
   list(orgId: string, filters: AttestationFilters, afterSeq: bigint | undefined, limit: number): Promise<Attestation[]>;
-  /** Does any attestation of the organization name the digest (subject or material)? One index probe. */
-  isAttested(orgId: string, digest: string): Promise<boolean>;
   /** Mentions of the digest, newest attestation first. */
   evidenceFor(orgId: string, digest: string, limit: number): Promise<Evidence[]>;
 }
@@ -174,11 +172,6 @@ export class EvidenceUseCase {
     const after = page.after ? BigInt(page.after[0] as string) : undefined;
     const rows = await this.repo.list(orgId, filters, after, page.limit + 1);
     return toPage(rows, page, (a) => [a.seq.toString()]);
-  }
-
-  /** Whether any attestation of the organization mentions the digest (already parsed). */
-  isAttested(orgId: string, digest: string): Promise<boolean> {
-    return this.repo.isAttested(orgId, digest);
   }
 
   /** Up to `limit` mentions of the digest (already parsed), newest first. */
