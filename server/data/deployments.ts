@@ -23,7 +23,8 @@ import {
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
-import { deploymentPageIds } from "./deployment-pages.js";
+import { deploymentPage } from "./deployment-pages.js";
+import { fromRaw, toDeployment, type RawDeploymentRow } from "./deployment-rows.js";
 import type { PrismaClient, SqlPool } from "./client.js";
 import { isRetryableConflict } from "./errors.js";
 
@@ -34,34 +35,7 @@ const withNames = {
   logicalEnvironment: { select: { name: true } },
 } as const;
 
-type Row = Prisma.DeploymentGetPayload<Record<string, never>>;
 type RowWithNames = Prisma.DeploymentGetPayload<{ include: typeof withNames }>;
-
-function toDeployment(r: Row, names: SlotNames, heartbeatIntervalMs?: number): Deployment {
-  return {
-    ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
-    id: r.id,
-    environment: names.environment,
-    logicalEnvironment: names.logicalEnvironment,
-    name: r.name,
-    kind: r.kind,
-    digest: r.digest,
-    artifactName: r.artifactName,
-    artifactVersion: r.artifactVersion,
-    artifactReference: r.artifactReference,
-    status: r.status,
-    createdAt: r.createdAt,
-    lastSeenAt: r.lastSeenAt,
-    supersededAt: r.supersededAt ?? undefined,
-    supersededById: r.supersededById ?? undefined,
-    decommissionedAt: r.decommissionedAt ?? undefined,
-    recordedBy: r.recordedByTokenId ? { tokenId: r.recordedByTokenId, tokenName: r.recordedByName } : undefined,
-    decommissionedBy: r.decommissionedByTokenId
-      ? { tokenId: r.decommissionedByTokenId, tokenName: r.decommissionedByName }
-      : undefined,
-    seq: r.seq,
-  };
-}
 
 const fromRowWithNames = (r: RowWithNames) =>
   toDeployment(
@@ -178,16 +152,14 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
   }
 
   async list(orgId: string, f: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]> {
-    // Two steps: the page's ids in SQL that can use the partial indexes and the project filter
-    // (neither expressible through Prisma's query API), then those rows by primary key.
-    const ids = await deploymentPageIds(this.prisma, orgId, f, afterSeq, limit);
-    if (ids.length === 0) return [];
-    const rows = await this.prisma.deployment.findMany({
-      where: { id: { in: ids }, organizationId: orgId },
-      include: withNames,
-      orderBy: { seq: "desc" },
-    });
-    return rows.map(fromRowWithNames);
+    const rows = await deploymentPage(this.sql, orgId, f, afterSeq, limit);
+    return rows.map((r) =>
+      toDeployment(
+        fromRaw(r),
+        { environment: r.environment_name, logicalEnvironment: r.logical_environment_name },
+        r.heartbeat_interval_ms ?? undefined,
+      ),
+    );
   }
 
   private async inSlotTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -267,60 +239,10 @@ const RECORD_STATEMENT = `
   ) r ON true`;
 
 /** What the record statement returns: its flags, and the written deployments row (all null when refused). */
-interface RawRecordRow {
+type RawRecordRow = RawDeploymentRow & {
   env_found: boolean;
   lenv_found: boolean;
   attested: boolean;
   outcome: "heartbeat" | "superseded" | "created" | null;
   superseded_id: string | null;
-  id: string;
-  seq: bigint | string | number;
-  organization_id: string;
-  environment_id: string;
-  logical_environment_id: string;
-  name: string;
-  kind: Row["kind"];
-  digest: string;
-  artifact_name: string;
-  artifact_version: string;
-  artifact_reference: string;
-  status: Row["status"];
-  created_at: Date | string;
-  last_seen_at: Date | string;
-  superseded_at: Date | string | null;
-  superseded_by_id: string | null;
-  decommissioned_at: Date | string | null;
-  recorded_by_token_id: string | null;
-  recorded_by_name: string;
-  decommissioned_by_token_id: string | null;
-  decommissioned_by_name: string;
-}
-
-const date = (v: Date | string) => (v instanceof Date ? v : new Date(v));
-const dateOrNull = (v: Date | string | null) => (v === null ? null : date(v));
-
-function fromRaw(r: RawRecordRow): Row {
-  return {
-    id: r.id,
-    seq: BigInt(r.seq),
-    organizationId: r.organization_id,
-    environmentId: r.environment_id,
-    logicalEnvironmentId: r.logical_environment_id,
-    name: r.name,
-    kind: r.kind,
-    digest: r.digest,
-    artifactName: r.artifact_name,
-    artifactVersion: r.artifact_version,
-    artifactReference: r.artifact_reference,
-    status: r.status,
-    createdAt: date(r.created_at),
-    lastSeenAt: date(r.last_seen_at),
-    supersededAt: dateOrNull(r.superseded_at),
-    supersededById: r.superseded_by_id,
-    decommissionedAt: dateOrNull(r.decommissioned_at),
-    recordedByTokenId: r.recorded_by_token_id,
-    recordedByName: r.recorded_by_name,
-    decommissionedByTokenId: r.decommissioned_by_token_id,
-    decommissionedByName: r.decommissioned_by_name,
-  } as Row;
-}
+};
