@@ -71,6 +71,8 @@ export function hashSecret(secret: string): string {
 export class TokenUseCase {
   private readonly lastWrites = new Map<string, number>();
   private readonly cache = new Map<string, { token: StoredToken; at: number }>();
+  /** Lookups under way: concurrent calls with one token share one query (no stampede when the cache entry ages out). */
+  private readonly lookups = new Map<string, Promise<StoredToken | undefined>>();
 
   constructor(
     private readonly repo: TokenRepository,
@@ -111,11 +113,21 @@ export class TokenUseCase {
     const now = Date.now();
     const cached = this.cache.get(hash);
     if (cached && now - cached.at < TOKEN_CACHE_MS) return cached.token;
-    const token = await this.repo.findByHash(hash);
-    if (this.cache.size >= TOKEN_CACHE_MAX) this.cache.clear();
-    if (token) this.cache.set(hash, { token, at: now });
-    else this.cache.delete(hash);
-    return token;
+    const pending = this.lookups.get(hash);
+    if (pending) return pending;
+    const lookup = this.repo
+      .findByHash(hash)
+      .then((token) => {
+        // A revocation while this lookup ran dropped it: answer the calls that were waiting, but do not cache the old row.
+        if (this.lookups.get(hash) !== lookup) return token;
+        if (this.cache.size >= TOKEN_CACHE_MAX) this.cache.clear();
+        if (token) this.cache.set(hash, { token, at: now });
+        else this.cache.delete(hash);
+        return token;
+      })
+      .finally(() => this.lookups.get(hash) === lookup && this.lookups.delete(hash));
+    this.lookups.set(hash, lookup);
+    return lookup;
   }
 
   async create(
@@ -161,6 +173,7 @@ export class TokenUseCase {
     const token = await this.repo.revoke(caller.organizationId, requireUuid(id, "a token id"));
     if (!token) throw new NotFound(`API token ${id} not found`);
     for (const [hash, entry] of this.cache) if (entry.token.id === token.id) this.cache.delete(hash);
+    this.lookups.clear();
     await this.audit.append(caller.organizationId, caller, { action: "token.revoke", resourceType: "api_token", resourceName: `${token.name} (${token.id})` });
     return token;
   }
