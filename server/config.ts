@@ -46,7 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     shutdownTimeoutMs: intFrom(env, "CHAINLOOP_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 10 * 60_000),
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== "" ? env.LOG_LEVEL : "info",
     bootstrapToken: env.CHAINLOOP_BOOTSTRAP_TOKEN && env.CHAINLOOP_BOOTSTRAP_TOKEN !== "" ? env.CHAINLOOP_BOOTSTRAP_TOKEN : undefined,
-    dbPoolSize: intFrom(env, "CHAINLOOP_DB_POOL_SIZE", 20, 1, 1000),
+    dbPoolSize: intFrom(env, "CHAINLOOP_DB_POOL_SIZE", 10, 1, 1000),
     watchQueueLimit: intFrom(env, "CHAINLOOP_WATCH_QUEUE_LIMIT", 1000, 1, 1_000_000),
   };
 }

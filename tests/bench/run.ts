@@ -11,10 +11,19 @@
 //   4. CLI round trip: median wall time of `chainloop deployment record --digest …` beside
 //      `node -e 0`
 //   5. server peak RSS during (2)
+// and, for (1) and (2), the CPU time spent per record by the server, by the client (the load
+// process in (2), this process's pg driver in (1)) and by the rest of the machine (mostly
+// Postgres), from /proc: the machine has few cores shared by all three, so CPU per record
+// says more than throughput alone.
 // --quick: short phases and 100k rows only (a smoke check for CI).
+// --client=lean|connect: the load process's gRPC client (default lean: raw node:http2).
+// --sessions=N: HTTP/2 sessions of the lean load client (default 1).
+// --compare-clients: after (2), a second throughput phase with the other client (own
+//   environment, same workload) to compare the load client's CPU per call.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
@@ -30,11 +39,21 @@ const TOKEN = `clp_bench${randomBytes(16).toString("hex")}`;
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const CONCURRENCY = 32;
 const SLOTS = 2_000;
+const SERVER_LOG_LEVEL = process.argv.find((a) => a.startsWith("--log-level="))?.slice("--log-level=".length) ?? "info";
+/** In-flight calls for the unsaturated latency figure (one pipeline's view). */
+const LIGHT_CONCURRENCY = 4;
 const PHASE_SECONDS = QUICK ? 4 : 20;
 const ACTIVE_SLOTS = 10_000;
 const HISTORY_SIZES = QUICK ? [100_000] : [100_000, 1_000_000];
 const LIST_CALLS = QUICK ? 60 : 300;
 const CLI_RUNS = QUICK ? 5 : 15;
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+type LoadClient = "lean" | "connect";
+const LOAD_CLIENT = (flag("client") ?? "lean") as LoadClient;
+if (LOAD_CLIENT !== "lean" && LOAD_CLIENT !== "connect") throw new Error(`--client must be lean or connect, not ${LOAD_CLIENT}`);
+const LOAD_SESSIONS = Number(flag("sessions") ?? 1);
+if (!(Number.isInteger(LOAD_SESSIONS) && LOAD_SESSIONS >= 1)) throw new Error(`--sessions must be a positive integer`);
+const COMPARE_CLIENTS = process.argv.includes("--compare-clients");
 
 const digestOf = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const median = (xs: number[]) => percentile(xs, 50);
@@ -74,7 +93,9 @@ async function main(): Promise<void> {
     const envs = createClient(EnvironmentService, transport);
     const deployments = createClient(DeploymentService, transport);
     const attestations = createClient(AttestationService, transport);
-    for (const name of ["bench-load", "bench-floor", "bench-list", "bench-cli"]) await envs.createEnvironment({ name });
+    for (const name of ["bench-load", "bench-load-light", "bench-floor", "bench-list", "bench-cli", ...(COMPARE_CLIENTS ? ["bench-load-alt"] : [])]) {
+      await envs.createEnvironment({ name });
+    }
 
     log("attesting the digest pool");
     const pool = Array.from({ length: 5_000 }, (_, i) => digestOf(`bench-${i}`));
@@ -91,27 +112,40 @@ async function main(): Promise<void> {
     const sql = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
     sql.on("error", (e) => log(`idle pg connection lost: ${e.message}`));
     const ids = (
-      await sql.query<{ org: string; floor: string; list: string; lenv: string }>(
+      await sql.query<{ org: string; floor: string; load: string; light: string; alt: string | null; list: string; lenv: string }>(
         `SELECT o.id AS org,
                 (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-floor') AS floor,
+                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-load') AS load,
+                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-load-light') AS light,
+                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-load-alt') AS alt,
                 (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-list') AS list,
                 (SELECT id FROM logical_environments WHERE organization_id = o.id AND name = 'production') AS lenv
          FROM organizations o WHERE o.name = 'default'`,
       )
     ).rows[0];
 
+    // Every slot starts with an active record, so that a new digest supersedes and a repeated one
+    // heartbeats from the first call (the issue's 90 % / 10 % mix), rather than creating.
+    await seedSlots(sql, ids.org, ids.floor, ids.lenv, "floor-", pool);
+    await seedSlots(sql, ids.org, ids.load, ids.lenv, "svc-", pool);
+    await seedSlots(sql, ids.org, ids.light, ids.lenv, "svc-", pool);
+    if (ids.alt) await seedSlots(sql, ids.org, ids.alt, ids.lenv, "svc-", pool);
+
     // 1. Floor.
     log(`floor: ${PHASE_SECONDS}s of record transactions over ${CONCURRENCY} pg connections`);
+    const floorCpuStart = cpuSnapshot(server.pid, dbName);
     const floor = await runFloor(sql, ids.org, ids.floor, ids.lenv, pool);
-    results.floor = floor;
+    const floorCpu = cpuAccountOf(cpuDelta(floorCpuStart, cpuSnapshot(server.pid, dbName, true)), floor.transactions, "self");
+    results.floor = { ...floor, cpu: floorCpu };
 
     // 2. Record throughput over gRPC from a separate process.
-    log(`record throughput: ${PHASE_SECONDS}s over gRPC, ${CONCURRENCY} in flight, ${SLOTS} slots`);
+    log(`record throughput: ${PHASE_SECONDS}s over gRPC, ${CONCURRENCY} in flight, ${SLOTS} slots, ${LOAD_CLIENT} client`);
     const rssBefore = rssKb(server.pid);
-    const load = await runLoad(server.url, pool);
+    const load = await runLoad(server.url, pool, { client: LOAD_CLIENT, sessions: LOAD_SESSIONS, environment: "bench-load" }, server.pid, dbName);
     const peakRssMb = peakRssKb(server.pid) / 1024;
     const throughput = load.calls / load.seconds;
     results.record = { ...load, throughput, rssBeforeMb: rssBefore / 1024, peakRssMb };
+    const clientLabel = (l: LoadResult) => (l.client === "lean" ? `lean, ${l.sessions} session${l.sessions === 1 ? "" : "s"}` : l.client);
     rows.push(
       { metric: "floor: record tx/s (pg, 32 conns, no server)", value: fmt(floor.tps, 0), baseline: "-", ratio: "-", target: "-" },
       {
@@ -124,8 +158,74 @@ async function main(): Promise<void> {
       { metric: "record latency p50 / p95 (ms)", value: `${fmt(load.latenciesMs[0])} / ${fmt(load.latenciesMs[1])}`, baseline: "-", ratio: "-", target: "-" },
       { metric: "record latency p99 (ms)", value: fmt(load.latenciesMs[2]), baseline: "-", ratio: "-", target: "<= 25" },
       { metric: "record errors", value: String(load.errors), baseline: "-", ratio: "-", target: "0" },
+      { metric: "record outcomes (created/superseded/heartbeat)", value: outcomeSummary(load.outcomes), baseline: "-", ratio: "-", target: "-" },
       { metric: "server peak RSS during load (MB)", value: fmt(peakRssMb, 0), baseline: "-", ratio: "-", target: "<= 200" },
+      ...cpuRows(load.cpuAccount, floorCpu, `load client (${clientLabel(load)})`),
     );
+    if (load.errors > 0) log(`record errors: ${load.errors}, first: ${load.firstError}`);
+
+    // What bounds the server: the cheapest unary call through the same stack (connect-node over
+    // HTTP/2, one pooled SELECT 1, no token) at the same concurrency, beside the record's figures.
+    log(`baseline: ${PHASE_SECONDS / 2}s of grpc.health.v1.Health/Check, ${CONCURRENCY} in flight`);
+    const health = await runLoad(
+      server.url, pool, { client: "lean", sessions: LOAD_SESSIONS, environment: "bench-load", call: "health", seconds: PHASE_SECONDS / 2 },
+      server.pid, dbName,
+    );
+    const healthRate = health.calls / health.seconds;
+    // One pipeline's view when the server is not saturated.
+    log(`record latency at ${LIGHT_CONCURRENCY} in flight: ${PHASE_SECONDS / 2}s`);
+    const light = await runLoad(
+      server.url, pool, { client: LOAD_CLIENT, sessions: LOAD_SESSIONS, environment: "bench-load-light", concurrency: LIGHT_CONCURRENCY, seconds: PHASE_SECONDS / 2 },
+      server.pid, dbName,
+    );
+    results.healthBaseline = { ...health, throughput: healthRate };
+    results.recordLight = { ...light, throughput: light.calls / light.seconds };
+    rows.push(
+      {
+        metric: `baseline: Health/Check calls/s (${CONCURRENCY} in flight)`,
+        value: fmt(healthRate, 0),
+        baseline: `record ${fmt(throughput, 0)}`,
+        ratio: fmt(throughput / healthRate, 2),
+        target: "-",
+      },
+      {
+        metric: "CPU ms/call, server: record vs Health/Check",
+        value: fmt(load.cpuAccount.perRecord.server, 3),
+        baseline: `health ${fmt(health.cpuAccount.perRecord.server, 3)}`,
+        ratio: fmt(load.cpuAccount.perRecord.server / health.cpuAccount.perRecord.server, 2),
+        target: "-",
+      },
+      { metric: "Health/Check latency p50 / p99 (ms)", value: `${fmt(health.latenciesMs[0])} / ${fmt(health.latenciesMs[2])}`, baseline: "-", ratio: "-", target: "-" },
+      {
+        metric: `record at ${LIGHT_CONCURRENCY} in flight: calls/s, p50 / p99 (ms)`,
+        value: `${fmt(light.calls / light.seconds, 0)}, ${fmt(light.latenciesMs[0])} / ${fmt(light.latenciesMs[2])}`,
+        baseline: "-",
+        ratio: "-",
+        target: "-",
+      },
+    );
+    for (const [name, l] of [["health", health], ["light record", light]] as const) {
+      if (l.errors > 0) log(`${name} errors: ${l.errors}, first: ${l.firstError}`);
+    }
+
+    if (COMPARE_CLIENTS) {
+      const other: LoadClient = LOAD_CLIENT === "lean" ? "connect" : "lean";
+      log(`record throughput again with the ${other} client (environment bench-load-alt), to compare the load client's CPU`);
+      const alt = await runLoad(server.url, pool, { client: other, sessions: LOAD_SESSIONS, environment: "bench-load-alt" }, server.pid, dbName);
+      // Only the client's own CPU per call is compared in the table: the second phase meets a warmer server (JIT, pools).
+      results.recordOtherClient = { ...alt, throughput: alt.calls / alt.seconds };
+      const [lean, connect] = LOAD_CLIENT === "lean" ? [load, alt] : [alt, load];
+      rows.push(
+        {
+          metric: "load client CPU ms/call: lean vs connect",
+          value: fmt(lean.cpu.msPerCall, 3),
+          baseline: `connect ${fmt(connect.cpu.msPerCall, 3)}`,
+          ratio: fmt(lean.cpu.msPerCall / connect.cpu.msPerCall, 2),
+          target: "-",
+        },
+      );
+      if (alt.errors > 0) log(`record errors (${other} client): ${alt.errors}, first: ${alt.firstError}`);
+    }
 
     // 3. List latency as history grows.
     const listFigures: Array<{ history: number; p50: number; p99: number }> = [];
@@ -199,7 +299,7 @@ async function main(): Promise<void> {
 
 async function runFloor(sql: pg.Pool, org: string, env: string, lenv: string, pool: string[]) {
   const deadline = performance.now() + PHASE_SECONDS * 1000;
-  const current = new Map<number, string>();
+  const current = new Map<number, string>(Array.from({ length: SLOTS }, (_, slot) => [slot, pool[initialDigest(slot, pool)]]));
   let count = 0;
   let seed = 7;
   const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
@@ -251,8 +351,38 @@ async function runFloor(sql: pg.Pool, org: string, env: string, lenv: string, po
   return { transactions: count, seconds, tps: count / seconds };
 }
 
-function runLoad(url: string, pool: string[]): Promise<{ calls: number; errors: number; firstError?: string; seconds: number; latenciesMs: number[] }> {
-  const args = { url, token: TOKEN, concurrency: CONCURRENCY, seconds: PHASE_SECONDS, slots: SLOTS, environment: "bench-load", heartbeatRatio: 0.1, digests: pool };
+interface LoadOutput {
+  client: LoadClient;
+  sessions?: number;
+  calls: number;
+  errors: number;
+  firstError?: string;
+  seconds: number;
+  latenciesMs: number[];
+  outcomes: Record<string, number>;
+  /** The load process's own CPU over its timed loop (process.cpuUsage()). */
+  cpu: { userMs: number; systemMs: number; ms: number; msPerCall: number; processMs: number };
+}
+type LoadResult = LoadOutput & { cpuAccount: CpuAccount; loadProcCpuMs: number };
+
+/**
+ * Runs tests/bench/load.ts and accounts the CPU spent between its "start" and "end" lines (its
+ * timed loop): the server's and the machine's from /proc, the load process's from its own report.
+ */
+function runLoad(
+  url: string,
+  pool: string[],
+  opts: { client: LoadClient; sessions: number; environment: string; call?: "record" | "health"; concurrency?: number; seconds?: number },
+  serverPid: number,
+  dbName: string,
+): Promise<LoadResult> {
+  const args = {
+    url, token: TOKEN, concurrency: opts.concurrency ?? CONCURRENCY, seconds: opts.seconds ?? PHASE_SECONDS, slots: SLOTS,
+    environment: opts.environment, heartbeatRatio: 0.1, digests: pool, call: opts.call ?? "record",
+    warmupSeconds: QUICK ? 1 : 3,
+    initial: Array.from({ length: SLOTS }, (_, slot) => initialDigest(slot, pool)),
+    client: opts.client, sessions: opts.sessions,
+  };
   // The digest pool is too large for argv: hand it over in a file.
   const argsFile = path.join(fs.mkdtempSync(path.join("/tmp", "chainloop-load-")), "args.json");
   fs.writeFileSync(argsFile, JSON.stringify(args));
@@ -261,14 +391,167 @@ function runLoad(url: string, pool: string[]): Promise<{ calls: number; errors: 
       cwd: ROOT,
       stdio: ["ignore", "pipe", "inherit"],
     });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
+    let pending = "";
+    let result: LoadOutput | undefined;
+    let started: { cpu: CpuSnapshot; loadMs: number } | undefined;
+    let ended: { cpu: CpuSnapshot; loadMs: number } | undefined;
+    const onLine = (line: string) => {
+      const msg = JSON.parse(line) as LoadOutput & { event?: string };
+      // Counters are read around the load process's timed loop, this process's CPU last at the start and first at the end.
+      if (msg.event === "start") started = { loadMs: procCpuMs(child.pid!), cpu: cpuSnapshot(serverPid, dbName) };
+      else if (msg.event === "end") ended = { cpu: cpuSnapshot(serverPid, dbName, true), loadMs: procCpuMs(child.pid!) };
+      else result = msg;
+    };
+    child.stdout.on("data", (d) => {
+      pending += d;
+      for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line) onLine(line);
+      }
+    });
     child.on("exit", (code) => {
       fs.rmSync(path.dirname(argsFile), { recursive: true, force: true });
+      if (pending.trim()) onLine(pending.trim());
       if (code !== 0) return reject(new Error(`load process exited ${code}`));
-      resolve(JSON.parse(out.trim().split("\n").pop()!));
+      if (!result || !started || !ended) return reject(new Error("load process did not report start, end and result"));
+      const cpuAccount = cpuAccountOf(cpuDelta(started.cpu, ended.cpu), result.calls, result.cpu.ms);
+      resolve({ ...result, cpuAccount, loadProcCpuMs: ended.loadMs - started.loadMs });
     });
   });
+}
+
+// CPU accounting, from /proc (Linux). Times are CPU milliseconds summed over all cores.
+const CLK_TCK = (() => {
+  const n = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim());
+  return n > 0 ? n : 100;
+})();
+/** utime + stime of a process (all its threads), in ms; NaN if it is gone. */
+function procCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+/** Busy time of the whole machine: the "cpu" line of /proc/stat, total minus idle and iowait. */
+function machineBusyMs(): number {
+  const v = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1, 9).map(Number); // user..steal
+  const total = v.reduce((a, b) => a + b, 0);
+  return ((total - v[3] - v[4]) * 1000) / CLK_TCK;
+}
+/** CPU of the Postgres backends serving `dbName` (their titles read "postgres: … <user> <db> <host>"), by pid. */
+function postgresBackendsMs(dbName: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (cmdline.startsWith("postgres: ") && cmdline.includes(` ${dbName} `)) {
+      const ms = procCpuMs(Number(entry));
+      if (Number.isFinite(ms)) out.set(Number(entry), ms);
+    }
+  }
+  return out;
+}
+interface CpuSnapshot { at: number; machineBusyMs: number; serverMs: number; selfMs: number; pgBackends: Map<number, number> }
+/** `selfFirst`: read this process's CPU before the other counters (at the end of a window), else last. */
+function cpuSnapshot(serverPid: number, dbName: string, selfFirst = false): CpuSnapshot {
+  const self = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const selfBefore = selfFirst ? self() : 0;
+  const pgBackends = postgresBackendsMs(dbName);
+  const serverMs = procCpuMs(serverPid);
+  const busy = machineBusyMs();
+  const at = performance.now();
+  return { at, machineBusyMs: busy, serverMs, selfMs: selfFirst ? selfBefore : self(), pgBackends };
+}
+interface CpuDelta { wallMs: number; machineBusyMs: number; serverMs: number; selfMs: number; pgBackendsMs: number }
+function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuDelta {
+  let pg = 0;
+  // A backend that started within the window counts whole; one that ended within it is lost (the server's pool keeps its connections).
+  for (const [pid, ms] of b.pgBackends) pg += ms - (a.pgBackends.get(pid) ?? 0);
+  return { wallMs: b.at - a.at, machineBusyMs: b.machineBusyMs - a.machineBusyMs, serverMs: b.serverMs - a.serverMs, selfMs: b.selfMs - a.selfMs, pgBackendsMs: pg };
+}
+interface CpuAccount {
+  records: number;
+  wallMs: number;
+  cores: number;
+  machineBusyMs: number;
+  /** Busy share of the machine's cores over the window. */
+  machineUtilisation: number;
+  serverMs: number;
+  /** The client: the load process, or this process for the floor. */
+  clientMs: number;
+  /** This process when it is not the client (idle while the load process runs). */
+  benchMs: number;
+  /** Machine busy minus server, client and this process: Postgres (all of it) and anything else running. */
+  restMs: number;
+  /** Part of `rest`: the Postgres backends connected to the bench database. */
+  pgBackendsMs: number;
+  perRecord: { server: number; client: number; rest: number; pgBackends: number; machine: number };
+}
+/** `clientMs`: the client's CPU, or "self" when the client is this process. */
+function cpuAccountOf(d: CpuDelta, records: number, clientMs: number | "self"): CpuAccount {
+  const client = clientMs === "self" ? d.selfMs : clientMs;
+  const bench = clientMs === "self" ? 0 : d.selfMs;
+  const rest = d.machineBusyMs - d.serverMs - client - bench;
+  const cores = os.availableParallelism();
+  const per = (ms: number) => ms / Math.max(1, records);
+  return {
+    records, wallMs: d.wallMs, cores, machineBusyMs: d.machineBusyMs, machineUtilisation: d.machineBusyMs / (d.wallMs * cores),
+    serverMs: d.serverMs, clientMs: client, benchMs: bench, restMs: rest, pgBackendsMs: d.pgBackendsMs,
+    perRecord: { server: per(d.serverMs), client: per(client), rest: per(rest), pgBackends: per(d.pgBackendsMs), machine: per(d.machineBusyMs) },
+  };
+}
+function cpuRows(rec: CpuAccount, floor: CpuAccount, clientName: string): Row[] {
+  const f3 = (n: number) => fmt(n, 3);
+  const row = (metric: string, value: number, floorValue: number | undefined, floorName = "floor"): Row => ({
+    metric,
+    value: f3(value),
+    baseline: floorValue === undefined ? "-" : `${floorName} ${f3(floorValue)}`,
+    ratio: floorValue === undefined ? "-" : fmt(value / floorValue, 2),
+    target: "-",
+  });
+  const util = (a: CpuAccount) => `${fmt(a.machineUtilisation * 100, 0)} % of ${a.cores} cores`;
+  return [
+    row("CPU ms/record: server", rec.perRecord.server, undefined),
+    row(`CPU ms/record: ${clientName}`, rec.perRecord.client, floor.perRecord.client, "floor pg client"),
+    row("CPU ms/record: rest (Postgres + other)", rec.perRecord.rest, floor.perRecord.rest, "floor rest"),
+    row("  of which: pg backends of the bench db", rec.perRecord.pgBackends, floor.perRecord.pgBackends),
+    {
+      ...row("CPU ms/record: machine busy", rec.perRecord.machine, floor.perRecord.machine),
+      value: `${f3(rec.perRecord.machine)} (${util(rec)})`,
+      baseline: `floor ${f3(floor.perRecord.machine)} (${util(floor)})`,
+    },
+  ];
+}
+function outcomeSummary(o: Record<string, number>): string {
+  const known = ["created", "superseded", "heartbeat"];
+  const others = Object.entries(o).filter(([k]) => !known.includes(k));
+  return known.map((k) => o[k] ?? 0).join(" / ") + others.map(([k, n]) => `, ${k} ${n}`).join("");
+}
+
+/** The digest (index into the pool) each slot is seeded with. */
+const initialDigest = (slot: number, pool: string[]) => slot % pool.length;
+
+/** One active record per slot (`${prefix}${slot}`), as recording would leave it. */
+async function seedSlots(sql: pg.Pool, org: string, env: string, lenv: string, prefix: string, pool: string[]): Promise<void> {
+  const digests = Array.from({ length: SLOTS }, (_, slot) => pool[initialDigest(slot, pool)]);
+  await sql.query(
+    `INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest, status)
+     SELECT gen_random_uuid(), $1, $2, $3, $4 || (g - 1), 'CONTAINER_IMAGE', ($5::text[])[g], 'deployed'
+     FROM generate_series(1, $6) g`,
+    [org, env, lenv, prefix, digests, SLOTS],
+  );
 }
 
 async function seedActive(sql: pg.Pool, org: string, env: string, lenv: string): Promise<void> {
@@ -341,13 +624,18 @@ function peakRssKb(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** The server runs as deployed: `npm start`'s command, logging at LOG_LEVEL (default info: a line per call) to a file. */
 async function startServer(databaseUrl: string, dataDir: string) {
-  const child = spawn(process.execPath, [path.join(ROOT, "dist/server/main.js")], {
+  const logFile = path.join(dataDir, "server.log");
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(process.execPath, ["--enable-source-maps", path.join(ROOT, "dist/server/main.js")], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, CHAINLOOP_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn", CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN },
-    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, DATABASE_URL: databaseUrl, CHAINLOOP_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: SERVER_LOG_LEVEL, CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN },
+    stdio: ["ignore", out, "inherit"],
   });
-  // LOG_LEVEL=warn silences per-call logs; the "listening" line is info, so poll the port from /proc instead.
+  fs.closeSync(out);
+  log(`server pid ${child.pid}, LOG_LEVEL=${SERVER_LOG_LEVEL}, log: ${logFile}`);
+  // The port is read from /proc (PORT=0), whatever the log level.
   const port = await new Promise<number>((resolve, reject) => {
     const started = Date.now();
     const timer = setInterval(() => {
@@ -361,7 +649,6 @@ async function startServer(databaseUrl: string, dataDir: string) {
       }
     }, 100);
   });
-  child.stdout.resume();
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
