@@ -76,24 +76,10 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
    * one row: the `found` flags, and the record when one was written.
    */
   async recordDeployed(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): Promise<RecordResult | RecordRefusal> {
-    const params = [
-      slot.organizationId,
-      slot.environment,
-      slot.logicalEnvironment,
-      slot.name,
-      slot.kind,
-      artifact.digest,
-      new Date().toISOString(),
-      randomUUID(),
-      artifact.artifactName,
-      artifact.artifactVersion,
-      artifact.artifactReference,
-      actor?.tokenId ?? null,
-      actor?.tokenName ?? "",
-    ];
+    const params = recordParams(slot, artifact, actor);
     let rows: RawRecordRow[];
     try {
-      rows = await this.sql.query<RawRecordRow>(RECORD_STATEMENT, params, "record_deployed_v1");
+      rows = await this.sql.query<RawRecordRow>(RECORD_STATEMENT, params, RECORD_STATEMENT_NAME);
     } catch (e) {
       if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on the same slot", { cause: e });
       throw e;
@@ -196,10 +182,32 @@ async function lockActive(tx: Tx, slot: Slot): Promise<{ id: string; digest: str
   return rows[0];
 }
 
+/** The record statement's parameters (exported for the benchmark's one-statement floor). */
+export function recordParams(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): unknown[] {
+  return [
+    slot.organizationId,
+    slot.environment,
+    slot.logicalEnvironment,
+    slot.name,
+    slot.kind,
+    artifact.digest,
+    new Date().toISOString(),
+    randomUUID(),
+    artifact.artifactName,
+    artifact.artifactVersion,
+    artifact.artifactReference,
+    actor?.tokenId ?? null,
+    actor?.tokenName ?? "",
+  ];
+}
+
+/** Prepared-statement name: change it whenever the text changes (pg keeps one text per name and connection). */
+export const RECORD_STATEMENT_NAME = "record_deployed_v1";
+
 // $1 organization, $2 environment name, $3 logical environment name, $4 deployment name,
 // $5 kind, $6 digest, $7 now, $8 the new record's id, $9–$11 artifact name/version/reference,
 // $12–$13 recording token id/name.
-const RECORD_STATEMENT = `
+export const RECORD_STATEMENT = `
   WITH target AS (
     SELECT (SELECT id FROM environments WHERE organization_id = $1::uuid AND name = $2) AS env_id,
            (SELECT id FROM logical_environments WHERE organization_id = $1::uuid AND name = $3) AS lenv_id,
