@@ -139,12 +139,14 @@ async function main(): Promise<void> {
     if (ids.alt) await seedSlots(sql, ids.org, ids.alt, ids.lenv, "svc-", pool);
 
     // 1. Floor.
+    await settle(sql);
     log(`floor: ${PHASE_SECONDS}s of record transactions over ${CONCURRENCY} pg connections`);
     const floorCpuStart = cpuSnapshot(server.pid);
     const floor = await runFloor(sql, "floor-", pool, floorTransaction(ids.org, ids.floor, ids.lenv));
     const floorCpu = cpuAccountOf(cpuDelta(floorCpuStart, cpuSnapshot(server.pid, true)), floor.transactions, "self");
     results.floor = { ...floor, cpu: floorCpu };
     // A second floor: the server's own one-statement record, prepared, issued straight from pg.
+    await settle(sql);
     log(`floor: ${PHASE_SECONDS}s of the server's record statement over ${CONCURRENCY} pg connections`);
     const stmtCpuStart = cpuSnapshot(server.pid);
     const stmtFloor = await runFloor(sql, "floor-", pool, floorStatement(ids.org, "bench-floor-stmt"));
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
     results.statementFloor = { ...stmtFloor, cpu: stmtCpu };
 
     // 2. Record throughput over gRPC from a separate process.
+    await settle(sql);
     log(`record throughput: ${PHASE_SECONDS}s over gRPC, ${CONCURRENCY} in flight, ${SLOTS} slots, ${LOAD_CLIENT} client`);
     const rssBefore = rssKb(server.pid);
     const load = await runLoad(server.url, pool, { client: LOAD_CLIENT, sessions: LOAD_SESSIONS, environment: "bench-load" }, server.pid);
@@ -193,6 +196,7 @@ async function main(): Promise<void> {
 
     // What bounds the server: the cheapest unary call through the same stack (connect-node over
     // HTTP/2, one pooled SELECT 1, no token) at the same concurrency, beside the record's figures.
+    await settle(sql);
     log(`baseline: ${PHASE_SECONDS / 2}s of grpc.health.v1.Health/Check, ${CONCURRENCY} in flight`);
     const health = await runLoad(
       server.url, pool, { client: "lean", sessions: LOAD_SESSIONS, environment: "bench-load", call: "health", seconds: PHASE_SECONDS / 2 },
@@ -200,6 +204,7 @@ async function main(): Promise<void> {
     );
     const healthRate = health.calls / health.seconds;
     // One pipeline's view when the server is not saturated.
+    await settle(sql);
     log(`record latency at ${LIGHT_CONCURRENCY} in flight: ${PHASE_SECONDS / 2}s`);
     const light = await runLoad(
       server.url, pool, { client: LOAD_CLIENT, sessions: LOAD_SESSIONS, environment: "bench-load-light", concurrency: LIGHT_CONCURRENCY, seconds: PHASE_SECONDS / 2 },
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
       const total = Number((await sql.query("SELECT count(*)::int AS n FROM deployments")).rows[0].n);
       log(`list: seeding history up to ${target} rows (now ${total})`);
       await seedHistory(sql, ids.org, ids.list, ids.lenv, target - total);
-      await sql.query("ANALYZE deployments");
+      await settle(sql);
       const lat = await measureList(deployments);
       listFigures.push({ history: target, ...lat });
     }
@@ -295,6 +300,7 @@ async function main(): Promise<void> {
     void seeded;
 
     // 4. CLI round trip.
+    await settle(sql);
     log(`cli: ${CLI_RUNS} runs of chainloop deployment record beside node -e 0`);
     let cli = { nodeMs: NaN, cliMs: NaN, runs: 0 };
     try {
@@ -600,6 +606,15 @@ function outcomeSummary(o: Record<string, number>): string {
   const known = ["created", "superseded", "heartbeat"];
   const others = Object.entries(o).filter(([k]) => !known.includes(k));
   return known.map((k) => o[k] ?? 0).join(" / ") + others.map(([k, n]) => `, ${k} ${n}`).join("");
+}
+
+/**
+ * Vacuums and analyzes the table between phases: the floors and the load leave thousands of dead
+ * rows, and an autovacuum worker starting in the middle of the next phase took CPU from it
+ * (its CPU is not even counted per process: the worker exits before the phase ends).
+ */
+async function settle(sql: pg.Pool): Promise<void> {
+  await sql.query("VACUUM (ANALYZE) deployments");
 }
 
 /** The digest (index into the pool) each slot is seeded with. */
