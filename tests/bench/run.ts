@@ -296,11 +296,11 @@ async function main(): Promise<void> {
       [ids.org, ids.list],
     );
     results.listPlan = plan.rows.map((r) => r["QUERY PLAN"]);
+    await settle(sql);
     await sql.end();
     void seeded;
 
     // 4. CLI round trip.
-    await settle(sql);
     log(`cli: ${CLI_RUNS} runs of chainloop deployment record beside node -e 0`);
     let cli = { nodeMs: NaN, cliMs: NaN, runs: 0 };
     try {
