@@ -6,7 +6,7 @@
 // queries more per page.
 import type { DeploymentFilters } from "../domain/deployments.js";
 import type { SqlPool } from "./client.js";
-import type { RawDeploymentRow } from "./deployment-rows.js";
+import { deploymentColumns, type RawDeploymentRow } from "./deployment-rows.js";
 
 export interface RawPageRow extends RawDeploymentRow {
   environment_name: string;
@@ -47,7 +47,7 @@ export async function deploymentPage(
         ${projectVersion !== undefined ? `AND a.project_version = ${param(projectVersion)}` : ""})`);
   }
   return sql.query<RawPageRow>(
-    `SELECT d.*, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
+    `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
      FROM deployments d
      JOIN environments e ON e.id = d.environment_id
      JOIN logical_environments l ON l.id = d.logical_environment_id

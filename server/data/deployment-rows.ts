@@ -5,7 +5,25 @@ import type { Deployment, SlotNames } from "../domain/deployments.js";
 
 export type Row = Prisma.DeploymentGetPayload<Record<string, never>>;
 
-/** A deployments row as the pg driver or PGlite returns it (`SELECT d.*`). */
+/**
+ * The deployments columns raw SQL selects, by name: never `*`. A prepared statement that
+ * returns `*` fails ("cached plan must not change result type") once a migration adds a column
+ * under a running server, as in a rolling upgrade.
+ */
+export const DEPLOYMENT_COLUMNS = [
+  "id", "seq", "organization_id", "environment_id", "logical_environment_id", "name", "kind", "digest",
+  "artifact_name", "artifact_version", "artifact_reference", "status", "created_at", "last_seen_at",
+  "superseded_at", "superseded_by_id", "decommissioned_at", "recorded_by_token_id", "recorded_by_name",
+  "decommissioned_by_token_id", "decommissioned_by_name",
+] as const satisfies ReadonlyArray<keyof RawDeploymentRow>;
+// …and every field of RawDeploymentRow is selected (otherwise the next line does not compile).
+const everyRowFieldSelected: Exclude<keyof RawDeploymentRow, (typeof DEPLOYMENT_COLUMNS)[number]> extends never ? true : never = true;
+void everyRowFieldSelected;
+
+/** `alias.col, …` for a select list or RETURNING clause. */
+export const deploymentColumns = (alias: string) => DEPLOYMENT_COLUMNS.map((c) => `${alias}.${c}`).join(", ");
+
+/** A deployments row as the pg driver or PGlite returns it (DEPLOYMENT_COLUMNS). */
 export interface RawDeploymentRow {
   id: string;
   seq: bigint | string | number;

@@ -24,7 +24,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
 import { deploymentPage } from "./deployment-pages.js";
-import { fromRaw, toDeployment, type RawDeploymentRow } from "./deployment-rows.js";
+import { deploymentColumns, fromRaw, toDeployment, type RawDeploymentRow } from "./deployment-rows.js";
 import type { PrismaClient, SqlPool } from "./client.js";
 import { isRetryableConflict } from "./errors.js";
 
@@ -201,7 +201,7 @@ export function recordParams(slot: NamedSlot, artifact: ArtifactInput, actor: Ac
   ];
 }
 
-/** Prepared-statement name: change it whenever the text changes (pg keeps one text per name and connection). */
+/** Prepared-statement name (pg prepares it once per pooled connection; one process only ever has one text for it). */
 export const RECORD_STATEMENT_NAME = "record_deployed_v1";
 
 // $1 organization, $2 environment name, $3 logical environment name, $4 deployment name,
@@ -222,7 +222,7 @@ export const RECORD_STATEMENT = `
     -- GREATEST: two heartbeats racing commit in either order; last_seen_at never moves back.
     UPDATE deployments d SET last_seen_at = GREATEST(d.last_seen_at, $7::timestamptz)
     FROM active a WHERE d.id = a.id AND a.digest = $6
-    RETURNING d.*
+    RETURNING ${deploymentColumns("d")}
   ), old AS (
     UPDATE deployments d SET status = 'superseded', superseded_at = $7::timestamptz, superseded_by_id = $8::uuid
     FROM active a WHERE d.id = a.id AND a.digest <> $6
@@ -235,14 +235,15 @@ export const RECORD_STATEMENT = `
       'deployed', $7::timestamptz, $7::timestamptz, $12::uuid, $13
     FROM slot s
     WHERE NOT EXISTS (SELECT 1 FROM beat) AND (SELECT count(*) FROM old) >= 0
-    RETURNING *
+    RETURNING ${deploymentColumns("deployments")}
   )
-  SELECT t.env_id IS NOT NULL AS env_found, t.lenv_id IS NOT NULL AS lenv_found, t.attested, r.*
+  SELECT t.env_id IS NOT NULL AS env_found, t.lenv_id IS NOT NULL AS lenv_found, t.attested,
+    r.outcome, r.superseded_id, ${deploymentColumns("r")}
   FROM target t LEFT JOIN (
-    SELECT 'heartbeat' AS outcome, NULL::text AS superseded_id, b.* FROM beat b
+    SELECT 'heartbeat' AS outcome, NULL::text AS superseded_id, ${deploymentColumns("b")} FROM beat b
     UNION ALL
     SELECT CASE WHEN EXISTS (SELECT 1 FROM old) THEN 'superseded' ELSE 'created' END,
-           (SELECT id::text FROM old LIMIT 1), i.*
+           (SELECT id::text FROM old LIMIT 1), ${deploymentColumns("i")}
     FROM ins i
   ) r ON true`;
 

@@ -351,3 +351,42 @@ describe("concurrency across two server processes on one Postgres", () => {
     }
   });
 });
+
+describe("a migration under a running server (rolling upgrade)", () => {
+  const run = backends().includes("postgres") ? it : it.skip;
+  // The record statement is prepared once per pooled connection. Had it returned `*`, a column
+  // added by a newer server's migration would make every later record on those connections
+  // fail with "cached plan must not change result type" until the server restarted.
+  run("keeps recording and listing after a column is added to deployments", async () => {
+    const db = await createTestDatabase("postgres");
+    const server = await startServer({ ...db.env, CHAINLOOP_DB_POOL_SIZE: "2" });
+    try {
+      const deployments = connectClient(DeploymentService, server.url, "2");
+      await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east" });
+      const digests = [0, 1, 2, 3].map((i) => digest(`rolling-${i}`));
+      await attest(server.url, digests);
+      const base = { environment: "k8s-east", logicalEnvironment: "production", kind: ArtifactKind.CONTAINER_IMAGE };
+      // Warm both pooled connections: each prepares the statement.
+      await Promise.all([0, 1].map((i) => deployments.recordDeployment({ ...base, deploymentName: `svc-${i}`, digest: digests[i] })));
+
+      const sql = new pg.Client({ connectionString: db.databaseUrl });
+      await sql.connect();
+      try {
+        await sql.query(`ALTER TABLE deployments ADD COLUMN rolled_out_by text NOT NULL DEFAULT ''`);
+      } finally {
+        await sql.end();
+      }
+
+      const after = await Promise.all(
+        [0, 1].map((i) => deployments.recordDeployment({ ...base, deploymentName: `svc-${i}`, digest: digests[i + 2] })),
+      );
+      expect(after.map((r) => r.outcome)).toEqual([RecordOutcome.SUPERSEDED, RecordOutcome.SUPERSEDED]);
+      const beat = await deployments.recordDeployment({ ...base, deploymentName: "svc-0", digest: digests[2] });
+      expect(beat.outcome).toBe(RecordOutcome.HEARTBEAT);
+      expect(await allRecords(deployments, { environment: "k8s-east" })).toHaveLength(4);
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  });
+});
