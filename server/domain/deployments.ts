@@ -155,7 +155,40 @@ export interface ListInput extends PageRequest {
   projectVersion?: string;
 }
 
+/**
+ * Runs tasks keyed by slot one after another, in arrival order: the retries of records that lost
+ * a race on their slot. Without it, N concurrent records on one slot all wait on the active
+ * row's lock; each time one commits (superseding that row) the others find no active row,
+ * collide on the insert and all retry at once: N²/2 statements, each holding a pooled connection
+ * while it waits (120 at once on one slot, through two processes with 10 connections each,
+ * outlasted the pool's 5 s timeout). Queued here, losers wait without a connection and each
+ * finds the slot as the previous one left it: about 2N statements. First attempts are not
+ * queued, so an unreachable database still fails every call within its own timeout.
+ */
+class SlotQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+const slotKey = (orgId: string, names: SlotNames, name: string, kind: ArtifactKind) =>
+  JSON.stringify([orgId, names.environment, names.logicalEnvironment, name, kind]);
+
 export class DeploymentUseCase {
+  private readonly slots = new SlotQueue();
+
   constructor(
     private readonly repo: DeploymentRepository,
     private readonly environments: EnvironmentUseCase,
@@ -177,13 +210,41 @@ export class DeploymentUseCase {
       artifactReference: bounded("artifact_reference", input.artifactReference, ARTIFACT_LIMITS.artifactReference),
     };
     const names = { environment, logicalEnvironment };
-    if (input.status === "decommissioned") return this.decommission(orgId, names, name, input.kind, digest, actor);
+    return input.status === "decommissioned"
+      ? this.decommission(orgId, names, name, input.kind, digest, actor)
+      : this.recordDeployed(orgId, names, name, input.kind, artifact, actor);
+  }
+
+  /**
+   * One attempt at once; when it loses a race on its slot (SlotConflict), the retries go through
+   * the slot's queue (SlotQueue), one at a time with this process's other losers, each still
+   * retried against other processes (retryOnConflict).
+   */
+  private async onSlot<T>(key: string, attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof SlotConflict)) throw e;
+    }
+    return this.slots.run(key, () => retryOnConflict(attempt));
+  }
+
+  private async recordDeployed(
+    orgId: string,
+    names: SlotNames,
+    name: string,
+    kind: ArtifactKind,
+    artifact: ArtifactInput,
+    actor: Actor | undefined,
+  ): Promise<RecordResult> {
+    const { environment, logicalEnvironment } = names;
+    const digest = artifact.digest;
 
     // Deployed: one statement resolves the names, checks the evidence and records (the hot
     // path); when it refuses, the names are resolved again here to say exactly what is missing.
-    const slot: NamedSlot = { organizationId: orgId, ...names, name, kind: input.kind };
+    const slot: NamedSlot = { organizationId: orgId, ...names, name, kind };
     for (let attempt = 1; ; attempt++) {
-      const res = await retryOnConflict(() => this.repo.recordDeployed(slot, artifact, actor));
+      const res = await this.onSlot(slotKey(orgId, names, name, kind), () => this.repo.recordDeployed(slot, artifact, actor));
       if (!("missing" in res)) return res;
       if (res.missing === "evidence") throw noEvidence(digest);
       await this.resolveSlot(orgId, environment, logicalEnvironment); // throws NotFound naming it
@@ -202,7 +263,7 @@ export class DeploymentUseCase {
   ): Promise<RecordResult> {
     const ids = await this.resolveSlot(orgId, names.environment, names.logicalEnvironment);
     const slot: Slot = { organizationId: orgId, ...ids, name, kind };
-    const res = await retryOnConflict(() => this.repo.decommission(slot, digest, names, actor));
+    const res = await this.onSlot(slotKey(orgId, names, name, kind), () => this.repo.decommission(slot, digest, names, actor));
     switch (res.outcome) {
       case "decommissioned":
       case "already-decommissioned":
