@@ -197,9 +197,14 @@ function routeByPreface(socket: Socket, route: (isH2: boolean) => void): void {
     socket.pause();
     socket.unshift(buffered);
     route(isH2);
-    // The HTTP/1.1 server reads through the stream and needs it flowing again; the HTTP/2
-    // session drains the unshifted bytes itself and must not see them twice.
-    if (!isH2) socket.resume();
+    if (isH2) return; // the HTTP/2 session drains the unshifted bytes itself and must not see them twice
+    // Node's HTTP/1.1 server hands a new socket's reads to its native parser, which would parse
+    // bytes arriving from now on before the unshifted ones (still in the stream's buffer): a
+    // large upload arriving fast was parsed out of order and the connection reset without an
+    // answer (tests/faults/hostile-input.test.ts, under load). A 'data' listener makes the
+    // server parse through the stream instead (it "unconsumes" the socket), in order.
+    socket.on("data", () => undefined);
+    socket.resume();
   };
   socket.on("data", onData);
 }
