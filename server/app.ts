@@ -103,7 +103,10 @@ export function build(deps: AppDeps): App {
       const res1 = res as ServerResponse;
       const writeHead = res1.writeHead;
       res1.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse["writeHead"]>) {
-        if (draining || (!req1.complete && req1.readableDidRead)) this.setHeader("connection", "close");
+        if (draining || (!req1.complete && req1.readableDidRead)) {
+          this.setHeader("connection", "close");
+          if (!req1.complete) lingerOnClose(req1);
+        }
         return writeHead.apply(this, args);
       } as ServerResponse["writeHead"];
     }
@@ -180,6 +183,28 @@ export function build(deps: AppDeps): App {
       clearTimeout(timer);
       clearInterval(idleTimer);
     },
+  };
+}
+
+/** How long a closing HTTP/1.1 connection keeps reading (and discarding) an unread request body. */
+const LINGER_MS = 2_000;
+
+/**
+ * Lingering close (RFC 9112 §9.6) for an HTTP/1.1 connection closed after answering a request
+ * whose body was not read to the end. Node would close the socket as soon as the answer is
+ * written; the kernel then answers the client's next bytes with a reset, and a client still
+ * sending its body loses the answer (tests/faults/hostile-input.test.ts saw oversized uploads
+ * end that way under load). Instead: answer, send FIN, and discard what the client still sends
+ * until it closes, for at most LINGER_MS.
+ */
+function lingerOnClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  socket.destroySoon = function (this: Socket) {
+    this.end();
+    req.resume();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once("close", () => clearTimeout(timer));
   };
 }
 

@@ -250,6 +250,10 @@ export function rpcNodeAdapter(options: ConnectNodeAdapterOptions): (req: NodeRe
       return;
     }
     const uReq = universalRequestFromNodeRequest(req as http.IncomingMessage, res as http.ServerResponse, undefined, options.contextValues?.(req as never));
+    // HTTP/1.1: when connect stops reading a body early (over the size limit), its iterator
+    // destroys the request, and with it the socket, before the answer is written. Without
+    // destroying it, the answer goes out and server/app.ts closes the connection after it.
+    if (!("stream" in req)) uReq.body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
     h(uReq)
       .then((uRes) => universalResponseToNodeResponse(uRes, res as http.ServerResponse))
       .catch((reason: unknown) => {
