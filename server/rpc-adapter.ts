@@ -103,49 +103,46 @@ function fixGrpcTrailer(trailer: Headers): void {
   }
 }
 
+/** Applies `fix` to the data of the envelopes flagged `flag` in a chunk that splits exactly into envelopes; anything else passes unchanged. */
+function mapFlaggedEnvelopes(chunk: Uint8Array, flag: number, fix: (data: Uint8Array) => Uint8Array): Uint8Array {
+  const envs = splitEnvelopes(chunk);
+  if (!envs?.some((e) => e.flags & flag)) return chunk;
+  return joinEnvelopes(envs.map((e) => (e.flags & flag ? { flags: e.flags, data: fix(e.data) } : e)));
+}
+
 /** The same inside gRPC-Web trailer frames (flag 0x80: "name: value\r\n" lines). */
 function fixGrpcWebChunk(chunk: Uint8Array): Uint8Array {
-  const envs = splitEnvelopes(chunk);
-  if (!envs?.some((e) => e.flags & 0x80)) return chunk;
-  return joinEnvelopes(
-    envs.map((e) => {
-      if (!(e.flags & 0x80)) return e;
-      const trailer = new Headers();
-      for (const line of decoder.decode(e.data).split("\r\n")) {
-        const i = line.indexOf(":");
-        if (i > 0) trailer.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
-      }
-      fixGrpcTrailer(trailer);
-      let text = "";
-      trailer.forEach((value, name) => (text += `${name}: ${value}\r\n`));
-      return { flags: e.flags, data: encoder.encode(text) };
-    }),
-  );
+  return mapFlaggedEnvelopes(chunk, 0x80, (data) => {
+    const trailer = new Headers();
+    for (const line of decoder.decode(data).split("\r\n")) {
+      const i = line.indexOf(":");
+      if (i > 0) trailer.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+    }
+    fixGrpcTrailer(trailer);
+    let text = "";
+    trailer.forEach((value, name) => (text += `${name}: ${value}\r\n`));
+    return encoder.encode(text);
+  });
 }
 
 /** The same in a Connect streaming end-stream message (flag 0x02: {"error": {code, message}}). */
 function fixConnectStreamChunk(chunk: Uint8Array): Uint8Array {
-  const envs = splitEnvelopes(chunk);
-  if (!envs?.some((e) => e.flags & 0x02)) return chunk;
-  return joinEnvelopes(
-    envs.map((e) => {
-      if (!(e.flags & 0x02)) return e;
-      try {
-        const end = JSON.parse(decoder.decode(e.data)) as { error?: { code?: string; message?: string } };
-        if (end.error?.code === "internal" && INPUT_ERROR.test(end.error.message ?? "")) {
-          end.error = { ...end.error, code: "invalid_argument", message: bound(inputMessage(end.error.message ?? "")) };
-          return { flags: e.flags, data: encoder.encode(JSON.stringify(end)) };
-        }
-        if (end.error && (end.error.message ?? "").length > MESSAGE_MAX) {
-          end.error = { ...end.error, message: bound(end.error.message ?? "") };
-          return { flags: e.flags, data: encoder.encode(JSON.stringify(end)) };
-        }
-      } catch {
-        /* not ours to fix */
+  return mapFlaggedEnvelopes(chunk, 0x02, (data) => {
+    try {
+      const end = JSON.parse(decoder.decode(data)) as { error?: { code?: string; message?: string } };
+      if (end.error?.code === "internal" && INPUT_ERROR.test(end.error.message ?? "")) {
+        end.error = { ...end.error, code: "invalid_argument", message: bound(inputMessage(end.error.message ?? "")) };
+        return encoder.encode(JSON.stringify(end));
       }
-      return e;
-    }),
-  );
+      if (end.error && (end.error.message ?? "").length > MESSAGE_MAX) {
+        end.error = { ...end.error, message: bound(end.error.message ?? "") };
+        return encoder.encode(JSON.stringify(end));
+      }
+    } catch {
+      /* not ours to fix */
+    }
+    return data;
+  });
 }
 
 async function* mapChunks(body: AsyncIterable<Uint8Array>, fix: (c: Uint8Array) => Uint8Array, after?: () => void) {

@@ -183,8 +183,9 @@ class SlotQueue {
   }
 }
 
-const slotKey = (orgId: string, names: SlotNames, name: string, kind: ArtifactKind) =>
-  JSON.stringify([orgId, names.environment, names.logicalEnvironment, name, kind]);
+type SlotIdentity = Pick<Slot, "organizationId" | "name" | "kind">;
+const slotKey = (slot: SlotIdentity, names: SlotNames) =>
+  JSON.stringify([slot.organizationId, names.environment, names.logicalEnvironment, slot.name, slot.kind]);
 
 export class DeploymentUseCase {
   private readonly slots = new SlotQueue();
@@ -220,13 +221,13 @@ export class DeploymentUseCase {
    * the slot's queue (SlotQueue), one at a time with this process's other losers, each still
    * retried against other processes (retryOnConflict).
    */
-  private async onSlot<T>(key: string, attempt: () => Promise<T>): Promise<T> {
+  private async onSlot<T>(slot: SlotIdentity, names: SlotNames, attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (e) {
       if (!(e instanceof SlotConflict)) throw e;
     }
-    return this.slots.run(key, () => retryOnConflict(attempt));
+    return this.slots.run(slotKey(slot, names), () => retryOnConflict(attempt));
   }
 
   private async recordDeployed(
@@ -244,7 +245,7 @@ export class DeploymentUseCase {
     // path); when it refuses, the names are resolved again here to say exactly what is missing.
     const slot: NamedSlot = { organizationId: orgId, ...names, name, kind };
     for (let attempt = 1; ; attempt++) {
-      const res = await this.onSlot(slotKey(orgId, names, name, kind), () => this.repo.recordDeployed(slot, artifact, actor));
+      const res = await this.onSlot(slot, names, () => this.repo.recordDeployed(slot, artifact, actor));
       if (!("missing" in res)) return res;
       if (res.missing === "evidence") throw noEvidence(digest);
       await this.resolveSlot(orgId, environment, logicalEnvironment); // throws NotFound naming it
@@ -263,7 +264,7 @@ export class DeploymentUseCase {
   ): Promise<RecordResult> {
     const ids = await this.resolveSlot(orgId, names.environment, names.logicalEnvironment);
     const slot: Slot = { organizationId: orgId, ...ids, name, kind };
-    const res = await this.onSlot(slotKey(orgId, names, name, kind), () => this.repo.decommission(slot, digest, names, actor));
+    const res = await this.onSlot(slot, names, () => this.repo.decommission(slot, digest, names, actor));
     switch (res.outcome) {
       case "decommissioned":
       case "already-decommissioned":
