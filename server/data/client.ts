@@ -4,7 +4,7 @@
 // migration runner.
 import fs from "node:fs";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -183,26 +183,51 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
 }
 
 /**
- * PGlite runs Postgres synchronously on this thread, and queries chained through promises run
- * back to back in one microtask checkpoint without the event loop ever polling: under load,
- * new connections sat in the accept backlog and requests (and /healthz) went unread for
- * seconds (tests/faults/shutdown.test.ts saw calls reset because of it). Each query and
- * transaction the Prisma adapter starts first yields to the event loop (setImmediate), so I/O
- * is served between them. The methods are bound to the real instance (PGlite uses private fields).
+ * PGlite runs Postgres synchronously on this thread. Queries waiting for it queue on its
+ * internal lock, and when one finishes the next starts in the same microtask checkpoint, so a
+ * queue of 48 calls' queries ran back to back and the event loop did not poll for 300-700 ms at
+ * a time: new connections sat in the accept backlog and requests went unread, and a SIGTERM in
+ * that state closed the listener on a connection whose request was already sent, which the
+ * kernel resets (tests/faults/shutdown.test.ts saw the reset; a trace of the server showed the
+ * stalls). So the work queues here instead, first in first out, and each query, script or
+ * transaction starts only after a turn of the event loop (setImmediate), as does each query
+ * inside a transaction: I/O is served between any two statements. Same order and exclusion as
+ * PGlite's own lock; a query issued on the database from inside a transaction waits for the
+ * transaction here as it would there. The methods are bound to the real instance (PGlite uses
+ * private fields).
  */
 function yieldingToIo(db: PGlite): PGlite {
   const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+  let tail: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+    const result = tail.then(yieldToIo).then(run);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+  const yieldingTx = (tx: Transaction): Transaction =>
+    new Proxy(tx, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== "function") return value;
+        const fn = (value as (...a: unknown[]) => unknown).bind(target);
+        if (prop !== "query" && prop !== "exec" && prop !== "sql") return fn;
+        return async (...args: unknown[]) => {
+          await yieldToIo();
+          return fn(...args);
+        };
+      },
+    });
   return new Proxy(db, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== "function") return value;
-      if (prop === "query" || prop === "transaction" || prop === "exec") {
-        return async (...args: unknown[]) => {
-          await yieldToIo();
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
+      const fn = (value as (...a: unknown[]) => unknown).bind(target);
+      if (prop === "query" || prop === "exec") return (...args: unknown[]) => inTurn(async () => fn(...args));
+      if (prop === "transaction") {
+        return (callback: (tx: Transaction) => Promise<unknown>) =>
+          inTurn(async () => target.transaction((tx) => callback(yieldingTx(tx))));
       }
-      return (value as (...a: unknown[]) => unknown).bind(target);
+      return fn;
     },
   });
 }
