@@ -27,6 +27,12 @@ export interface AppDeps {
   /** Defaults to createUseCases(db). */
   useCases?: UseCases;
   maxRequestBytes?: number;
+  /**
+   * How long a client may take to send a request's headers: from connecting (the bytes that
+   * tell HTTP/2 from HTTP/1.1 included) and, over HTTP/1.1, from the start of each request.
+   * A slower connection is closed. Defaults to 60 s (Node's own default for HTTP/1.1).
+   */
+  headersTimeoutMs?: number;
 }
 
 export interface App {
@@ -42,6 +48,7 @@ type AnyResponse = ServerResponse | http2.Http2ServerResponse;
 export function build(deps: AppDeps): App {
   const { db, logger } = deps;
   const maxRequestBytes = deps.maxRequestBytes ?? 4 * 1024 * 1024;
+  const headersTimeoutMs = deps.headersTimeoutMs ?? 60_000;
   let draining = false;
   /** Requests (any protocol, any path) whose response has not closed yet. */
   let inFlight = 0;
@@ -124,7 +131,16 @@ export function build(deps: AppDeps): App {
   // Node's cleartext HTTP/2 server does not accept HTTP/1.1, so one TCP listener sniffs each
   // connection: the HTTP/2 preface ("PRI * HTTP/2.0") goes to the h2c server, anything else
   // to the HTTP/1.1 server.
-  const h1 = http.createServer({ keepAlive: true }, handler);
+  const h1 = http.createServer(
+    {
+      keepAlive: true,
+      headersTimeout: headersTimeoutMs,
+      // Node checks the timeout on this interval (30 s by default): a short timeout would be
+      // enforced late.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeoutMs / 4))),
+    },
+    handler,
+  );
   // Idle keep-alive connections stay open longer than clients keep them (Node's agent: 5 s), so
   // the client closes first; otherwise a request sent as the server closes is reset.
   h1.keepAliveTimeout = 65_000;
@@ -140,7 +156,7 @@ export function build(deps: AppDeps): App {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
-    routeByPreface(socket, (isH2) => (isH2 ? h2 : h1).emit("connection", socket));
+    routeByPreface(socket, headersTimeoutMs, (isH2) => (isH2 ? h2 : h1).emit("connection", socket));
   });
 
   return {
@@ -150,6 +166,10 @@ export function build(deps: AppDeps): App {
         server.once("error", reject);
         server.listen(port, host, () => {
           server.off("error", reject);
+          // The HTTP/1.1 server never listens itself (connections are handed to it), and Node
+          // starts the timer that enforces its headersTimeout and requestTimeout on its
+          // 'listening' event: without this, headers that never end held a connection forever.
+          h1.emit("listening");
           resolve(server.address() as AddressInfo);
         });
       });
@@ -210,15 +230,23 @@ function lingerOnClose(req: IncomingMessage): void {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n");
 
-/** Reads just enough of a new connection to tell HTTP/2 from HTTP/1.x, then puts it back. */
-function routeByPreface(socket: Socket, route: (isH2: boolean) => void): void {
+/**
+ * Reads just enough of a new connection to tell HTTP/2 from HTTP/1.x, then puts it back. A
+ * connection that has not said which within timeoutMs is closed: neither server has it yet,
+ * so neither would time it out, and idle connections would pile up.
+ */
+function routeByPreface(socket: Socket, timeoutMs: number, route: (isH2: boolean) => void): void {
   let buffered = Buffer.alloc(0);
+  const onTimeout = () => socket.destroy();
+  socket.setTimeout(timeoutMs, onTimeout);
   const onData = (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk]);
     const n = Math.min(buffered.length, H2_PREFACE.length);
     const isH2 = buffered.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
     if (isH2 && n < H2_PREFACE.length) return; // could still be either: wait for more
     socket.off("data", onData);
+    socket.setTimeout(0);
+    socket.off("timeout", onTimeout);
     socket.pause();
     socket.unshift(buffered);
     route(isH2);

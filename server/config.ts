@@ -9,6 +9,8 @@ export interface ServerConfig {
   dataDir: string;
   /** Largest request body accepted, in bytes (Connect, gRPC and gRPC-Web alike). */
   maxRequestBytes: number;
+  /** How long a client may take to send a request's headers (a new connection's first bytes included). */
+  headersTimeoutMs: number;
   /** How long SIGTERM/SIGINT wait for in-flight calls before closing connections. */
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -43,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     databaseUrl,
     dataDir: path.resolve(env.CHAINLOOP_DATA_DIR && env.CHAINLOOP_DATA_DIR !== "" ? env.CHAINLOOP_DATA_DIR : ".data"),
     maxRequestBytes: intFrom(env, "CHAINLOOP_MAX_REQUEST_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    headersTimeoutMs: intFrom(env, "CHAINLOOP_HEADERS_TIMEOUT_MS", 60_000, 100, 300_000),
     shutdownTimeoutMs: intFrom(env, "CHAINLOOP_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 10 * 60_000),
     logLevel: env.LOG_LEVEL && env.LOG_LEVEL !== "" ? env.LOG_LEVEL : "info",
     bootstrapToken: env.CHAINLOOP_BOOTSTRAP_TOKEN && env.CHAINLOOP_BOOTSTRAP_TOKEN !== "" ? env.CHAINLOOP_BOOTSTRAP_TOKEN : undefined,

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const useCases = createUseCases(db, { watchQueueLimit: config.watchQueueLimit });
   await bootstrap(useCases, { bootstrapToken: config.bootstrapToken, dataDir: config.dataDir, logger });
 
-  const app = build({ db, logger, useCases, maxRequestBytes: config.maxRequestBytes });
+  const app = build({ db, logger, useCases, maxRequestBytes: config.maxRequestBytes, headersTimeoutMs: config.headersTimeoutMs });
   const addr = await app.listen(config.port, config.host);
   logger.info({ host: addr.address, port: addr.port, url: `http://${hostForUrl(addr.address)}:${addr.port}` }, "listening");
 
