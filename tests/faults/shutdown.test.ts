@@ -13,6 +13,7 @@ import {
   digestOf,
   makeSlots,
   newStats,
+  orAfter,
   prng,
   recordLoad,
   seedFromEnv,
@@ -36,6 +37,17 @@ const cleanRefusal = (f: { code: string; cause: string; message: string }) =>
   (f.code.startsWith("transport:") && f.cause === "ECONNREFUSED") ||
   (f.code.startsWith("transport:") && /REFUSED_STREAM/.test(f.message));
 
+/**
+ * Calls sent after the signal may also meet HTTP/1.1's idle-close race: the server closes a
+ * keep-alive connection that is idle (the drain is over) just as the client, having taken it
+ * from its pool, writes a request on it, and the client sees EPIPE or a reset. HTTP/1.1 has no
+ * way to close an idle connection without it (RFC 9112 §9.3.1: the client retries). Nothing
+ * was done: every call the server reads after the signal is refused (Unavailable).
+ */
+const H1_CLIENT = 0;
+const idleCloseRace = (f: { code: string; cause: string; client: number }) =>
+  f.client === H1_CLIENT && f.code.startsWith("transport:") && (f.cause === "EPIPE" || f.cause === "ECONNRESET");
+
 describe.each(backends())("SIGTERM under record load on %s", (backend) => {
   let db: TestDatabase | undefined;
   let server: ServerProcess | undefined;
@@ -43,6 +55,8 @@ describe.each(backends())("SIGTERM under record load on %s", (backend) => {
   afterAll(async () => {
     await server?.stop("SIGKILL");
     await db?.drop();
+    await sleep(2000);
+    console.log("RESOURCES", process.getActiveResourcesInfo());
   });
 
   it("drains in-flight calls, refuses new ones cleanly, exits 0 in time and keeps every OK call", async () => {
@@ -63,7 +77,7 @@ describe.each(backends())("SIGTERM under record load on %s", (backend) => {
     const stats = newStats();
     const load = recordLoad({
       clients: [
-        connectClient(DeploymentService, srv.url, "1.1"),
+        connectClient(DeploymentService, srv.url, "1.1"), // H1_CLIENT
         connectClient(DeploymentService, srv.url, "2"),
         grpcTransportClient(DeploymentService, srv.url),
       ],
@@ -84,7 +98,7 @@ describe.each(backends())("SIGTERM under record load on %s", (backend) => {
       const exited = new Promise<number | null>((resolve) => srv.child.once("exit", (code) => resolve(code)));
       signalAt = Date.now();
       srv.child.kill("SIGTERM");
-      exitCode = await Promise.race([exited, sleep(DRAIN_TIMEOUT_MS + EXIT_MARGIN_MS + 5_000).then(() => -1)]);
+      exitCode = await orAfter(exited, DRAIN_TIMEOUT_MS + EXIT_MARGIN_MS + 5_000, -1);
       exitMs = Date.now() - signalAt;
       await sleep(300); // new calls keep meeting the closed port
     } finally {
@@ -127,9 +141,9 @@ describe.each(backends())("SIGTERM under record load on %s", (backend) => {
     expect(drained.length).toBeGreaterThan(0);
     // Sent before the signal: OK, or refused cleanly; never cut off.
     expect(failedBefore.filter((f) => !cleanRefusal(f)).map(label)).toEqual([]);
-    // Sent after it: refused cleanly (or OK).
+    // Sent after it: refused cleanly (or OK), or lost to HTTP/1.1's idle-close race.
     expect(failedAfter.length).toBeGreaterThan(0);
-    expect(failedAfter.filter((f) => !cleanRefusal(f)).map(label)).toEqual([]);
+    expect(failedAfter.filter((f) => !cleanRefusal(f) && !idleCloseRace(f)).map(label)).toEqual([]);
     expect(stats.failures.filter((f) => f.message === "")).toEqual([]);
     // Durable.
     expect(v.missing.map((a) => a.id)).toEqual([]);
