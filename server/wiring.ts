@@ -1,13 +1,13 @@
 // Composition: repositories → use cases, in one place. app.ts serves them; main.ts and
 // admin-cli.ts use the same ones for bootstrap and operator commands.
 import type { Database } from "./data/client.js";
-import { PrismaAuditRepository } from "./data/audit.js";
 import { PrismaDeploymentRepository } from "./data/deployments.js";
 import { PrismaEnvironmentRepository } from "./data/environments.js";
 import { PrismaEvidenceRepository } from "./data/evidence.js";
 import { PrismaKeyRepository } from "./data/keys.js";
 import { PrismaOrganizationRepository } from "./data/organizations.js";
 import { PrismaTokenRepository } from "./data/tokens.js";
+import { audited } from "./data/transactions.js";
 import { ArtifactUseCase } from "./domain/artifacts.js";
 import { DeploymentUseCase } from "./domain/deployments.js";
 import { EnvironmentUseCase } from "./domain/environments.js";
@@ -30,9 +30,13 @@ export interface UseCases {
 }
 
 export function createUseCases(db: Database, opts: { watchQueueLimit?: number } = {}): UseCases {
-  const audit = new PrismaAuditRepository(db.prisma);
-  const environments = new EnvironmentUseCase(new PrismaEnvironmentRepository(db.prisma), audit);
-  const keys = new KeyUseCase(new PrismaKeyRepository(db.prisma), audit);
+  // Each use case reads through its repository and writes through audited(): the change and
+  // its audit entry in one transaction.
+  const environments = new EnvironmentUseCase(
+    new PrismaEnvironmentRepository(db.prisma),
+    audited(db.prisma, (tx) => new PrismaEnvironmentRepository(tx)),
+  );
+  const keys = new KeyUseCase(new PrismaKeyRepository(db.prisma), audited(db.prisma, (tx) => new PrismaKeyRepository(tx)));
   const evidence = new EvidenceUseCase(new PrismaEvidenceRepository(db.prisma), keys);
   const deploymentRepo = new PrismaDeploymentRepository(db.prisma, db.sql);
   const deployments = new DeploymentUseCase(deploymentRepo, environments, evidence);
@@ -40,7 +44,7 @@ export function createUseCases(db: Database, opts: { watchQueueLimit?: number } 
     organizations: new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)),
     environments,
     deployments,
-    tokens: new TokenUseCase(new PrismaTokenRepository(db.prisma), audit),
+    tokens: new TokenUseCase(new PrismaTokenRepository(db.prisma), audited(db.prisma, (tx) => new PrismaTokenRepository(tx))),
     keys,
     evidence,
     artifacts: new ArtifactUseCase(evidence, deployments),

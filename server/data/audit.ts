@@ -1,9 +1,10 @@
 import type { AuditEntry, AuditRepository } from "../domain/audit.js";
 import type { Actor } from "../domain/caller.js";
-import type { PrismaClient } from "./client.js";
+import type { Prisma } from "../../gen/prisma/client.js";
 
 export class PrismaAuditRepository implements AuditRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** The client, or a transaction's (server/data/transactions.ts). */
+  constructor(private readonly prisma: Prisma.TransactionClient) {}
 
   async append(orgId: string, actor: Actor | undefined, entry: AuditEntry): Promise<void> {
     await this.prisma.auditEvent.create({

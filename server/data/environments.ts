@@ -7,7 +7,7 @@ import type {
   EnvironmentRepository,
   LogicalEnvironment,
 } from "../domain/environments.js";
-import type { PrismaClient } from "./client.js";
+import type { Prisma } from "../../gen/prisma/client.js";
 import { isForeignKeyViolation, isUniqueViolation } from "./errors.js";
 
 type EnvRow = {
@@ -38,7 +38,8 @@ const toLogical = (r: LogicalRow): LogicalEnvironment => ({
 });
 
 export class PrismaEnvironmentRepository implements EnvironmentRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** The client, or a transaction's (server/data/transactions.ts). */
+  constructor(private readonly prisma: Prisma.TransactionClient) {}
 
   async create(orgId: string, input: { name: string; description: string; heartbeatIntervalMs?: number | null }): Promise<Environment> {
     try {

@@ -2,7 +2,6 @@
 import { AlreadyExists } from "../domain/errors.js";
 import type { KeyRepository, NewSigningKey, SigningKey } from "../domain/keys.js";
 import type { Prisma } from "../../gen/prisma/client.js";
-import type { PrismaClient } from "./client.js";
 import { isUniqueViolation } from "./errors.js";
 
 type Row = Prisma.SigningKeyGetPayload<Record<string, never>>;
@@ -17,7 +16,8 @@ const toKey = (r: Row): SigningKey => ({
 });
 
 export class PrismaKeyRepository implements KeyRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** The client, or a transaction's (server/data/transactions.ts). */
+  constructor(private readonly prisma: Prisma.TransactionClient) {}
 
   async create(orgId: string, key: NewSigningKey): Promise<SigningKey> {
     try {

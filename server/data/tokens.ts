@@ -2,7 +2,6 @@
 import { AlreadyExists } from "../domain/errors.js";
 import type { ApiToken, NewToken, StoredToken, TokenRepository } from "../domain/tokens.js";
 import type { Prisma } from "../../gen/prisma/client.js";
-import type { PrismaClient } from "./client.js";
 import { isUniqueViolation } from "./errors.js";
 
 type Row = Prisma.ApiTokenGetPayload<Record<string, never>>;
@@ -23,7 +22,8 @@ function toToken(r: Row): ApiToken {
 }
 
 export class PrismaTokenRepository implements TokenRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** The client, or a transaction's (server/data/transactions.ts). */
+  constructor(private readonly prisma: Prisma.TransactionClient) {}
 
   async findByHash(tokenHash: string): Promise<StoredToken | undefined> {
     const row = await this.prisma.apiToken.findUnique({ where: { tokenHash } });

@@ -1,5 +1,5 @@
 // Environments (infrastructure targets) and logical environments (lifecycle stages).
-import type { AuditRepository } from "./audit.js";
+import type { Audited } from "./audit.js";
 import type { Actor } from "./caller.js";
 import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
 import { parseHeartbeatInterval } from "./staleness.js";
@@ -68,7 +68,8 @@ export interface EnvironmentUpdate {
 export class EnvironmentUseCase {
   constructor(
     private readonly repo: EnvironmentRepository,
-    private readonly audit: AuditRepository,
+    /** Changes, each with its audit entry in one transaction. */
+    private readonly writes: Audited<EnvironmentRepository>,
   ) {}
 
   async create(
@@ -76,13 +77,16 @@ export class EnvironmentUseCase {
     input: { name: string; description: string; heartbeatIntervalMs?: number },
     actor?: Actor,
   ): Promise<Environment> {
-    const env = await this.repo.create(orgId, {
+    const fields = {
       name: requireName("name", input.name),
       description: requireDescription("description", input.description),
       heartbeatIntervalMs: parseHeartbeatInterval("heartbeat_interval", input.heartbeatIntervalMs),
+    };
+    return this.writes(async ({ repo, audit }) => {
+      const env = await repo.create(orgId, fields);
+      await audit.append(orgId, actor, { action: "environment.create", resourceType: "environment", resourceName: env.name });
+      return env;
     });
-    await this.audit.append(orgId, actor, { action: "environment.create", resourceType: "environment", resourceName: env.name });
-    return env;
   }
 
   async get(orgId: string, name: string): Promise<Environment> {
@@ -119,21 +123,26 @@ export class EnvironmentUseCase {
     if (paths.includes("heartbeat_interval")) {
       changes.heartbeatIntervalMs = parseHeartbeatInterval("environment.heartbeat_interval", update.heartbeatIntervalMs);
     }
-    const env = await this.repo.update(orgId, name, changes);
-    if (!env) throw environmentNotFound(name);
-    await this.audit.append(orgId, actor, { action: "environment.update", resourceType: "environment", resourceName: name });
-    return env;
+    return this.writes(async ({ repo, audit }) => {
+      const env = await repo.update(orgId, name, changes);
+      if (!env) throw environmentNotFound(name);
+      await audit.append(orgId, actor, { action: "environment.update", resourceType: "environment", resourceName: name });
+      return env;
+    });
   }
 
   async delete(orgId: string, name: string, actor?: Actor): Promise<void> {
-    const outcome = await this.repo.delete(orgId, requireName("name", name));
-    if (outcome === "not-found") throw environmentNotFound(name);
-    if (outcome === "in-use") {
-      throw new FailedPrecondition(
-        `environment "${name}" has deployment records and cannot be deleted; its history is part of the audit trail`,
-      );
-    }
-    await this.audit.append(orgId, actor, { action: "environment.delete", resourceType: "environment", resourceName: name });
+    requireName("name", name);
+    await this.writes(async ({ repo, audit }) => {
+      const outcome = await repo.delete(orgId, name);
+      if (outcome === "not-found") throw environmentNotFound(name);
+      if (outcome === "in-use") {
+        throw new FailedPrecondition(
+          `environment "${name}" has deployment records and cannot be deleted; its history is part of the audit trail`,
+        );
+      }
+      await audit.append(orgId, actor, { action: "environment.delete", resourceType: "environment", resourceName: name });
+    });
   }
 
   /** Built-in stages first in lifecycle order (development, staging, production), then the rest by name. */
@@ -146,12 +155,12 @@ export class EnvironmentUseCase {
   }
 
   async createLogical(orgId: string, input: { name: string; description: string }, actor?: Actor): Promise<LogicalEnvironment> {
-    const created = await this.repo.createLogical(orgId, {
-      name: requireName("name", input.name),
-      description: requireDescription("description", input.description),
+    const fields = { name: requireName("name", input.name), description: requireDescription("description", input.description) };
+    return this.writes(async ({ repo, audit }) => {
+      const created = await repo.createLogical(orgId, fields);
+      await audit.append(orgId, actor, { action: "logical_environment.create", resourceType: "logical_environment", resourceName: created.name });
+      return created;
     });
-    await this.audit.append(orgId, actor, { action: "logical_environment.create", resourceType: "logical_environment", resourceName: created.name });
-    return created;
   }
 
   async deleteLogical(orgId: string, name: string, actor?: Actor): Promise<void> {
@@ -159,14 +168,16 @@ export class EnvironmentUseCase {
     if (BUILT_IN_LOGICAL_ENVIRONMENTS.some((b) => b.name === name)) {
       throw new FailedPrecondition(`logical environment "${name}" is built in and cannot be deleted`);
     }
-    const outcome = await this.repo.deleteLogical(orgId, name);
-    if (outcome === "not-found") {
-      throw new NotFound(`logical environment "${name}" not found; list them with: chainloop logical-environment list`);
-    }
-    if (outcome === "in-use") {
-      throw new FailedPrecondition(`logical environment "${name}" has deployment records and cannot be deleted`);
-    }
-    await this.audit.append(orgId, actor, { action: "logical_environment.delete", resourceType: "logical_environment", resourceName: name });
+    await this.writes(async ({ repo, audit }) => {
+      const outcome = await repo.deleteLogical(orgId, name);
+      if (outcome === "not-found") {
+        throw new NotFound(`logical environment "${name}" not found; list them with: chainloop logical-environment list`);
+      }
+      if (outcome === "in-use") {
+        throw new FailedPrecondition(`logical environment "${name}" has deployment records and cannot be deleted`);
+      }
+      await audit.append(orgId, actor, { action: "logical_environment.delete", resourceType: "logical_environment", resourceName: name });
+    });
   }
 }
 

@@ -2,7 +2,7 @@
 // attestations. Registering the first key switches the organization to "signed evidence
 // only" (see evidence.ts).
 import { createPublicKey, type KeyObject } from "node:crypto";
-import type { AuditRepository } from "./audit.js";
+import type { Audited } from "./audit.js";
 import type { Actor } from "./caller.js";
 import { fingerprintOf, keyAlgorithmOf, type KeyAlgorithm } from "./dsse.js";
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
@@ -94,7 +94,8 @@ export function parsePublicKeyPem(input: string): ParsedPublicKey {
 export class KeyUseCase {
   constructor(
     private readonly repo: KeyRepository,
-    private readonly audit: AuditRepository,
+    /** Changes, each with its audit entry in one transaction. */
+    private readonly writes: Audited<KeyRepository>,
   ) {}
 
   async create(orgId: string, input: { publicKeyPem: string; name: string }, actor?: Actor): Promise<SigningKey> {
@@ -105,14 +106,16 @@ export class KeyUseCase {
     if ((await this.repo.count(orgId)) >= MAX_KEYS) {
       throw new FailedPrecondition(`the organization has ${MAX_KEYS} keys, the limit; delete one first (chainloop key delete NAME)`);
     }
-    const key = await this.repo.create(orgId, {
-      name,
-      algorithm: parsed.algorithm,
-      publicKeyPem: parsed.pem,
-      fingerprint: parsed.fingerprint,
+    return this.writes(async ({ repo, audit }) => {
+      const key = await repo.create(orgId, {
+        name,
+        algorithm: parsed.algorithm,
+        publicKeyPem: parsed.pem,
+        fingerprint: parsed.fingerprint,
+      });
+      await audit.append(orgId, actor, { action: "key.create", resourceType: "key", resourceName: key.name });
+      return key;
     });
-    await this.audit.append(orgId, actor, { action: "key.create", resourceType: "key", resourceName: key.name });
-    return key;
   }
 
   list(orgId: string): Promise<SigningKey[]> {
@@ -120,10 +123,11 @@ export class KeyUseCase {
   }
 
   async delete(orgId: string, name: string, actor?: Actor): Promise<void> {
-    if (!(await this.repo.delete(orgId, requireName("name", name)))) {
-      throw new NotFound(`key "${name}" not found; list them with: chainloop key list`);
-    }
-    await this.audit.append(orgId, actor, { action: "key.delete", resourceType: "key", resourceName: name });
+    requireName("name", name);
+    await this.writes(async ({ repo, audit }) => {
+      if (!(await repo.delete(orgId, name))) throw new NotFound(`key "${name}" not found; list them with: chainloop key list`);
+      await audit.append(orgId, actor, { action: "key.delete", resourceType: "key", resourceName: name });
+    });
   }
 
   /** The organization's keys as verifiers; empty when it has none (evidence is then accepted unverified). */

@@ -5,7 +5,7 @@
 // once, at creation, and never logged.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { SCOPES, type Actor, type Caller, type Scope } from "./caller.js";
-import type { AuditRepository } from "./audit.js";
+import type { Audited } from "./audit.js";
 import { AlreadyExists, InvalidArgument, NotFound, Unauthenticated } from "./errors.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
 import { isUuid, requireDescription, requireName, requireUuid } from "./validation.js";
@@ -76,7 +76,8 @@ export class TokenUseCase {
 
   constructor(
     private readonly repo: TokenRepository,
-    private readonly audit: AuditRepository,
+    /** Changes, each with its audit entry in one transaction. */
+    private readonly writes: Audited<TokenRepository>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -145,18 +146,22 @@ export class TokenUseCase {
     if (input.expiresAt && input.expiresAt <= this.now()) {
       throw new InvalidArgument("expire_time must be in the future");
     }
+    const scope = input.scope;
     const actor: Actor = { tokenId: caller.tokenId, tokenName: caller.tokenName };
     const secret = mintSecret();
-    const token = await this.repo.create({
-      organizationId: caller.organizationId,
-      name,
-      description,
-      scope: input.scope,
-      expiresAt: input.expiresAt,
-      tokenHash: hashSecret(secret),
-      createdBy: actor,
+    const token = await this.writes(async ({ repo, audit }) => {
+      const token = await repo.create({
+        organizationId: caller.organizationId,
+        name,
+        description,
+        scope,
+        expiresAt: input.expiresAt,
+        tokenHash: hashSecret(secret),
+        createdBy: actor,
+      });
+      await audit.append(caller.organizationId, actor, { action: "token.create", resourceType: "api_token", resourceName: `${name} (${token.id})` });
+      return token;
     });
-    await this.audit.append(caller.organizationId, actor, { action: "token.create", resourceType: "api_token", resourceName: `${name} (${token.id})` });
     return { token, secret };
   }
 
@@ -170,11 +175,16 @@ export class TokenUseCase {
   }
 
   async revoke(caller: Caller, id: string): Promise<ApiToken> {
-    const token = await this.repo.revoke(caller.organizationId, requireUuid(id, "a token id"));
-    if (!token) throw new NotFound(`API token ${id} not found`);
+    const tokenId = requireUuid(id, "a token id");
+    const token = await this.writes(async ({ repo, audit }) => {
+      const token = await repo.revoke(caller.organizationId, tokenId);
+      if (!token) throw new NotFound(`API token ${id} not found`);
+      await audit.append(caller.organizationId, caller, { action: "token.revoke", resourceType: "api_token", resourceName: `${token.name} (${token.id})` });
+      return token;
+    });
+    // After the commit: a lookup made before it could otherwise still cache the row unrevoked.
     for (const [hash, entry] of this.cache) if (entry.token.id === token.id) this.cache.delete(hash);
     this.lookups.clear();
-    await this.audit.append(caller.organizationId, caller, { action: "token.revoke", resourceType: "api_token", resourceName: `${token.name} (${token.id})` });
     return token;
   }
 
@@ -189,23 +199,24 @@ export class TokenUseCase {
     if (value.length < 16 || value.length > 512 || /\s/.test(value)) {
       throw new InvalidArgument("CHAINLOOP_BOOTSTRAP_TOKEN must be 16 to 512 characters without spaces");
     }
-    let token: ApiToken;
     try {
-      token = await this.repo.create({
-        organizationId: orgId,
-        name: "bootstrap-admin",
-        description: "Created at first start",
-        scope: "admin",
-        expiresAt: undefined,
-        tokenHash: hashSecret(value),
-        createdBy: undefined,
+      await this.writes(async ({ repo, audit }) => {
+        const token = await repo.create({
+          organizationId: orgId,
+          name: "bootstrap-admin",
+          description: "Created at first start",
+          scope: "admin",
+          expiresAt: undefined,
+          tokenHash: hashSecret(value),
+          createdBy: undefined,
+        });
+        await audit.append(orgId, undefined, { action: "token.create", resourceType: "api_token", resourceName: `${token.name} (${token.id})` });
       });
     } catch (e) {
       // Another server process starting at the same moment bootstrapped it first.
       if (e instanceof AlreadyExists) return undefined;
       throw e;
     }
-    await this.audit.append(orgId, undefined, { action: "token.create", resourceType: "api_token", resourceName: `${token.name} (${token.id})` });
     return { secret: value, generated: secret === undefined };
   }
 

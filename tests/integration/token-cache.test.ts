@@ -4,9 +4,9 @@
 import { pino } from "pino";
 import { openDatabase, type Database } from "../../server/data/client.js";
 import { migrate } from "../../server/data/migrate.js";
-import { PrismaAuditRepository } from "../../server/data/audit.js";
 import { PrismaOrganizationRepository } from "../../server/data/organizations.js";
 import { PrismaTokenRepository } from "../../server/data/tokens.js";
+import { audited } from "../../server/data/transactions.js";
 import { OrganizationUseCase } from "../../server/domain/organizations.js";
 import { TOKEN_CACHE_MS, TokenUseCase, type StoredToken, type TokenRepository } from "../../server/domain/tokens.js";
 import { Unauthenticated } from "../../server/domain/errors.js";
@@ -27,12 +27,14 @@ describe.each(backends())("token cache (%s)", (backend) => {
     await migrate(db, logger);
     orgId = (await new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)).ensureDefault()).id;
     repo = new PrismaTokenRepository(db.prisma);
-    await new TokenUseCase(repo, new PrismaAuditRepository(db.prisma)).bootstrap(orgId, ADMIN_SECRET);
+    await new TokenUseCase(repo, writes()).bootstrap(orgId, ADMIN_SECRET);
   });
   afterAll(async () => {
     await db.close();
     await tdb.drop();
   });
+
+  const writes = () => audited(db.prisma, (tx) => new PrismaTokenRepository(tx));
 
   /** The real repository, counting the lookups that reach the database and able to hold them back. */
   function counted() {
@@ -59,7 +61,7 @@ describe.each(backends())("token cache (%s)", (backend) => {
   it("32 concurrent calls with one token make one lookup, also when the cached row has aged out", async () => {
     let clock = Date.now();
     const spy = counted();
-    const tokens = new TokenUseCase(spy.repo, new PrismaAuditRepository(db.prisma), () => new Date(clock));
+    const tokens = new TokenUseCase(spy.repo, writes(), () => new Date(clock));
     const header = `Bearer ${ADMIN_SECRET}`;
 
     const callers = await Promise.all(Array.from({ length: 32 }, () => tokens.authenticate(header)));
@@ -80,9 +82,8 @@ describe.each(backends())("token cache (%s)", (backend) => {
 
   it("a revocation while a lookup is under way is not undone when that lookup returns", async () => {
     const spy = counted();
-    const audit = new PrismaAuditRepository(db.prisma);
-    const tokens = new TokenUseCase(spy.repo, audit);
-    const bootstrap = new TokenUseCase(repo, audit);
+    const tokens = new TokenUseCase(spy.repo, writes());
+    const bootstrap = new TokenUseCase(repo, writes());
     const admin = await bootstrap.authenticate(`Bearer ${ADMIN_SECRET}`);
     const { token, secret } = await bootstrap.create(admin, { name: "ci-revoked", description: "", scope: "write", expiresAt: undefined });
 
