@@ -7,6 +7,7 @@
 // (`sha1`, `gitCommit`, `sha384`, …) are kept in the stored document but not indexed: they
 // cannot identify a deployed artifact here. A `sha256`/`sha512` value that is malformed
 // refuses the document, in subjects and materials alike.
+import { visit as visitJson } from "jsonc-parser";
 import { DigestError, parseDigest } from "./digest.js";
 import { IN_TOTO_PAYLOAD_TYPE } from "./dsse.js";
 import { InvalidArgument } from "./errors.js";
@@ -84,10 +85,43 @@ function parseJson(bytes: Uint8Array, what: string): Json {
   } catch {
     throw new InvalidArgument(`${what} is not UTF-8 text; expected JSON`);
   }
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch (e) {
     throw new InvalidArgument(`${what} is not valid JSON (${(e as Error).message.slice(0, 200)})`);
+  }
+  refuseDuplicateKeys(text, what);
+  return value;
+}
+
+/**
+ * An object with the same key twice is valid JSON, but parsers disagree on which value wins
+ * (JSON.parse keeps the last, others the first or refuse), so a verifier and this server could
+ * read different subjects or payload types from one signed document. Refused, like Go's and
+ * Sigstore's strict decoders do. Keys are compared after unescaping ("a" and "\u0061" are one).
+ */
+function refuseDuplicateKeys(text: string, what: string): void {
+  const open: Array<Set<string>> = [];
+  let duplicate: { key: string; offset: number } | undefined;
+  visitJson(
+    text,
+    {
+      onObjectBegin: () => void open.push(new Set()),
+      onObjectEnd: () => void open.pop(),
+      onObjectProperty: (key, offset) => {
+        const keys = open[open.length - 1];
+        if (keys.has(key)) duplicate ??= { key, offset };
+        keys.add(key);
+      },
+    },
+    { disallowComments: true, allowTrailingComma: false },
+  );
+  if (duplicate) {
+    throw new InvalidArgument(
+      `${what} has the key ${JSON.stringify(duplicate.key.slice(0, 100))} twice in one object (at character ${duplicate.offset}); ` +
+        "parsers disagree on which value counts, so duplicate keys are refused",
+    );
   }
 }
 

@@ -270,6 +270,11 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
         "in-toto statement",
       ],
       ["envelope without subjects", bytes(envelope({ ...statement([ok]), subject: [] }, k)), "payload.subject"],
+      [
+        "a subject digest given twice (which one counts depends on the parser)",
+        Buffer.from(JSON.stringify(statement([ok])).replace(`"sha256":"${ok.slice(7)}"`, `"sha256":"${hex("other")}","sha256":"${ok.slice(7)}"`)),
+        'the key "sha256" twice in one object',
+      ],
       ["empty document", Buffer.alloc(0), "content is required"],
       ["oversized document (1 MiB + 1)", Buffer.alloc(1024 * 1024 + 1, 0x20), "limit is 1048576 bytes"],
       ["bad workflow name", bytes(statement([ok])), "workflow", { workflow: "Release Pipeline" }],

@@ -111,6 +111,31 @@ describe("parseAttestation", () => {
     expect(refusal(() => parseAttestation(env({ signatures: [{ sig: "!!" }] })))).toMatch(/signatures\[0\]\.sig is not valid base64/);
     expect(refusal(() => parseAttestation(env({ payload: doc({ ...statement(), _type: "x" }).toString("base64") })))).toMatch(/^payload\._type/);
   });
+
+  it("refuses a key given twice in one object, in the envelope and in its payload, escaped or not", () => {
+    const a = hex("a");
+    const b = hex("b");
+    const subject = (digest: string) => `"subject":[{"name":"x","digest":${digest}}]`;
+    const statementText = (digest: string) =>
+      `{"_type":"https://in-toto.io/Statement/v1",${subject(digest)},"predicateType":"https://example.com/p/v1"}`;
+    const envelopeOf = (payload: string, extra = "") =>
+      Buffer.from(`{"payloadType":"application/vnd.in-toto+json","payload":"${Buffer.from(payload).toString("base64")}","signatures":[]${extra}}`);
+
+    // Which digest is the subject? JSON.parse says the last, other parsers the first.
+    expect(refusal(() => parseAttestation(Buffer.from(statementText(`{"sha256":"${a}","sha256":"${b}"}`))))).toMatch(
+      /^the document has the key "sha256" twice in one object \(at character \d+\); parsers disagree/,
+    );
+    expect(refusal(() => parseAttestation(Buffer.from(statementText(`{"sha256":"${a}","\\u0073ha256":"${b}"}`))))).toMatch(/key "sha256" twice/);
+    expect(refusal(() => parseAttestation(envelopeOf(statementText(`{"sha256":"${a}","sha256":"${b}"}`))))).toMatch(
+      /^the envelope payload has the key "sha256" twice/,
+    );
+    expect(refusal(() => parseAttestation(envelopeOf(statementText(`{"sha256":"${a}"}`), `,"payload":"e30="`)))).toMatch(
+      /^the document has the key "payload" twice/,
+    );
+    // The same key in different objects is fine.
+    const twoSubjects = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"${a}"}},{"name":"y","digest":{"sha256":"${b}"}}],"predicateType":"https://example.com/p/v1"}`;
+    expect(parseAttestation(Buffer.from(twoSubjects)).subjects.map((x) => x.digest)).toEqual([`sha256:${a}`, `sha256:${b}`]);
+  });
 });
 
 describe("parsePublicKeyPem", () => {

@@ -516,8 +516,10 @@ export const ArtifactRoleSchema: GenEnum<ArtifactRole> = /*@__PURE__*/
 export const AttestationService: GenService<{
   /**
    * Validates, verifies, stores and indexes a document. Needs WRITE.
-   * INVALID_ARGUMENT: not JSON, not an envelope or statement, wrong `payloadType`, no
-   * subjects, malformed digests, larger than 1 MiB, bad workflow/project/version.
+   * INVALID_ARGUMENT: not JSON, a key repeated within one JSON object (in the envelope or
+   * its payload: parsers disagree on which value counts), not an envelope or statement,
+   * wrong `payloadType`, no subjects, malformed digests, larger than 1 MiB, bad
+   * workflow/project/version.
    * FAILED_PRECONDITION: the organization has keys and no signature verifies with them.
    * ALREADY_EXISTS: the same document was pushed before for another workflow, project or
    * version.
