@@ -6,6 +6,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { ArgumentsCamelCase, Argv, CommandModule, Options } from "yargs";
+import { DigestError, parseDigest } from "../server/domain/digest.js";
 import { parseDuration } from "./duration.js";
 import type { Output, OutputFormat } from "./output.js";
 
@@ -86,6 +87,17 @@ export interface Context {
 }
 
 /** `<verb> [name]` commands: the resource's name, given as the positional argument or as --name. */
+/** For a builder's check(): `${label}: <why>` when `value` is not a digest, else undefined. */
+export function digestProblem(label: string, value: string): string | undefined {
+  try {
+    parseDigest(value);
+    return undefined;
+  } catch (e) {
+    if (e instanceof DigestError) return `${label}: ${e.message}`;
+    throw e;
+  }
+}
+
 export function nameArgument<T>(y: Argv<T>, what: string) {
   return y.positional("name", { type: "string", describe: `The ${what} (may also be given as --name)` }).demandOption("name");
 }

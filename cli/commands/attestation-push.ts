@@ -1,5 +1,5 @@
-import { DigestError, parseDigest } from "../../server/domain/digest.js";
-import { defineCommand } from "../command.js";
+import { parseDigest } from "../../server/domain/digest.js";
+import { defineCommand, digestProblem } from "../command.js";
 import type { Options } from "yargs";
 import { checkRegistryArgs, registryOptions } from "../oci/options.js";
 
@@ -51,12 +51,8 @@ export const attestationPush = defineCommand({
         if (args.file !== undefined && built) return "--file cannot be combined with --subject or --subject-oci-ref";
         if (args.file === undefined && !built) return "give --file, or at least one --subject or --subject-oci-ref";
         for (const d of args.subject ?? []) {
-          try {
-            parseDigest(d);
-          } catch (e) {
-            if (e instanceof DigestError) return `--subject: ${e.message}`;
-            throw e;
-          }
+          const problem = digestProblem("--subject", d);
+          if (problem) return problem;
         }
         return checkRegistryArgs({
           registryPassword: args["registry-password"],

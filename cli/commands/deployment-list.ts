@@ -1,9 +1,8 @@
 // `chainloop deployment list`: what runs where (active records), or with --history what ran
 // before too, newest first, a page at a time.
-import { DigestError, parseDigest } from "../../server/domain/digest.js";
 import { defineCommand } from "../command.js";
+import { DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
 
-const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
 const STATUSES = ["deployed", "superseded", "decommissioned"] as const;
 
 export const deploymentList = defineCommand({
@@ -12,17 +11,10 @@ export const deploymentList = defineCommand({
   describe: "List deployment records: what runs where now, or with --history what ran before",
   builder: (y) =>
     y
+      // --version is the project version here, not the CLI's.
+      .version(false)
       .options({
-        env: { type: "string", requiresArg: true, describe: "Only this environment" },
-        "logical-env": { type: "string", requiresArg: true, describe: "Only this logical environment (lifecycle stage)" },
-        "deployment-name": { type: "string", requiresArg: true, describe: "Only this deployment name" },
-        kind: {
-          choices: KINDS,
-          requiresArg: true,
-          coerce: (v: string) => String(v).toUpperCase().replace(/-/g, "_") as (typeof KINDS)[number],
-          describe: "Only this kind of artifact",
-        },
-        digest: { type: "string", requiresArg: true, describe: "Only records of this digest (sha256:… or sha512:…)" },
+        ...deploymentFilterOptions,
         status: {
           choices: STATUSES,
           requiresArg: true,
@@ -35,21 +27,18 @@ export const deploymentList = defineCommand({
         "page-token": { type: "string", default: "", defaultDescription: "the first page", describe: "Start at this page (printed by the previous list)" },
         all: { type: "boolean", default: false, describe: "Fetch every page" },
       })
+      .group(
+        [...DEPLOYMENT_FILTERS, "status", "history", "wide", "limit", "page-token", "all"],
+        "Options:",
+      )
       .check(({ limit, digest }) => {
         if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) return "--limit must be a whole number from 1 to 1000";
-        if (digest !== undefined) {
-          try {
-            parseDigest(digest);
-          } catch (e) {
-            if (e instanceof DigestError) return `invalid --digest: ${e.message}`;
-            throw e;
-          }
-        }
-        return true;
+        return digestFilterProblem(digest) ?? true;
       }),
   examples: [
     ["What runs in production, in every environment", "chainloop deployment list --logical-env production"],
     ["What runs and ran in k8s-east's production, newest first", "chainloop deployment list --env k8s-east --logical-env production --history"],
+    ["Where api-server v1.0.0's artifacts run", "chainloop deployment list --project api-server --version v1.0.0"],
     ["Every record of a digest, with record IDs, as JSON", "chainloop deployment list --digest sha256:<64 hex digits> --history --all -o json"],
   ],
   async action(args, { client, out }) {
@@ -69,6 +58,8 @@ export const deploymentList = defineCommand({
         digest: args.digest ?? "",
         status: args.status ? STATUS_TO_PB[args.status] : undefined,
         history: args.history,
+        project: args.project,
+        projectVersion: args.version,
         pageSize: args.limit,
         pageToken,
       });

@@ -4,8 +4,7 @@
 // Usage errors (exit 2, before any network call): neither or both of --digest and --oci-ref, a
 // malformed --digest (parsed by server/domain/digest.ts, the one digest parser), --artifact-*
 // with --oci-ref, bad registry options. The registry resolver (cli/oci) loads only with --oci-ref.
-import { DigestError, parseDigest } from "../../server/domain/digest.js";
-import { defineCommand } from "../command.js";
+import { defineCommand, digestProblem } from "../command.js";
 import { checkRegistryArgs, ociRefOption, registryOptions, type OciArgs } from "../oci/options.js";
 
 const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
@@ -52,12 +51,8 @@ export const deploymentRecord = defineCommand({
         if (args.digest !== undefined && args.ociRef !== undefined) return "--digest and --oci-ref are mutually exclusive: give the artifact one way";
         if (args.digest === undefined && args.ociRef === undefined) return "Missing the artifact: give --digest <sha256:…> or --oci-ref <image or chart reference>";
         if (args.digest !== undefined) {
-          try {
-            parseDigest(args.digest);
-          } catch (e) {
-            if (e instanceof DigestError) return `invalid --digest: ${e.message}`;
-            throw e;
-          }
+          const problem = digestProblem("invalid --digest", args.digest);
+          if (problem) return problem;
         } else if (args.artifactName !== undefined || args.artifactVersion !== undefined || args.artifactReference !== undefined) {
           return "--artifact-name, --artifact-version and --artifact-reference go with --digest; with --oci-ref they come from the reference";
         }

@@ -6,8 +6,7 @@
 // reason that a new watch fixes (it is shutting down, lost its database's change feed, or
 // this watcher fell behind), the command watches again, after a short pause.
 import { defineCommand } from "../command.js";
-
-const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
+import { DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
 
 /** Fixed widths of the table columns (longer values are cut with "…"). */
 const COLUMNS: Array<[header: string, width: number]> = [
@@ -24,20 +23,16 @@ export const deploymentWatch = defineCommand({
   command: "watch",
   describe: "Watch what runs where, live: the active records, then every change as it happens (Ctrl-C stops)",
   builder: (y) =>
-    y.options({
-      env: { type: "string", requiresArg: true, describe: "Only this environment" },
-      "logical-env": { type: "string", requiresArg: true, describe: "Only this logical environment (lifecycle stage)" },
-      "deployment-name": { type: "string", requiresArg: true, describe: "Only this deployment name" },
-      kind: {
-        choices: KINDS,
-        requiresArg: true,
-        coerce: (v: string) => String(v).toUpperCase().replace(/-/g, "_") as (typeof KINDS)[number],
-        describe: "Only this kind of artifact",
-      },
-    }),
+    y
+      // --version is the project version here, not the CLI's.
+      .version(false)
+      .options(deploymentFilterOptions)
+      .group(DEPLOYMENT_FILTERS, "Options:")
+      .check(({ digest }) => digestFilterProblem(digest) ?? true),
   examples: [
     ["Everything, live", "chainloop deployment watch"],
     ["Production in k8s-east, one JSON object per event per line", "chainloop deployment watch --env k8s-east --logical-env production -o json"],
+    ["Where api-server's artifacts run, live", "chainloop deployment watch --project api-server"],
   ],
   async action(args, { client, out }) {
     const [{ DeploymentService, WatchDeploymentsResponseSchema, WatchEventType }, { KIND_TO_PB }, { toJson }, { Code, ConnectError }, fmt] =
@@ -68,6 +63,9 @@ export const deploymentWatch = defineCommand({
               logicalEnvironment: args.logicalEnv ?? "",
               deploymentName: args.deploymentName ?? "",
               kind: args.kind ? KIND_TO_PB[args.kind] : undefined,
+              digest: args.digest ?? "",
+              project: args.project,
+              projectVersion: args.version,
             },
             { signal: stop.signal },
           );

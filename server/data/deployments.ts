@@ -137,6 +137,22 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
     return rows.map(fromRowWithNames);
   }
 
+  async attestedSubjects(orgId: string, digests: string[], project: string, projectVersion: string | undefined): Promise<Set<string>> {
+    if (digests.length === 0) return new Set();
+    // The same condition as the list's `attestedFor` filter (deployment-pages.ts).
+    const rows = await this.prisma.attestedArtifact.findMany({
+      where: {
+        organizationId: orgId,
+        digest: { in: digests },
+        role: "subject",
+        attestation: { project, ...(projectVersion !== undefined ? { projectVersion } : {}) },
+      },
+      select: { digest: true },
+      distinct: ["digest"],
+    });
+    return new Set(rows.map((r) => r.digest));
+  }
+
   async list(orgId: string, f: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]> {
     const rows = await deploymentPage(this.sql, orgId, f, afterSeq, limit);
     return rows.map((r) =>

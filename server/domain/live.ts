@@ -47,6 +47,8 @@ export interface ChangeFeed {
 /** Reads records by id, with their environment's heartbeat interval (server/data/deployments.ts). */
 export interface DeploymentReader {
   getMany(orgId: string, ids: string[]): Promise<Deployment[]>;
+  /** Which of `digests` an attestation of `project` (and `projectVersion`, when given) names as a subject. */
+  attestedSubjects(orgId: string, digests: string[], project: string, projectVersion: string | undefined): Promise<Set<string>>;
 }
 
 export type WatchEventType = "snapshot" | "snapshot-end" | ChangeKind | "stale";
@@ -64,6 +66,9 @@ export interface WatchInput {
   name: string;
   kind: ArtifactKind | undefined;
   digest: string;
+  /** Only digests an attestation of this project ("" = any) names as a subject; with projectVersion, of that version. */
+  project: string;
+  projectVersion: string;
 }
 
 export interface LiveOptions {
@@ -161,6 +166,8 @@ export class LiveDeployments {
       digest: input.digest,
       status: undefined,
       history: false,
+      project: input.project,
+      projectVersion: input.projectVersion,
     };
   }
 
@@ -223,8 +230,10 @@ export class LiveDeployments {
           if (!this.byOrg.has(orgId)) continue;
           const ids = [...new Set(notices.flatMap((n) => n.changes.map((c) => c.deploymentId)))];
           let records: Map<string, Deployment>;
+          let attested: Map<string, Set<string>>;
           try {
             records = new Map((await this.reader.getMany(orgId, ids)).map((d) => [d.id, d]));
+            attested = await this.attestedForWatchers(orgId, [...records.values()]);
           } catch (e) {
             const err = new Unavailable("live updates were interrupted (the database could not be read); watch again", { cause: e });
             for (const w of [...(this.byOrg.get(orgId) ?? [])]) w.fail(err);
@@ -235,7 +244,9 @@ export class LiveDeployments {
               const d = records.get(c.deploymentId);
               if (!d) continue; // gone (its organization was deleted)
               for (const w of [...(this.byOrg.get(orgId) ?? [])]) {
-                if (w.matches(d)) w.push({ type: c.kind, deployment: d, at: n.at });
+                const projectKey = w.projectKey;
+                const projectOk = projectKey === undefined || attested.get(projectKey)?.has(d.digest) === true;
+                if (projectOk && w.matches(d)) w.push({ type: c.kind, deployment: d, at: n.at });
               }
             }
           }
@@ -244,6 +255,23 @@ export class LiveDeployments {
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * For the project filters of this organization's watchers: which of the records' digests
+   * each one admits. One query per distinct filter per batch of notices, none without one.
+   */
+  private async attestedForWatchers(orgId: string, records: Deployment[]): Promise<Map<string, Set<string>>> {
+    const result = new Map<string, Set<string>>();
+    const digests = [...new Set(records.map((d) => d.digest))];
+    if (digests.length === 0) return result;
+    for (const w of this.byOrg.get(orgId) ?? []) {
+      const key = w.projectKey;
+      if (key === undefined || result.has(key)) continue;
+      const { project, projectVersion } = w.filters;
+      result.set(key, await this.reader.attestedSubjects(orgId, digests, project, projectVersion === "" ? undefined : projectVersion));
+    }
+    return result;
   }
 }
 
@@ -257,11 +285,16 @@ class Watcher {
   private readonly active = new Map<string, { deployment: Deployment; staleAt: number; reported: boolean }>();
   private staleTimer: NodeJS.Timeout | undefined;
 
+  /** Identifies the project filter (project and version), undefined without one. */
+  readonly projectKey: string | undefined;
+
   constructor(
-    private readonly filters: WatchInput,
+    readonly filters: WatchInput,
     private readonly limit: number,
     private readonly detach: () => void,
-  ) {}
+  ) {
+    this.projectKey = filters.project === "" ? undefined : `${filters.project}\u0000${filters.projectVersion}`;
+  }
 
   matches(d: Deployment): boolean {
     const f = this.filters;

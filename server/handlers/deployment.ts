@@ -98,6 +98,8 @@ export function deploymentHandlers(deployments: DeploymentUseCase, live: LiveDep
           name: req.deploymentName,
           kind: kindFromPb(req.kind),
           digest: req.digest,
+          project: req.project,
+          projectVersion: req.projectVersion,
         },
         ctx.signal,
       );

@@ -8,7 +8,7 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
-import { CLI } from "./run-cli.js";
+import { CLI, runCli } from "./run-cli.js";
 
 const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
@@ -108,5 +108,32 @@ describe.each(backends())("chainloop deployment watch on %s", (backend) => {
       [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "heartbeat", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
     ]);
     expect(w.stderr()).toContain("2 active records; watching for changes (Ctrl-C to stop)");
+  });
+
+  it("--project and --version narrow watch and list to what a project's attestations name", async () => {
+    await attest(server.url, [digest("shop v3")], { project: "shop", version: "v3" });
+    await attest(server.url, [digest("shop v4")], { project: "shop", version: "v4" });
+    await record("shop", digest("shop v3"), "v3");
+    const v4 = watchCli(server.url, ["-o", "json", "--project", "shop", "--version", "v4"]);
+    await v4.until((l) => l.some((x) => x.includes("WATCH_EVENT_TYPE_SNAPSHOT_END")));
+    await record("web", digest("web v1")); // another project's digest
+    await record("shop", digest("shop v4"), "v4");
+    await v4.until((l) => l.some((x) => x.includes("WATCH_EVENT_TYPE_CREATED")));
+    expect(await v4.interrupt()).toBe(0);
+    expect(v4.lines.map((l) => JSON.parse(l)).map((e) => [e.type, e.deployment?.artifactVersion ?? null])).toEqual([
+      ["WATCH_EVENT_TYPE_SNAPSHOT_END", null],
+      ["WATCH_EVENT_TYPE_CREATED", "v4"],
+    ]);
+
+    const env = { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN };
+    const listed = await runCli(["deployment", "list", "--project", "shop", "--history", "-o", "json"], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).map((d: { artifactVersion: string; status: string }) => [d.artifactVersion, d.status])).toEqual([
+      ["v4", "DEPLOYMENT_STATUS_DEPLOYED"],
+      ["v3", "DEPLOYMENT_STATUS_SUPERSEDED"],
+    ]);
+    const refused = await runCli(["deployment", "watch", "--version", "v4"], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("project_version needs project");
   });
 });

@@ -357,6 +357,61 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
     }
   });
 
+  it("filters by project and version, in the snapshot and in changes; a later attestation counts from the next change", async () => {
+    await environments.createEnvironment({ name: "proj" });
+    const [api1, api2, web1, late] = ["api 1", "api 2", "web 1", "late"].map((s) => digest(`proj ${s}`));
+    await attest(server.url, [api1], { project: "api", version: "v1" });
+    await attest(server.url, [api2], { project: "api", version: "v2" });
+    await attest(server.url, [web1, late], { project: "web", version: "v1" });
+    const recIn = (name: string, d: string) =>
+      deployments.recordDeployment({ kind: ArtifactKind.CONTAINER_IMAGE, environment: "proj", logicalEnvironment: "production", deploymentName: name, digest: d });
+    await recIn("api", api1);
+    await recIn("web", web1);
+
+    const all = new Watch(deployments, { environment: "proj" });
+    const api = new Watch(deployments, { environment: "proj", project: "api" });
+    const apiV2 = new Watch(deployments, { environment: "proj", project: "api", projectVersion: "v2" });
+    const seen = (w: Watch) => w.changes.map((e) => [WatchEventType[e.type], e.deployment?.deploymentName, e.deployment?.digest]);
+    try {
+      await Promise.all([all.ready(), api.ready(), apiV2.ready()]);
+      expect(all.snapshot.map((e) => e.deployment?.digest).sort()).toEqual([api1, web1].sort());
+      expect(api.snapshot.map((e) => e.deployment?.digest)).toEqual([api1]);
+      expect(apiV2.snapshot).toEqual([]);
+
+      await recIn("api", api2); // supersedes api1
+      await recIn("late-svc", late); // attested for web only, so far
+      // The hub has handled that change once the unfiltered watcher has it: only then attest.
+      await all.waitFor(is(WatchEventType.CREATED, "late-svc"));
+      await attest(server.url, [late], { project: "api", version: "v2" });
+      await recIn("late-svc", late); // a heartbeat, now of an api v2 digest
+      await api.waitFor(is(WatchEventType.HEARTBEAT, "late-svc"));
+      await apiV2.waitFor(is(WatchEventType.HEARTBEAT, "late-svc"));
+
+      expect(seen(api)).toEqual([
+        ["SUPERSEDED", "api", api1],
+        ["CREATED", "api", api2],
+        ["HEARTBEAT", "late-svc", late],
+      ]);
+      expect(seen(apiV2)).toEqual([
+        ["CREATED", "api", api2],
+        ["HEARTBEAT", "late-svc", late],
+      ]);
+    } finally {
+      await Promise.all([all.close(), api.close(), apiV2.close()]);
+    }
+
+    // Checked like the list's filters, before anything is streamed.
+    for (const [req, text] of [
+      [{ projectVersion: "v1" }, "project_version needs project"],
+      [{ project: "Not A Name" }, "project"],
+    ] as const) {
+      const bad = new Watch(deployments, req);
+      await bad.done;
+      expect(bad.events).toEqual([]);
+      expect(ConnectError.from(bad.error)).toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining(text) });
+    }
+  });
+
   it("streams the snapshot and changes on this backend too", async () => {
     const watch = new Watch(deployments, { environment: "batch" });
     try {
