@@ -4,7 +4,7 @@
 // have no relation to deployments) nor a status predicate the planner can match to the partial
 // indexes on active records; and in one statement because Prisma's `include` took three
 // queries more per page.
-import type { DeploymentFilters } from "../domain/deployments.js";
+import type { AttestedFor, DeploymentFilters } from "../domain/deployments.js";
 import type { SqlPool } from "./client.js";
 import { deploymentColumns, type RawDeploymentRow } from "./deployment-rows.js";
 
@@ -16,6 +16,25 @@ export interface RawPageRow extends RawDeploymentRow {
 
 const STATUSES = ["deployed", "superseded", "decommissioned"];
 
+/** Positional parameters for a statement built piece by piece: param(v) adds v and returns its `$n`. */
+export function sqlParams() {
+  const params: unknown[] = [];
+  return { params, param: (v: unknown) => (params.push(v), `$${params.length}`) };
+}
+
+/**
+ * The project filter in SQL, the one place it is written: an attestation of the organization
+ * `orgExpr` whose project (and version, when given) matches names `digestExpr` as a subject.
+ * List pages and the live view's event filter (deployments.ts attestedSubjects) both use it.
+ */
+export function attestedForCondition(orgExpr: string, digestExpr: string, f: AttestedFor, param: (v: unknown) => string): string {
+  return `EXISTS (
+      SELECT 1 FROM attested_artifacts aa JOIN attestations a ON a.id = aa.attestation_id
+      WHERE aa.organization_id = ${orgExpr} AND aa.digest = ${digestExpr} AND aa.role = 'subject'
+        AND a.project = ${param(f.project)}
+        ${f.projectVersion !== undefined ? `AND a.project_version = ${param(f.projectVersion)}` : ""})`;
+}
+
 export async function deploymentPage(
   sql: SqlPool,
   orgId: string,
@@ -23,8 +42,7 @@ export async function deploymentPage(
   afterSeq: bigint | undefined,
   limit: number,
 ): Promise<RawPageRow[]> {
-  const params: unknown[] = [];
-  const param = (v: unknown) => (params.push(v), `$${params.length}`);
+  const { params, param } = sqlParams();
   const where = [`d.organization_id = ${param(orgId)}::uuid`];
   if (f.environmentId) where.push(`d.environment_id = ${param(f.environmentId)}::uuid`);
   if (f.logicalEnvironmentId) where.push(`d.logical_environment_id = ${param(f.logicalEnvironmentId)}::uuid`);
@@ -38,14 +56,7 @@ export async function deploymentPage(
     where.push(`d.status IN (${f.statuses.map((s) => `'${s}'::deployment_status`).join(", ")})`);
   }
   if (afterSeq !== undefined) where.push(`d.seq < ${param(afterSeq.toString())}::bigint`);
-  if (f.attestedFor) {
-    const { project, projectVersion } = f.attestedFor;
-    where.push(`EXISTS (
-      SELECT 1 FROM attested_artifacts aa JOIN attestations a ON a.id = aa.attestation_id
-      WHERE aa.organization_id = d.organization_id AND aa.digest = d.digest AND aa.role = 'subject'
-        AND a.project = ${param(project)}
-        ${projectVersion !== undefined ? `AND a.project_version = ${param(projectVersion)}` : ""})`);
-  }
+  if (f.attestedFor) where.push(attestedForCondition("d.organization_id", "d.digest", f.attestedFor, param));
   return sql.query<RawPageRow>(
     `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
      FROM deployments d

@@ -10,6 +10,7 @@
 import {
   SlotConflict,
   type ArtifactInput,
+  type AttestedFor,
   type DecommissionResult,
   type Deployment,
   type DeploymentFilters,
@@ -23,10 +24,11 @@ import {
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
-import { deploymentPage } from "./deployment-pages.js";
+import { attestedForCondition, deploymentPage, sqlParams } from "./deployment-pages.js";
 import { deploymentColumns, fromRaw, toDeployment, type RawDeploymentRow } from "./deployment-rows.js";
 import type { PrismaClient, SqlPool } from "./client.js";
 import { isRetryableConflict } from "./errors.js";
+import { TX_OPTIONS } from "./transactions.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -43,9 +45,6 @@ const fromRowWithNames = (r: RowWithNames) =>
     { environment: r.environment.name, logicalEnvironment: r.logicalEnvironment.name },
     r.environment.heartbeatIntervalMs ?? undefined,
   );
-
-/** Interactive transactions queue for a connection (PGlite has exactly one): allow for it. */
-const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
 export class PrismaDeploymentRepository implements DeploymentRepository {
   constructor(
@@ -137,19 +136,15 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
     return rows.map(fromRowWithNames);
   }
 
-  async attestedSubjects(orgId: string, digests: string[], project: string, projectVersion: string | undefined): Promise<Set<string>> {
+  async attestedSubjects(orgId: string, digests: string[], attestedFor: AttestedFor): Promise<Set<string>> {
     if (digests.length === 0) return new Set();
-    // The same condition as the list's `attestedFor` filter (deployment-pages.ts).
-    const rows = await this.prisma.attestedArtifact.findMany({
-      where: {
-        organizationId: orgId,
-        digest: { in: digests },
-        role: "subject",
-        attestation: { project, ...(projectVersion !== undefined ? { projectVersion } : {}) },
-      },
-      select: { digest: true },
-      distinct: ["digest"],
-    });
+    const { params, param } = sqlParams();
+    const org = `${param(orgId)}::uuid`;
+    const rows = await this.sql.query<{ digest: string }>(
+      `SELECT x.digest FROM unnest(${param(digests)}::text[]) AS x(digest)
+       WHERE ${attestedForCondition(org, "x.digest", attestedFor, param)}`,
+      params,
+    );
     return new Set(rows.map((r) => r.digest));
   }
 

@@ -5,8 +5,8 @@ import type { Prisma } from "../../gen/prisma/client.js";
 import { PrismaAuditRepository } from "./audit.js";
 import type { PrismaClient } from "./client.js";
 
-/** Waiting for a connection (PGlite: for its turn) and running; generous, the writes are small. */
-const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
+/** Interactive transactions queue for a connection (PGlite has exactly one): allow for it. */
+export const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
 export function transactional<R>(prisma: PrismaClient, bind: (tx: Prisma.TransactionClient) => R): Transactional<R> {
   return (fn) => prisma.$transaction((tx) => fn(bind(tx)), TX_OPTIONS);

@@ -94,6 +94,12 @@ export type DecommissionResult =
   | { outcome: "not-running"; deployment: Deployment }
   | { outcome: "never-ran" };
 
+/** The project filter: an attestation of this project (and version, when given) names the digest as a subject. */
+export interface AttestedFor {
+  project: string;
+  projectVersion: string | undefined;
+}
+
 export interface DeploymentFilters {
   environmentId?: string;
   logicalEnvironmentId?: string;
@@ -102,7 +108,7 @@ export interface DeploymentFilters {
   digest?: string;
   statuses?: DeploymentStatus[];
   /** Only digests an attestation of this project (and version) names as a subject. */
-  attestedFor?: { project: string; projectVersion: string | undefined };
+  attestedFor?: AttestedFor;
 }
 
 /** What describing a record needs from the evidence store (implemented by EvidenceUseCase, server/domain/evidence.ts). */

@@ -12,7 +12,7 @@
 // bounded queue; a heartbeat replaces a pending heartbeat of the same record (latest wins);
 // a watcher whose queue overflows is dropped from the hub at once (its memory released) and
 // its stream ends with ResourceExhausted as soon as it is read again (or when the client goes).
-import type { Deployment, DeploymentUseCase, ArtifactKind } from "./deployments.js";
+import type { Deployment, DeploymentUseCase, ArtifactKind, AttestedFor } from "./deployments.js";
 import { ResourceExhausted, Unavailable } from "./errors.js";
 import { staleAt } from "./staleness.js";
 
@@ -47,8 +47,8 @@ export interface ChangeFeed {
 /** Reads records by id, with their environment's heartbeat interval (server/data/deployments.ts). */
 export interface DeploymentReader {
   getMany(orgId: string, ids: string[]): Promise<Deployment[]>;
-  /** Which of `digests` an attestation of `project` (and `projectVersion`, when given) names as a subject. */
-  attestedSubjects(orgId: string, digests: string[], project: string, projectVersion: string | undefined): Promise<Set<string>>;
+  /** Which of `digests` pass the project filter (ListDeployments' own). */
+  attestedSubjects(orgId: string, digests: string[], attestedFor: AttestedFor): Promise<Set<string>>;
 }
 
 export type WatchEventType = "snapshot" | "snapshot-end" | ChangeKind | "stale";
@@ -244,9 +244,7 @@ export class LiveDeployments {
               const d = records.get(c.deploymentId);
               if (!d) continue; // gone (its organization was deleted)
               for (const w of [...(this.byOrg.get(orgId) ?? [])]) {
-                const projectKey = w.projectKey;
-                const projectOk = projectKey === undefined || attested.get(projectKey)?.has(d.digest) === true;
-                if (projectOk && w.matches(d)) w.push({ type: c.kind, deployment: d, at: n.at });
+                if (w.matches(d, attested)) w.push({ type: c.kind, deployment: d, at: n.at });
               }
             }
           }
@@ -266,10 +264,8 @@ export class LiveDeployments {
     const digests = [...new Set(records.map((d) => d.digest))];
     if (digests.length === 0) return result;
     for (const w of this.byOrg.get(orgId) ?? []) {
-      const key = w.projectKey;
-      if (key === undefined || result.has(key)) continue;
-      const { project, projectVersion } = w.filters;
-      result.set(key, await this.reader.attestedSubjects(orgId, digests, project, projectVersion === "" ? undefined : projectVersion));
+      if (w.attestedFor === undefined || result.has(w.projectKey)) continue;
+      result.set(w.projectKey, await this.reader.attestedSubjects(orgId, digests, w.attestedFor));
     }
     return result;
   }
@@ -285,20 +281,25 @@ class Watcher {
   private readonly active = new Map<string, { deployment: Deployment; staleAt: number; reported: boolean }>();
   private staleTimer: NodeJS.Timeout | undefined;
 
-  /** Identifies the project filter (project and version), undefined without one. */
-  readonly projectKey: string | undefined;
+  /** The project filter, if any, and a key naming it (watchers with the same filter share its answer). */
+  readonly attestedFor: AttestedFor | undefined;
+  readonly projectKey: string;
 
   constructor(
-    readonly filters: WatchInput,
+    private readonly filters: WatchInput,
     private readonly limit: number,
     private readonly detach: () => void,
   ) {
-    this.projectKey = filters.project === "" ? undefined : `${filters.project}\u0000${filters.projectVersion}`;
+    this.attestedFor =
+      filters.project === "" ? undefined : { project: filters.project, projectVersion: filters.projectVersion === "" ? undefined : filters.projectVersion };
+    this.projectKey = `${filters.project}\u0000${filters.projectVersion}`;
   }
 
-  matches(d: Deployment): boolean {
+  /** `attested`: the digests each project filter admits, by projectKey (LiveDeployments.attestedForWatchers). */
+  matches(d: Deployment, attested: Map<string, Set<string>>): boolean {
     const f = this.filters;
     return (
+      (this.attestedFor === undefined || attested.get(this.projectKey)?.has(d.digest) === true) &&
       (f.environment === "" || d.environment === f.environment) &&
       (f.logicalEnvironment === "" || d.logicalEnvironment === f.logicalEnvironment) &&
       (f.name === "" || d.name === f.name) &&

@@ -8,6 +8,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { sleep } from "../helpers/faults.js";
 import { ROOT, startServer, type ServerProcess } from "../helpers/server.js";
 
 const TIMEOUT_MS = 1_000;
@@ -59,7 +60,6 @@ function h1Request(socket: net.Socket, request: string): Promise<string> {
 }
 
 const healthz = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("connection timeouts (CHAINLOOP_HEADERS_TIMEOUT_MS)", () => {
   let db: TestDatabase;
