@@ -55,8 +55,6 @@ describe.each(backends())("SIGTERM under record load on %s", (backend) => {
   afterAll(async () => {
     await server?.stop("SIGKILL");
     await db?.drop();
-    await sleep(2000);
-    console.log("RESOURCES", process.getActiveResourcesInfo());
   });
 
   it("drains in-flight calls, refuses new ones cleanly, exits 0 in time and keeps every OK call", async () => {
