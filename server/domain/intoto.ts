@@ -7,7 +7,7 @@
 // (`sha1`, `gitCommit`, `sha384`, …) are kept in the stored document but not indexed: they
 // cannot identify a deployed artifact here. A `sha256`/`sha512` value that is malformed
 // refuses the document, in subjects and materials alike.
-import { visit as visitJson } from "jsonc-parser";
+import { createScanner, type SyntaxKind } from "jsonc-parser";
 import { DigestError, parseDigest } from "./digest.js";
 import { IN_TOTO_PAYLOAD_TYPE } from "./dsse.js";
 import { InvalidArgument } from "./errors.js";
@@ -101,27 +101,32 @@ function parseJson(bytes: Uint8Array, what: string): Json {
  * read different subjects or payload types from one signed document. Refused, like Go's and
  * Sigstore's strict decoders do. Keys are compared after unescaping ("a" and "\u0061" are one).
  */
+/** jsonc-parser's token kinds (a const enum, which isolatedModules cannot import; values from its main.d.ts). */
+const Token = { OpenBrace: 1, CloseBrace: 2, OpenBracket: 3, CloseBracket: 4, Comma: 5, String: 10, EOF: 17 } as const satisfies Record<string, SyntaxKind>;
+
 function refuseDuplicateKeys(text: string, what: string): void {
-  const open: Array<Set<string>> = [];
-  let duplicate: { key: string; offset: number } | undefined;
-  visitJson(
-    text,
-    {
-      onObjectBegin: () => void open.push(new Set()),
-      onObjectEnd: () => void open.pop(),
-      onObjectProperty: (key, offset) => {
-        const keys = open[open.length - 1];
-        if (keys.has(key)) duplicate ??= { key, offset };
-        keys.add(key);
-      },
-    },
-    { disallowComments: true, allowTrailingComma: false },
-  );
-  if (duplicate) {
-    throw new InvalidArgument(
-      `${what} has the key ${JSON.stringify(duplicate.key.slice(0, 100))} twice in one object (at character ${duplicate.offset}); ` +
-        "parsers disagree on which value counts, so duplicate keys are refused",
-    );
+  // Iterative over jsonc-parser's tokenizer (its parser and visitor recurse, and a document
+  // nested a few thousand levels deep overflowed the stack). JSON.parse has already checked
+  // the syntax, so a string right after "{" or "," inside an object is a key.
+  const scanner = createScanner(text, true);
+  const open: Array<{ keys: Set<string>; expectKey: boolean } | undefined> = []; // undefined: an array
+  for (let token = scanner.scan(); token !== Token.EOF; token = scanner.scan()) {
+    const top = open[open.length - 1];
+    if (token === Token.OpenBrace) open.push({ keys: new Set(), expectKey: true });
+    else if (token === Token.OpenBracket) open.push(undefined);
+    else if (token === Token.CloseBrace || token === Token.CloseBracket) open.pop();
+    else if (token === Token.Comma && top) top.expectKey = true;
+    else if (token === Token.String && top?.expectKey) {
+      top.expectKey = false;
+      const key = scanner.getTokenValue();
+      if (top.keys.has(key)) {
+        throw new InvalidArgument(
+          `${what} has the key ${JSON.stringify(key.slice(0, 100))} twice in one object (at character ${scanner.getTokenOffset()}); ` +
+            "parsers disagree on which value counts, so duplicate keys are refused",
+        );
+      }
+      top.keys.add(key);
+    }
   }
 }
 

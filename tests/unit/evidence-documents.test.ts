@@ -136,6 +136,17 @@ describe("parseAttestation", () => {
     const twoSubjects = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"${a}"}},{"name":"y","digest":{"sha256":"${b}"}}],"predicateType":"https://example.com/p/v1"}`;
     expect(parseAttestation(Buffer.from(twoSubjects)).subjects.map((x) => x.digest)).toEqual([`sha256:${a}`, `sha256:${b}`]);
   });
+
+  it("reads documents nested far deeper than the call stack goes, and still finds a duplicate key at the bottom", () => {
+    // The duplicate-key check once recursed per level and overflowed on such documents (Internal).
+    const depth = 100_000; // 800 kB, under the 1 MiB limit
+    const nested = (inner: string) => `${'{"k":['.repeat(depth)}${inner}${"]}".repeat(depth)}`;
+    const withPredicate = (predicate: string) =>
+      Buffer.from(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"${hex("a")}"}}],"predicateType":"https://example.com/p/v1","predicate":${predicate}}`);
+    expect(parseAttestation(withPredicate(nested("1"))).subjects).toHaveLength(1);
+    expect(refusal(() => parseAttestation(withPredicate(nested('{"z":1,"y":{"z":2},"z":3}'))))).toMatch(/^the document has the key "z" twice/);
+    expect(refusal(() => parseAttestation(Buffer.from("[".repeat(depth) + "]".repeat(depth))))).toMatch(/must be a JSON object/);
+  });
 });
 
 describe("parsePublicKeyPem", () => {
