@@ -16,6 +16,7 @@ const EVENT_NAMES: Record<WatchEventType, string> = {
   [WatchEventType.SUPERSEDED]: "superseded",
   [WatchEventType.DECOMMISSIONED]: "decommissioned",
   [WatchEventType.STALE]: "stale",
+  [WatchEventType.STALE_TIME_CHANGED]: "stale-time",
 };
 
 const STATUS_NAMES: Record<DeploymentStatus, string> = {

@@ -1,6 +1,6 @@
 // `chainloop deployment watch`: what runs where, live. First the active records (the
 // snapshot), then one line per change as servers commit it: created, heartbeat, superseded,
-// decommissioned, stale. Table mode prints a header and one row per event (columns of fixed
+// decommissioned, stale, stale-time (the environment's heartbeat interval changed). Table mode prints a header and one row per event (columns of fixed
 // width, since rows arrive over time); json mode prints one JSON object per event per line.
 // Ctrl-C (SIGINT) or SIGTERM stops it with exit code 0. When the server ends the stream for a
 // reason that a new watch fixes (it is shutting down, lost its database's change feed, or

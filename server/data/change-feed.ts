@@ -8,7 +8,9 @@
 // payload is small and fixed-size — {"v":1,"o":org,"t":ms,"c":[[kind,id]]}, ~150 bytes — far
 // below NOTIFY's 8000-byte limit whatever the record holds; listeners read the records
 // themselves (once per process, and only when that organization has watchers there), which
-// also gives them the environment's heartbeat interval for staleness.
+// also gives them the environment's heartbeat interval for staleness. A second trigger,
+// "environments_notify_heartbeat_interval" (migration 20261128060000_environment_notices),
+// announces a changed heartbeat interval on the same channel: {"v":1,…,"c":[],"e":name}.
 //
 // Listening, one connection per server process:
 //   Postgres  a dedicated pg.Client (outside the pool) runs LISTEN; when it drops (the
@@ -29,14 +31,15 @@ const KIND_OF: Record<string, ChangeKind> = { c: "created", h: "heartbeat", s: "
 
 export function parseNotice(payload: string): ChangeNotice | undefined {
   try {
-    const p = JSON.parse(payload) as { v?: unknown; o?: unknown; t?: unknown; c?: unknown };
+    const p = JSON.parse(payload) as { v?: unknown; o?: unknown; t?: unknown; c?: unknown; e?: unknown };
     if (p.v !== 1 || typeof p.o !== "string" || typeof p.t !== "number" || !Array.isArray(p.c)) return undefined;
+    if (p.e !== undefined && typeof p.e !== "string") return undefined;
     const changes = [];
     for (const c of p.c as unknown[]) {
       if (!Array.isArray(c) || typeof c[1] !== "string" || !KIND_OF[c[0] as string]) return undefined;
       changes.push({ kind: KIND_OF[c[0] as string], deploymentId: c[1] });
     }
-    return { organizationId: p.o, changes, at: new Date(p.t) };
+    return { organizationId: p.o, changes, at: new Date(p.t), ...(p.e === undefined ? {} : { heartbeatIntervalChanged: p.e }) };
   } catch {
     return undefined;
   }

@@ -7,6 +7,8 @@
 // LISTEN on the embedded database) and this hub fans the notices out in memory: per notice it
 // reads the records once (only when the organization has watchers here), then hands each
 // matching watcher an event. Events of one organization never reach another's watchers.
+// A changed heartbeat interval is announced the same way (by the environment's name): each
+// watcher is sent its active records there again, with their new stale time.
 //
 // A slow or vanished client never blocks recording or other watchers: each watcher has a
 // bounded queue; a heartbeat replaces a pending heartbeat of the same record (latest wins);
@@ -29,6 +31,11 @@ export interface ChangeNotice {
   organizationId: string;
   changes: DeploymentChange[];
   at: Date;
+  /**
+   * The name of an environment whose heartbeat interval changed (then `changes` is empty):
+   * the stale time of every active record there moved, though no record was written.
+   */
+  heartbeatIntervalChanged?: string;
 }
 
 export interface ChangeSubscriber {
@@ -51,7 +58,8 @@ export interface DeploymentReader {
   attestedSubjects(orgId: string, digests: string[], attestedFor: AttestedFor): Promise<Set<string>>;
 }
 
-export type WatchEventType = "snapshot" | "snapshot-end" | ChangeKind | "stale";
+/** "stale-time-changed": the record's environment changed its heartbeat interval (ChangeNotice.heartbeatIntervalChanged). */
+export type WatchEventType = "snapshot" | "snapshot-end" | ChangeKind | "stale" | "stale-time-changed";
 
 export interface WatchEvent {
   type: WatchEventType;
@@ -228,7 +236,12 @@ export class LiveDeployments {
         }
         for (const [orgId, notices] of byOrg) {
           if (!this.byOrg.has(orgId)) continue;
-          const ids = [...new Set(notices.flatMap((n) => n.changes.map((c) => c.deploymentId)))];
+          // A changed heartbeat interval: re-read the active records the watchers hold there.
+          const intervalChanged = new Set(notices.flatMap((n) => n.heartbeatIntervalChanged ?? []));
+          const heldThere = (w: Watcher) => [...intervalChanged].flatMap((env) => w.activeIn(env));
+          const ids = [
+            ...new Set([...notices.flatMap((n) => n.changes.map((c) => c.deploymentId)), ...[...(this.byOrg.get(orgId) ?? [])].flatMap(heldThere)]),
+          ];
           let records: Map<string, Deployment>;
           let attested: Map<string, Set<string>>;
           try {
@@ -240,6 +253,15 @@ export class LiveDeployments {
             continue;
           }
           for (const n of notices) {
+            if (n.heartbeatIntervalChanged !== undefined) {
+              for (const w of [...(this.byOrg.get(orgId) ?? [])]) {
+                for (const id of w.activeIn(n.heartbeatIntervalChanged)) {
+                  const d = records.get(id);
+                  // A record no longer active is left to its own change's notice.
+                  if (d?.status === "deployed" && w.matches(d, attested)) w.push({ type: "stale-time-changed", deployment: d, at: n.at });
+                }
+              }
+            }
             for (const c of n.changes) {
               const d = records.get(c.deploymentId);
               if (!d) continue; // gone (its organization was deleted)
@@ -277,8 +299,10 @@ class Watcher {
   private error: Error | undefined;
   private closed = false;
   private wake: (() => void) | undefined;
-  /** The matching active records this watcher has seen, for stale events. */
+  /** The matching active records this watcher has seen that can become stale, for stale events. */
   private readonly active = new Map<string, { deployment: Deployment; staleAt: number; reported: boolean }>();
+  /** Ids of all the matching active records this watcher has seen, by environment (for a changed heartbeat interval). */
+  private readonly activeByEnvironment = new Map<string, Set<string>>();
   private staleTimer: NodeJS.Timeout | undefined;
 
   /** The project filter, if any, and a key naming it (watchers with the same filter share its answer). */
@@ -308,12 +332,17 @@ class Watcher {
     );
   }
 
+  /** Ids of the active records this watcher holds in `environment`. */
+  activeIn(environment: string): string[] {
+    return [...(this.activeByEnvironment.get(environment) ?? [])];
+  }
+
   push(ev: WatchEvent): void {
     if (this.closed) return;
     const d = ev.deployment!;
-    if (ev.type === "heartbeat") {
-      // Latest wins: a heartbeat of a record already waiting here replaces it in place.
-      const i = this.queue.findIndex((q) => q.type === "heartbeat" && q.deployment?.id === d.id);
+    if (ev.type === "heartbeat" || ev.type === "stale-time-changed") {
+      // Latest wins: such an event of a record already waiting here replaces it in place.
+      const i = this.queue.findIndex((q) => q.type === ev.type && q.deployment?.id === d.id);
       if (i >= 0) {
         this.queue[i] = ev;
         this.track(d);
@@ -331,6 +360,13 @@ class Watcher {
 
   /** Keeps the stale timer in step with what the watcher was sent. */
   track(d: Deployment): void {
+    let ids = this.activeByEnvironment.get(d.environment);
+    if (d.status === "deployed") {
+      if (!ids) this.activeByEnvironment.set(d.environment, (ids = new Set()));
+      ids.add(d.id);
+    } else if (ids?.delete(d.id) && ids.size === 0) {
+      this.activeByEnvironment.delete(d.environment);
+    }
     const at = staleAt(d);
     if (d.status !== "deployed" || at === undefined) {
       this.active.delete(d.id);
@@ -393,6 +429,7 @@ class Watcher {
     this.closed = true;
     this.queue = [];
     this.active.clear();
+    this.activeByEnvironment.clear();
     if (this.staleTimer) clearTimeout(this.staleTimer);
     this.detach();
     this.wake?.();

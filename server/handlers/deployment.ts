@@ -85,6 +85,7 @@ const EVENT_TO_PB: Record<WatchEventType, EventPb> = {
   superseded: EventPb.SUPERSEDED,
   decommissioned: EventPb.DECOMMISSIONED,
   stale: EventPb.STALE,
+  "stale-time-changed": EventPb.STALE_TIME_CHANGED,
 };
 
 export function deploymentHandlers(deployments: DeploymentUseCase, live: LiveDeployments): ServiceImpl<typeof DeploymentService> {

@@ -98,6 +98,12 @@ describe.each(backends())("chainloop deployment watch on %s", (backend) => {
     await w.until((l) => l.length >= 3); // header + the two running records
     await record("web", digest("web v1")); // heartbeat: no version given, so the short digest shows
     await w.until((l) => l.some((x) => / heartbeat /.test(x)));
+    // A new heartbeat interval for the environment: each running record's stale time moves.
+    await connectClient(EnvironmentService, server.url).updateEnvironment({
+      environment: { name: "k8s-east", heartbeatInterval: { seconds: 3600n, nanos: 0 } },
+      updateMask: { paths: ["heartbeat_interval"] },
+    });
+    await w.until((l) => l.filter((x) => / stale-time /.test(x)).length === 2);
     expect(await w.interrupt()).toBe(0);
     expect(w.lines[0].split(/\s{3,}/)).toEqual(["TIME", "EVENT", "ENVIRONMENT", "DEPLOYMENT", "VERSION", "STATUS", "STALE"]);
     const rows = w.lines.slice(1).map((l) => l.split(/\s{3,}/));
@@ -106,6 +112,8 @@ describe.each(backends())("chainloop deployment watch on %s", (backend) => {
       [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "api", "v2", "deployed"],
       [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
       [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "heartbeat", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "stale-time", "k8s-east/production", "api", "v2", "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "stale-time", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
     ]);
     expect(w.stderr()).toContain("2 active records; watching for changes (Ctrl-C to stop)");
   });

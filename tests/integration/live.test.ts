@@ -357,6 +357,61 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
     }
   });
 
+  it("tells watchers when an environment's heartbeat interval changes: the new stale time at once, then STALE when it passes", async () => {
+    await environments.createEnvironment({ name: "fleet" });
+    await attest(server.url, [digest("fleet v1")]);
+    const recorded = (await rec("fleet", "svc", digest("fleet v1"))).deployment!;
+    const seen = tsMs(recorded.lastSeenTime)!;
+    const watch = new Watch(deployments, { environment: "fleet" });
+    const elsewhere = new Watch(deployments, { environment: "edge" });
+    const setInterval = (seconds: bigint | undefined) =>
+      environments.updateEnvironment({
+        environment: { name: "fleet", heartbeatInterval: seconds === undefined ? undefined : { seconds, nanos: 0 } },
+        updateMask: { paths: ["heartbeat_interval"] },
+      });
+    const timeChanges = () => watch.changes.filter(is(WatchEventType.STALE_TIME_CHANGED));
+    const nthChange = async (n: number) => {
+      await watch.waitFor(() => timeChanges().length >= n, 4000, `STALE_TIME_CHANGED #${n}`);
+      return timeChanges()[n - 1].deployment!;
+    };
+    try {
+      await Promise.all([watch.ready(), elsewhere.ready()]);
+      expect(watch.snapshot.map((e) => e.deployment?.staleTime)).toEqual([undefined]);
+
+      // No interval → one hour: a stale time two hours after the last heartbeat.
+      await setInterval(3600n);
+      const hour = await nthChange(1);
+      expect(hour).toMatchObject({ id: recorded.id, stale: false, status: DeploymentStatus.DEPLOYED });
+      expect(tsMs(hour.staleTime)! - seen).toBe(2 * 3600_000);
+
+      // One hour → 3 s: the new stale time, then STALE once it passes (or already stale, on a slow machine).
+      await setInterval(3n);
+      const short = await nthChange(2);
+      expect(tsMs(short.staleTime)! - seen).toBe(6000);
+      if (!short.stale) {
+        const stale = await watch.waitFor(is(WatchEventType.STALE, "svc"), 10_000, "the STALE event");
+        expect(stale.event.deployment).toMatchObject({ id: recorded.id, stale: true });
+      }
+
+      // A description change moves nothing; clearing the interval makes the record never stale.
+      await environments.updateEnvironment({ environment: { name: "fleet", description: "edge fleet" }, updateMask: { paths: ["description"] } });
+      await setInterval(undefined);
+      const cleared = await nthChange(3);
+      expect(cleared).toMatchObject({ id: recorded.id, stale: false });
+      expect(cleared.staleTime).toBeUndefined();
+      await rec("fleet", "svc", digest("fleet v1"));
+      await watch.waitFor(is(WatchEventType.HEARTBEAT, "svc"), 4000, "the heartbeat");
+      const changed = "STALE_TIME_CHANGED";
+      expect(watch.changes.map((e) => WatchEventType[e.type])).toEqual(
+        short.stale ? [changed, changed, changed, "HEARTBEAT"] : [changed, changed, "STALE", changed, "HEARTBEAT"],
+      );
+      // A watcher of another environment hears nothing of it.
+      expect(elsewhere.changes.filter(is(WatchEventType.STALE_TIME_CHANGED))).toEqual([]);
+    } finally {
+      await Promise.all([watch.close(), elsewhere.close()]);
+    }
+  });
+
   it("filters by project and version, in the snapshot and in changes; a later attestation counts from the next change", async () => {
     await environments.createEnvironment({ name: "proj" });
     const [api1, api2, web1, late] = ["api 1", "api 2", "web 1", "late"].map((s) => digest(`proj ${s}`));

@@ -99,6 +99,20 @@ const DB_ONLY_OBJECTS: readonly DbOnlyObject[] = [
     definition: /pg_notify\('chainloop_deployments'/,
     reason: "the trigger function of deployments_notify_change",
   },
+  {
+    kind: "trigger",
+    table: "environments",
+    name: "environments_notify_heartbeat_interval",
+    definition:
+      /^CREATE TRIGGER environments_notify_heartbeat_interval AFTER UPDATE OF heartbeat_interval_ms ON \S*environments FOR EACH ROW WHEN \(\(old\.heartbeat_interval_ms IS DISTINCT FROM new\.heartbeat_interval_ms\)\) EXECUTE FUNCTION chainloop_notify_environment_change\(\)$/,
+    reason: "live view: announces a changed heartbeat interval, which moves the stale time of the records there",
+  },
+  {
+    kind: "function",
+    name: "chainloop_notify_environment_change()",
+    definition: /pg_notify\('chainloop_deployments'/,
+    reason: "the trigger function of environments_notify_heartbeat_interval",
+  },
 ];
 
 const SCHEMA_FILE = path.join(ROOT, "prisma/schema.prisma");

@@ -116,7 +116,8 @@ function useLiveDeployments(api: Api | null): LiveState {
               if (d.status === DeploymentStatus.DEPLOYED) slots.set(key, d);
               else if (current && current.id === d.id) slots.delete(key);
               const changed = new Map(s.changed);
-              if (ev.type !== WatchEventType.HEARTBEAT) changed.set(key, Date.now());
+              // Highlighted: what changed the record, not a heartbeat or a new stale time.
+              if (ev.type !== WatchEventType.HEARTBEAT && ev.type !== WatchEventType.STALE_TIME_CHANGED) changed.set(key, Date.now());
               return { ...s, slots, changed };
             });
           }
