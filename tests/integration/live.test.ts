@@ -364,7 +364,7 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
     const seen = tsMs(recorded.lastSeenTime)!;
     const watch = new Watch(deployments, { environment: "fleet" });
     const elsewhere = new Watch(deployments, { environment: "edge" });
-    const setInterval = (seconds: bigint | undefined) =>
+    const setHeartbeat = (seconds: bigint | undefined) =>
       environments.updateEnvironment({
         environment: { name: "fleet", heartbeatInterval: seconds === undefined ? undefined : { seconds, nanos: 0 } },
         updateMask: { paths: ["heartbeat_interval"] },
@@ -379,13 +379,13 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
       expect(watch.snapshot.map((e) => e.deployment?.staleTime)).toEqual([undefined]);
 
       // No interval → one hour: a stale time two hours after the last heartbeat.
-      await setInterval(3600n);
+      await setHeartbeat(3600n);
       const hour = await nthChange(1);
       expect(hour).toMatchObject({ id: recorded.id, stale: false, status: DeploymentStatus.DEPLOYED });
       expect(tsMs(hour.staleTime)! - seen).toBe(2 * 3600_000);
 
       // One hour → 3 s: the new stale time, then STALE once it passes (or already stale, on a slow machine).
-      await setInterval(3n);
+      await setHeartbeat(3n);
       const short = await nthChange(2);
       expect(tsMs(short.staleTime)! - seen).toBe(6000);
       if (!short.stale) {
@@ -395,7 +395,7 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
 
       // A description change moves nothing; clearing the interval makes the record never stale.
       await environments.updateEnvironment({ environment: { name: "fleet", description: "edge fleet" }, updateMask: { paths: ["description"] } });
-      await setInterval(undefined);
+      await setHeartbeat(undefined);
       const cleared = await nthChange(3);
       expect(cleared).toMatchObject({ id: recorded.id, stale: false });
       expect(cleared.staleTime).toBeUndefined();
