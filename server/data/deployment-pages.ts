@@ -42,6 +42,27 @@ export async function deploymentPage(
   afterSeq: bigint | undefined,
   limit: number,
 ): Promise<RawPageRow[]> {
+  const { text, params } = deploymentPageQuery(orgId, f, afterSeq, limit);
+  return sql.query<RawPageRow>(text, params);
+}
+
+/**
+ * The statement deploymentPage runs (exported for the benchmark's EXPLAIN).
+ *
+ * Active-only pages order by (-seq), not seq DESC: only the partial indexes on active records
+ * (migration 20261128070000_active_list_order) provide that order, so the planner cannot walk
+ * the unique index on seq backwards and filter. It costs the same as seq DESC when the active
+ * records are the newest rows, but it chose that plan from its statistics, and when other
+ * environments had churned since (the benchmark's case) it filtered every newer history row:
+ * 60,447 rows for a page at 100k rows, growing with history.
+ */
+export function deploymentPageQuery(
+  orgId: string,
+  f: DeploymentFilters,
+  afterSeq: bigint | undefined,
+  limit: number,
+): { text: string; params: unknown[] } {
+  const activeOnly = f.statuses?.length === 1 && f.statuses[0] === "deployed";
   const { params, param } = sqlParams();
   const where = [`d.organization_id = ${param(orgId)}::uuid`];
   if (f.environmentId) where.push(`d.environment_id = ${param(f.environmentId)}::uuid`);
@@ -55,16 +76,16 @@ export async function deploymentPage(
     if (f.statuses.some((s) => !STATUSES.includes(s))) throw new Error(`unknown status in ${f.statuses.join(",")}`);
     where.push(`d.status IN (${f.statuses.map((s) => `'${s}'::deployment_status`).join(", ")})`);
   }
-  if (afterSeq !== undefined) where.push(`d.seq < ${param(afterSeq.toString())}::bigint`);
+  if (afterSeq !== undefined) {
+    where.push(activeOnly ? `(-d.seq) > -(${param(afterSeq.toString())}::bigint)` : `d.seq < ${param(afterSeq.toString())}::bigint`);
+  }
   if (f.attestedFor) where.push(attestedForCondition("d.organization_id", "d.digest", f.attestedFor, param));
-  return sql.query<RawPageRow>(
-    `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
+  const text = `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
      FROM deployments d
      JOIN environments e ON e.id = d.environment_id
      JOIN logical_environments l ON l.id = d.logical_environment_id
      WHERE ${where.join(" AND ")}
-     ORDER BY d.seq DESC
-     LIMIT ${param(limit)}`,
-    params,
-  );
+     ORDER BY ${activeOnly ? "(-d.seq)" : "d.seq DESC"}
+     LIMIT ${param(limit)}`;
+  return { text, params };
 }

@@ -33,6 +33,7 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
+import { deploymentPageQuery } from "../../server/data/deployment-pages.js";
 import { RECORD_STATEMENT, RECORD_STATEMENT_NAME, recordParams } from "../../server/data/deployments.js";
 import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.js";
 import { DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
@@ -291,11 +292,12 @@ async function main(): Promise<void> {
         target: "ratio <= 1.3",
       });
     }
-    const plan = await sql.query(
-      `EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM deployments WHERE organization_id = $1 AND environment_id = $2 AND status = 'deployed' ORDER BY seq DESC LIMIT 51`,
-      [ids.org, ids.list],
-    );
+    // The plan of the server's own statement for that page (50 records and one to see if more follow).
+    const page = deploymentPageQuery(ids.org, { environmentId: ids.list, statuses: ["deployed"] }, undefined, 51);
+    const plan = await sql.query(`EXPLAIN (ANALYZE, BUFFERS) ${page.text}`, page.params);
     results.listPlan = plan.rows.map((r) => r["QUERY PLAN"]);
+    const scan = (results.listPlan as string[]).filter((l) => /Scan|Rows Removed|Execution Time/.test(l)).map((l) => l.trim());
+    log(`list plan at ${HISTORY_SIZES[HISTORY_SIZES.length - 1] / 1000}k rows: ${scan.join(" | ")}`);
     await settle(sql);
     await sql.end();
     void seeded;

@@ -37,18 +37,18 @@ const DB_ONLY_OBJECTS: readonly DbOnlyObject[] = [
   {
     kind: "index",
     table: "deployments",
-    name: "deployments_active_environment_seq_idx",
+    name: "deployments_active_environment_order_idx",
     definition:
-      /^CREATE INDEX deployments_active_environment_seq_idx ON \S*deployments USING btree \(environment_id, seq DESC\) WHERE \(status = 'deployed'::deployment_status\)$/,
-    reason: "active records by environment, newest first, without scanning history: a partial index",
+      /^CREATE INDEX deployments_active_environment_order_idx ON \S*deployments USING btree \(environment_id, \(\(- seq\)\)\) WHERE \(status = 'deployed'::deployment_status\)$/,
+    reason: "active records by environment, newest first (ORDER BY -seq), without scanning history: a partial expression index",
   },
   {
     kind: "index",
     table: "deployments",
-    name: "deployments_active_organization_seq_idx",
+    name: "deployments_active_organization_order_idx",
     definition:
-      /^CREATE INDEX deployments_active_organization_seq_idx ON \S*deployments USING btree \(organization_id, seq DESC\) WHERE \(status = 'deployed'::deployment_status\)$/,
-    reason: "active records of an organization, newest first, without scanning history: a partial index",
+      /^CREATE INDEX deployments_active_organization_order_idx ON \S*deployments USING btree \(organization_id, \(\(- seq\)\)\) WHERE \(status = 'deployed'::deployment_status\)$/,
+    reason: "active records of an organization, newest first (ORDER BY -seq), without scanning history: a partial expression index",
   },
   {
     kind: "index",
