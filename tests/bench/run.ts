@@ -491,12 +491,16 @@ const CLK_TCK = (() => {
   const n = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim());
   return n > 0 ? n : 100;
 })();
-/** utime + stime of a process (all its threads), in ms; NaN if it is gone. */
-function procCpuMs(pid: number): number {
+/**
+ * utime + stime of a process (all its threads), in ms; NaN if it is gone. With `reapedChildren`,
+ * plus cutime + cstime: what its children that ended (and were waited for) used.
+ */
+function procCpuMs(pid: number, reapedChildren = false): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    const ticks = Number(f[11]) + Number(f[12]) + (reapedChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return (ticks * 1000) / CLK_TCK;
   } catch {
     return NaN;
   }
@@ -511,7 +515,9 @@ function machineBusyMs(): number {
  * CPU of every Postgres process, by pid: the backends (of the bench database and any other), the
  * WAL writer, checkpointer, autovacuum (their titles read "postgres: …") and the postmaster.
  * All of them, not only the bench database's backends: commits make the WAL writer and the
- * postmaster work too, and they belong to the database's cost.
+ * postmaster work too, and they belong to the database's cost. The postmaster's figure includes
+ * its ended children, so a backend that exits within a window (an idle pool connection closed,
+ * a reconnect) still counts: before, its work was lost and Postgres looked 2–10× cheaper.
  */
 function postgresProcessesMs(): Map<number, number> {
   const out = new Map<number, number>();
@@ -523,8 +529,9 @@ function postgresProcessesMs(): Map<number, number> {
     } catch {
       continue;
     }
-    if (cmdline.startsWith("postgres: ") || /(^|\/)postgres$/.test(cmdline.split("\0", 1)[0])) {
-      const ms = procCpuMs(Number(entry));
+    const postmaster = /(^|\/)postgres$/.test(cmdline.split("\0", 1)[0]);
+    if (postmaster || cmdline.startsWith("postgres: ")) {
+      const ms = procCpuMs(Number(entry), postmaster);
       if (Number.isFinite(ms)) out.set(Number(entry), ms);
     }
   }
@@ -546,9 +553,11 @@ function cpuSnapshot(serverPid: number, selfFirst = false): CpuSnapshot {
 }
 interface CpuDelta { wallMs: number; machineBusyMs: number; serverMs: number; selfMs: number; pgBackendsMs: number }
 function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuDelta {
+  // Every process's total at the end minus every one's at the start: a backend that started within
+  // the window counts whole; one that ended within it is in the postmaster's reaped children.
   let pg = 0;
-  // A backend that started within the window counts whole; one that ended within it is lost (the server's pool keeps its connections).
-  for (const [pid, ms] of b.pgBackends) pg += ms - (a.pgBackends.get(pid) ?? 0);
+  for (const ms of b.pgBackends.values()) pg += ms;
+  for (const ms of a.pgBackends.values()) pg -= ms;
   return { wallMs: b.at - a.at, machineBusyMs: b.machineBusyMs - a.machineBusyMs, serverMs: b.serverMs - a.serverMs, selfMs: b.selfMs - a.selfMs, pgBackendsMs: pg };
 }
 interface CpuAccount {
@@ -615,8 +624,21 @@ function outcomeSummary(o: Record<string, number>): string {
  * rows, and an autovacuum worker starting in the middle of the next phase took CPU from it
  * (its CPU is not even counted per process: the worker exits before the phase ends).
  */
+let checkpointRefused = false;
+/**
+ * Between phases: vacuum what the last one left, then a checkpoint, so that no phase is measured
+ * while Postgres writes out the previous one's pages (CHECKPOINT needs superuser or
+ * pg_checkpoint; without them the phases run without it, and the log says so once).
+ */
 async function settle(sql: pg.Pool): Promise<void> {
   await sql.query("VACUUM (ANALYZE) deployments");
+  if (checkpointRefused) return;
+  try {
+    await sql.query("CHECKPOINT");
+  } catch (e) {
+    checkpointRefused = true;
+    log(`CHECKPOINT refused (${(e as Error).message}); phases are measured without one`);
+  }
 }
 
 /** The digest (index into the pool) each slot is seeded with. */
