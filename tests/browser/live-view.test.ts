@@ -117,6 +117,9 @@ suite(`the live view in Chromium${haveChromium ? "" : " (skipped: /usr/bin/chrom
     expect(js.status).toBe(200);
     expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(js.headers.get("cache-control")).toContain("immutable");
+    // Read to the end: an unread body left this worker holding the connection after the server
+    // exited (its FIN stuck behind the unread bytes), and jest had to force the worker out.
+    expect((await js.text()).length).toBeGreaterThan(1000);
     // Sent as written (no client-side normalization of dot segments).
     for (const bad of ["/assets/..%2F..%2Fpackage.json", "/assets/%2e%2e/%2e%2e/package.json", "/assets/../../package.json", "/assets/.hidden", "/package.json"]) {
       const res = await rawGet(server.port, bad);
