@@ -49,12 +49,13 @@ export async function deploymentPage(
 /**
  * The statement deploymentPage runs (exported for the benchmark's EXPLAIN).
  *
- * Active-only pages order by (-seq), not seq DESC: only the partial indexes on active records
- * (migration 20261128070000_active_list_order) provide that order, so the planner cannot walk
- * the unique index on seq backwards and filter. It costs the same as seq DESC when the active
- * records are the newest rows, but it chose that plan from its statistics, and when other
- * environments had churned since (the benchmark's case) it filtered every newer history row:
- * 60,447 rows for a page at 100k rows, growing with history.
+ * Pages order by (-seq), not seq DESC: only the list indexes (migration 20261128070000_list_order)
+ * provide that order, so the planner cannot walk the unique index on seq backwards and filter.
+ * That plan costs the same when the matching records are the newest rows, and the planner chose
+ * it from its statistics; when other environments had written since (the benchmark's case, or a
+ * quiet environment's history), it filtered every newer row: 60,447 rows for a page at 100k.
+ * So a page reads about `limit` index entries when filtered by environment (or by nothing but
+ * the organization); other filters read one environment's or organization's records in order.
  */
 export function deploymentPageQuery(
   orgId: string,
@@ -62,10 +63,16 @@ export function deploymentPageQuery(
   afterSeq: bigint | undefined,
   limit: number,
 ): { text: string; params: unknown[] } {
-  const activeOnly = f.statuses?.length === 1 && f.statuses[0] === "deployed";
   const { params, param } = sqlParams();
-  const where = [`d.organization_id = ${param(orgId)}::uuid`];
-  if (f.environmentId) where.push(`d.environment_id = ${param(f.environmentId)}::uuid`);
+  const org = `${param(orgId)}::uuid`;
+  // With an environment (resolved by name in the organization), its records are found by it
+  // alone and the organization is checked on the environment's row: a condition on
+  // d.organization_id would let the planner walk the organization's list index and filter by
+  // environment, which in a one-organization database it prefers (that column's correlation
+  // with the table's order is 1), again reading every newer record of other environments.
+  const where = f.environmentId
+    ? [`d.environment_id = ${param(f.environmentId)}::uuid`, `e.organization_id = ${org}`]
+    : [`d.organization_id = ${org}`];
   if (f.logicalEnvironmentId) where.push(`d.logical_environment_id = ${param(f.logicalEnvironmentId)}::uuid`);
   if (f.name) where.push(`d.name = ${param(f.name)}`);
   if (f.kind) where.push(`d.kind = ${param(f.kind)}::artifact_kind`);
@@ -76,16 +83,14 @@ export function deploymentPageQuery(
     if (f.statuses.some((s) => !STATUSES.includes(s))) throw new Error(`unknown status in ${f.statuses.join(",")}`);
     where.push(`d.status IN (${f.statuses.map((s) => `'${s}'::deployment_status`).join(", ")})`);
   }
-  if (afterSeq !== undefined) {
-    where.push(activeOnly ? `(-d.seq) > -(${param(afterSeq.toString())}::bigint)` : `d.seq < ${param(afterSeq.toString())}::bigint`);
-  }
-  if (f.attestedFor) where.push(attestedForCondition("d.organization_id", "d.digest", f.attestedFor, param));
+  if (afterSeq !== undefined) where.push(`(-d.seq) > -(${param(afterSeq.toString())}::bigint)`);
+  if (f.attestedFor) where.push(attestedForCondition(org, "d.digest", f.attestedFor, param));
   const text = `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
      FROM deployments d
      JOIN environments e ON e.id = d.environment_id
      JOIN logical_environments l ON l.id = d.logical_environment_id
      WHERE ${where.join(" AND ")}
-     ORDER BY ${activeOnly ? "(-d.seq)" : "d.seq DESC"}
+     ORDER BY (-d.seq)
      LIMIT ${param(limit)}`;
   return { text, params };
 }

@@ -265,7 +265,14 @@ async function main(): Promise<void> {
     // The server's own statement for that page (50 records and one to see if more follow), for the
     // plan and as a baseline: the same page straight from pg, without the RPC stack.
     const page = deploymentPageQuery(ids.org, { environmentId: ids.list, statuses: ["deployed"] }, undefined, 51);
-    const listFigures: Array<{ history: number; p50: number; p99: number; rounds: Array<{ p50: number; p99: number }>; statement: { p50: number; p99: number } }> = [];
+    const listFigures: Array<{
+      history: number;
+      p50: number;
+      p99: number;
+      rounds: Array<{ p50: number; p99: number }>;
+      statement: { p50: number; p99: number };
+      quietHistory: { p50: number; p99: number };
+    }> = [];
     let seeded = 0;
     await seedActive(sql, ids.org, ids.list, ids.lenv);
     seeded += ACTIVE_SLOTS;
@@ -276,7 +283,9 @@ async function main(): Promise<void> {
       await settle(sql);
       const lat = await measureList(deployments);
       const statement = await measureListStatement(sql, page);
-      listFigures.push({ history: target, ...lat, statement });
+      // A quiet environment's history: the floor's records, written before everything above.
+      const quiet = await measureList(deployments, { environment: "bench-floor", history: true });
+      listFigures.push({ history: target, ...lat, statement, quietHistory: { p50: quiet.p50, p99: quiet.p99 } });
     }
     results.list = listFigures;
     for (const f of listFigures) {
@@ -286,6 +295,15 @@ async function main(): Promise<void> {
         baseline: `statement via pg ${fmt(f.statement.p50, 2)} / ${fmt(f.statement.p99, 2)}`,
         ratio: "-",
         target: "p50 <= 20",
+      });
+    }
+    for (const f of listFigures) {
+      rows.push({
+        metric: `list 50 of a quiet env's history, ${f.history / 1000}k rows: p50 / p99 (ms)`,
+        value: `${fmt(f.quietHistory.p50, 2)} / ${fmt(f.quietHistory.p99, 2)}`,
+        baseline: "-",
+        ratio: "-",
+        target: "-",
       });
     }
     if (listFigures.length === 2) {
@@ -713,15 +731,18 @@ async function measureListStatement(sql: pg.Pool, page: { text: string; params: 
  * history size, while the statement alone stayed flat, so single rounds made the growth ratio
  * between two sizes read anywhere from 1.26 to 1.78.
  */
-async function measureList(client: ReturnType<typeof createClient<typeof DeploymentService>>) {
-  for (let i = 0; i < 20; i++) await client.listDeployments({ environment: "bench-list", pageSize: 50 });
+async function measureList(
+  client: ReturnType<typeof createClient<typeof DeploymentService>>,
+  req: { environment: string; history?: boolean } = { environment: "bench-list" },
+) {
+  for (let i = 0; i < 20; i++) await client.listDeployments({ ...req, pageSize: 50 });
   const rounds: Array<{ p50: number; p99: number }> = [];
   for (let round = 0; round < LIST_ROUNDS; round++) {
     if (round > 0) await new Promise((r) => setTimeout(r, 2_000));
     const times: number[] = [];
     for (let i = 0; i < LIST_CALLS; i++) {
       const t = performance.now();
-      const res = await client.listDeployments({ environment: "bench-list", pageSize: 50 });
+      const res = await client.listDeployments({ ...req, pageSize: 50 });
       times.push(performance.now() - t);
       if (res.deployments.length !== 50) throw new Error(`list returned ${res.deployments.length} records, expected 50`);
     }

@@ -53,6 +53,20 @@ const DB_ONLY_OBJECTS: readonly DbOnlyObject[] = [
   {
     kind: "index",
     table: "deployments",
+    name: "deployments_environment_order_idx",
+    definition: /^CREATE INDEX deployments_environment_order_idx ON \S*deployments USING btree \(environment_id, \(\(- seq\)\)\)$/,
+    reason: "an environment's records, newest first (ORDER BY -seq): an expression index",
+  },
+  {
+    kind: "index",
+    table: "deployments",
+    name: "deployments_organization_order_idx",
+    definition: /^CREATE INDEX deployments_organization_order_idx ON \S*deployments USING btree \(organization_id, \(\(- seq\)\)\)$/,
+    reason: "an organization's records, newest first (ORDER BY -seq): an expression index",
+  },
+  {
+    kind: "index",
+    table: "deployments",
     name: "deployments_active_slot_key",
     definition:
       /^CREATE UNIQUE INDEX deployments_active_slot_key ON \S*deployments USING btree \(organization_id, environment_id, logical_environment_id, name, kind\) WHERE \(status = 'deployed'::deployment_status\)$/,
