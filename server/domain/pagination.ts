@@ -23,8 +23,9 @@ export interface Page<T> {
   nextPageToken: string;
 }
 
-/** How each cursor element is checked on decode; "digits" is a non-negative integer as a string (a bigint key). */
+/** How each cursor element is checked on decode; "digits" is a non-negative integer as a string (a bigint key, at most 2^63 - 1). */
 export type CursorShape = "string" | "number" | "digits";
+const INT64_MAX = 2n ** 63n - 1n;
 
 /** A keyset position: the sort-key values of the last item on the previous page. */
 export type Cursor = Array<string | number>;
@@ -75,7 +76,7 @@ export function parsePageRequest(
     const ok =
       shape === "number"
         ? Number.isFinite(value)
-        : typeof value === "string" && (shape === "string" || /^\d{1,19}$/.test(value));
+        : typeof value === "string" && (shape === "string" || (/^\d{1,19}$/.test(value) && BigInt(value) <= INT64_MAX));
     if (!ok) throw invalid();
   });
   if (f !== fingerprint) {

@@ -240,6 +240,13 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
     expect(withHistory.code).toBe(Code.InvalidArgument);
     const forged = Buffer.from(JSON.stringify({ v: 1, f: "x", a: ["1; DROP TABLE deployments"] })).toString("base64url");
     expect((await codeOf(deployments.listDeployments({ pageToken: forged }))).code).toBe(Code.InvalidArgument);
+    // The right filters, a cursor past what a bigint holds: refused, not Internal (it was).
+    const issued = JSON.parse(Buffer.from(first.nextPageToken, "base64url").toString()) as { a: string[] };
+    const withCursor = (cursor: string) => Buffer.from(JSON.stringify({ ...issued, a: [cursor] })).toString("base64url");
+    const tooFar = await codeOf(deployments.listDeployments({ environment: "k8s-west", pageSize: 2, pageToken: withCursor("9223372036854775808") }));
+    expect(tooFar).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("page_token") });
+    const last = await deployments.listDeployments({ environment: "k8s-west", pageSize: 2, pageToken: withCursor("9223372036854775807") });
+    expect(last.deployments.map((d) => d.id)).toEqual(first.deployments.map((d) => d.id));
   });
 
   it("refuses to delete environments and logical environments that have records", async () => {
