@@ -95,15 +95,15 @@ function parseJson(bytes: Uint8Array, what: string): Json {
   return value;
 }
 
+/** jsonc-parser's token kinds (a const enum, which isolatedModules cannot import; values from its main.d.ts). */
+const Token = { OpenBrace: 1, CloseBrace: 2, OpenBracket: 3, CloseBracket: 4, Comma: 5, String: 10, EOF: 17 } as const satisfies Record<string, SyntaxKind>;
+
 /**
  * An object with the same key twice is valid JSON, but parsers disagree on which value wins
  * (JSON.parse keeps the last, others the first or refuse), so a verifier and this server could
  * read different subjects or payload types from one signed document. Refused, like Go's and
  * Sigstore's strict decoders do. Keys are compared after unescaping ("a" and "\u0061" are one).
  */
-/** jsonc-parser's token kinds (a const enum, which isolatedModules cannot import; values from its main.d.ts). */
-const Token = { OpenBrace: 1, CloseBrace: 2, OpenBracket: 3, CloseBracket: 4, Comma: 5, String: 10, EOF: 17 } as const satisfies Record<string, SyntaxKind>;
-
 function refuseDuplicateKeys(text: string, what: string): void {
   // Iterative over jsonc-parser's tokenizer (its parser and visitor recurse, and a document
   // nested a few thousand levels deep overflowed the stack). JSON.parse has already checked

@@ -236,12 +236,7 @@ export class LiveDeployments {
         }
         for (const [orgId, notices] of byOrg) {
           if (!this.byOrg.has(orgId)) continue;
-          // A changed heartbeat interval: re-read the active records the watchers hold there.
-          const intervalChanged = new Set(notices.flatMap((n) => n.heartbeatIntervalChanged ?? []));
-          const heldThere = (w: Watcher) => [...intervalChanged].flatMap((env) => w.activeIn(env));
-          const ids = [
-            ...new Set([...notices.flatMap((n) => n.changes.map((c) => c.deploymentId)), ...[...(this.byOrg.get(orgId) ?? [])].flatMap(heldThere)]),
-          ];
+          const ids = this.idsToRead(orgId, notices);
           let records: Map<string, Deployment>;
           let attested: Map<string, Set<string>>;
           try {
@@ -275,6 +270,14 @@ export class LiveDeployments {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** The records a batch of notices needs: those changed, and the active records watchers hold where an interval changed. */
+  private idsToRead(orgId: string, notices: ChangeNotice[]): string[] {
+    const ids = new Set(notices.flatMap((n) => n.changes.map((c) => c.deploymentId)));
+    const environments = notices.flatMap((n) => n.heartbeatIntervalChanged ?? []);
+    for (const w of this.byOrg.get(orgId) ?? []) for (const env of environments) for (const id of w.activeIn(env)) ids.add(id);
+    return [...ids];
   }
 
   /**

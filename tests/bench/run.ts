@@ -650,16 +650,14 @@ function outcomeSummary(o: Record<string, number>): string {
   return known.map((k) => o[k] ?? 0).join(" / ") + others.map(([k, n]) => `, ${k} ${n}`).join("");
 }
 
-/**
- * Vacuums and analyzes the table between phases: the floors and the load leave thousands of dead
- * rows, and an autovacuum worker starting in the middle of the next phase took CPU from it
- * (its CPU is not even counted per process: the worker exits before the phase ends).
- */
 let checkpointRefused = false;
 /**
- * Between phases: vacuum what the last one left, then a checkpoint, so that no phase is measured
- * while Postgres writes out the previous one's pages (CHECKPOINT needs superuser or
- * pg_checkpoint; without them the phases run without it, and the log says so once).
+ * Between phases: vacuums and analyzes the table (the floors and the load leave thousands of dead
+ * rows, and an autovacuum worker starting in the middle of the next phase took CPU from it; its
+ * CPU is not even counted per process, the worker exits before the phase ends), then a
+ * checkpoint, so that no phase is measured while Postgres writes out the previous one's pages.
+ * CHECKPOINT needs superuser or pg_checkpoint; without them the phases run without it, and the
+ * log says so once.
  */
 async function settle(sql: pg.Pool): Promise<void> {
   await sql.query("VACUUM (ANALYZE) deployments");
@@ -712,41 +710,45 @@ async function seedHistory(sql: pg.Pool, org: string, env: string, lenv: string,
   }
 }
 
-/** The page's statement issued straight from pg (one connection at a time), after a warm-up. */
-async function measureListStatement(sql: pg.Pool, page: { text: string; params: unknown[] }) {
-  for (let i = 0; i < 20; i++) await sql.query(page.text, page.params);
+/** p50 / p99 of LIST_CALLS sequential calls, after 20 not counted; `call` checks its own answer. */
+async function timeCalls(call: () => Promise<void>): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 20; i++) await call();
   const times: number[] = [];
   for (let i = 0; i < LIST_CALLS; i++) {
     const t = performance.now();
-    const res = await sql.query(page.text, page.params);
+    await call();
     times.push(performance.now() - t);
-    if (res.rows.length !== 51) throw new Error(`the list statement returned ${res.rows.length} rows, expected 51`);
   }
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+/** The page's statement issued straight from pg (one connection at a time). */
+function measureListStatement(sql: pg.Pool, page: { text: string; params: unknown[] }) {
+  return timeCalls(async () => {
+    const res = await sql.query(page.text, page.params);
+    if (res.rows.length !== 51) throw new Error(`the list statement returned ${res.rows.length} rows, expected 51`);
+  });
+}
+
 /**
- * List p50 / p99 over LIST_ROUNDS rounds of LIST_CALLS calls, 2 s apart: the median of the
- * rounds' figures. One round's p50 drifted by ±0.6 ms (of ~3 ms) within one run at the same
- * history size, while the statement alone stayed flat, so single rounds made the growth ratio
- * between two sizes read anywhere from 1.26 to 1.78.
+ * List p50 / p99 over LIST_ROUNDS rounds, 2 s apart: the median of the rounds' figures. One
+ * round's p50 drifted by ±0.6 ms (of ~3 ms) within one run at the same history size, while the
+ * statement alone stayed flat, so single rounds made the growth ratio between two sizes read
+ * anywhere from 1.26 to 1.78.
  */
 async function measureList(
   client: ReturnType<typeof createClient<typeof DeploymentService>>,
   req: { environment: string; history?: boolean } = { environment: "bench-list" },
 ) {
-  for (let i = 0; i < 20; i++) await client.listDeployments({ ...req, pageSize: 50 });
   const rounds: Array<{ p50: number; p99: number }> = [];
   for (let round = 0; round < LIST_ROUNDS; round++) {
     if (round > 0) await new Promise((r) => setTimeout(r, 2_000));
-    const times: number[] = [];
-    for (let i = 0; i < LIST_CALLS; i++) {
-      const t = performance.now();
-      const res = await client.listDeployments({ ...req, pageSize: 50 });
-      times.push(performance.now() - t);
-      if (res.deployments.length !== 50) throw new Error(`list returned ${res.deployments.length} records, expected 50`);
-    }
-    rounds.push({ p50: percentile(times, 50), p99: percentile(times, 99) });
+    rounds.push(
+      await timeCalls(async () => {
+        const res = await client.listDeployments({ ...req, pageSize: 50 });
+        if (res.deployments.length !== 50) throw new Error(`list returned ${res.deployments.length} records, expected 50`);
+      }),
+    );
   }
   return { p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), rounds };
 }
