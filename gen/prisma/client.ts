@@ -65,6 +65,16 @@ export type LogicalEnvironment = Prisma.LogicalEnvironmentModel
  */
 export type Deployment = Prisma.DeploymentModel
 /**
+ * Model DeploymentChange
+ * The change log of deployment records, read by every server process's change feed for the
+ * live view (server/data/change-feed.ts). Written only by triggers (migration
+ * 20261204000000_change_log): one row per organization per statement that changed records,
+ * committed with the change. `xid` is the writing transaction's id: listeners read the rows
+ * committed since their previous read's snapshot. Rows older than the feed's retention are
+ * deleted by the servers.
+ */
+export type DeploymentChange = Prisma.DeploymentChangeModel
+/**
  * Model ApiToken
  * An API token. Only the sha256 of the secret is stored. Names are unique among unrevoked
  * tokens of an organization: the partial unique index "api_tokens_active_name_key"

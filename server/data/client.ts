@@ -9,9 +9,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../../gen/prisma/client.js";
-import type { ChangeFeed } from "../domain/live.js";
 import type { Logger } from "../log.js";
-import { PGliteChangeFeed, PgChangeFeed } from "./change-feed.js";
+import { PGliteChangeFeed, PgChangeFeed, type ChangeLogFeed } from "./change-feed.js";
 
 export type { PrismaClient };
 
@@ -40,8 +39,8 @@ export interface Database {
   readonly location: string;
   readonly prisma: PrismaClient;
   readonly sql: SqlPool;
-  /** Committed deployment changes, for the live view (change-feed.ts): LISTEN/NOTIFY on both backends. */
-  readonly changes: ChangeFeed;
+  /** Committed deployment changes, for the live view: the change log, read by change-feed.ts. */
+  readonly changes: ChangeLogFeed;
   withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
   /** Round trip to the database; throws when it cannot be reached. */
   ping(): Promise<void>;
@@ -93,7 +92,7 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   pool.on("error", (err) => opts.logger.warn({ err: err.message }, "database connection lost"));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const location = redactUrl(url);
-  const changes = new PgChangeFeed(url, opts.logger);
+  const changes = new PgChangeFeed(url, async (text, params) => (await pool.query(text, params)).rows, opts.logger);
   return {
     kind: "postgres",
     location,
@@ -149,7 +148,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
   }
   const yielding = yieldingToIo(db);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(yielding) });
-  const changes = new PGliteChangeFeed(db, opts.logger);
+  const changes = new PGliteChangeFeed(yielding, opts.logger);
   const conn: SqlConnection = {
     async query(sql, params) {
       return (await db.query(sql, params as unknown[])).rows as never[];

@@ -103,29 +103,44 @@ const DB_ONLY_OBJECTS: readonly DbOnlyObject[] = [
   {
     kind: "trigger",
     table: "deployments",
-    name: "deployments_notify_change",
-    definition: /^CREATE TRIGGER deployments_notify_change AFTER INSERT OR UPDATE ON \S*deployments FOR EACH ROW EXECUTE FUNCTION chainloop_notify_deployment_change\(\)$/,
-    reason: "live view: announces every committed record change with pg_notify (server/data/change-feed.ts)",
+    name: "deployments_log_inserts",
+    definition:
+      /^CREATE TRIGGER deployments_log_inserts AFTER INSERT ON \S*deployments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION chainloop_log_deployment_inserts\(\)$/,
+    reason: "live view: every statement that inserts records appends them to deployment_changes (server/data/change-feed.ts)",
+  },
+  {
+    kind: "trigger",
+    table: "deployments",
+    name: "deployments_log_updates",
+    definition:
+      /^CREATE TRIGGER deployments_log_updates AFTER UPDATE ON \S*deployments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION chainloop_log_deployment_updates\(\)$/,
+    reason: "live view: every statement that heartbeats, supersedes or decommissions records appends them to deployment_changes",
   },
   {
     kind: "function",
-    name: "chainloop_notify_deployment_change()",
-    definition: /pg_notify\('chainloop_deployments'/,
-    reason: "the trigger function of deployments_notify_change",
+    name: "chainloop_log_deployment_inserts()",
+    definition: /INSERT INTO "?deployment_changes"?/,
+    reason: "the trigger function of deployments_log_inserts",
+  },
+  {
+    kind: "function",
+    name: "chainloop_log_deployment_updates()",
+    definition: /INSERT INTO "?deployment_changes"?/,
+    reason: "the trigger function of deployments_log_updates",
   },
   {
     kind: "trigger",
     table: "environments",
-    name: "environments_notify_heartbeat_interval",
+    name: "environments_log_heartbeat_interval",
     definition:
-      /^CREATE TRIGGER environments_notify_heartbeat_interval AFTER UPDATE OF heartbeat_interval_ms ON \S*environments FOR EACH ROW WHEN \(\(old\.heartbeat_interval_ms IS DISTINCT FROM new\.heartbeat_interval_ms\)\) EXECUTE FUNCTION chainloop_notify_environment_change\(\)$/,
-    reason: "live view: announces a changed heartbeat interval, which moves the stale time of the records there",
+      /^CREATE TRIGGER environments_log_heartbeat_interval AFTER UPDATE OF heartbeat_interval_ms ON \S*environments FOR EACH ROW WHEN \(\(old\.heartbeat_interval_ms IS DISTINCT FROM new\.heartbeat_interval_ms\)\) EXECUTE FUNCTION chainloop_log_environment_change\(\)$/,
+    reason: "live view: logs a changed heartbeat interval, which moves the stale time of the records there",
   },
   {
     kind: "function",
-    name: "chainloop_notify_environment_change()",
-    definition: /pg_notify\('chainloop_deployments'/,
-    reason: "the trigger function of environments_notify_heartbeat_interval",
+    name: "chainloop_log_environment_change()",
+    definition: /INSERT INTO "?deployment_changes"?/,
+    reason: "the trigger function of environments_log_heartbeat_interval",
   },
 ];
 

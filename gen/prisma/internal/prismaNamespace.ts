@@ -401,6 +401,7 @@ export const ModelName = {
   Environment: 'Environment',
   LogicalEnvironment: 'LogicalEnvironment',
   Deployment: 'Deployment',
+  DeploymentChange: 'DeploymentChange',
   ApiToken: 'ApiToken',
   AuditEvent: 'AuditEvent',
   Attestation: 'Attestation',
@@ -421,7 +422,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "organization" | "environment" | "logicalEnvironment" | "deployment" | "apiToken" | "auditEvent" | "attestation" | "attestedArtifact" | "signingKey"
+    modelProps: "organization" | "environment" | "logicalEnvironment" | "deployment" | "deploymentChange" | "apiToken" | "auditEvent" | "attestation" | "attestedArtifact" | "signingKey"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -718,6 +719,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.DeploymentCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.DeploymentCountAggregateOutputType> | number
+        }
+      }
+    }
+    DeploymentChange: {
+      payload: Prisma.$DeploymentChangePayload<ExtArgs>
+      fields: Prisma.DeploymentChangeFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.DeploymentChangeFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.DeploymentChangeFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>
+        }
+        findFirst: {
+          args: Prisma.DeploymentChangeFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.DeploymentChangeFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>
+        }
+        findMany: {
+          args: Prisma.DeploymentChangeFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>[]
+        }
+        create: {
+          args: Prisma.DeploymentChangeCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>
+        }
+        createMany: {
+          args: Prisma.DeploymentChangeCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.DeploymentChangeCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>[]
+        }
+        delete: {
+          args: Prisma.DeploymentChangeDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>
+        }
+        update: {
+          args: Prisma.DeploymentChangeUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>
+        }
+        deleteMany: {
+          args: Prisma.DeploymentChangeDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.DeploymentChangeUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.DeploymentChangeUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>[]
+        }
+        upsert: {
+          args: Prisma.DeploymentChangeUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$DeploymentChangePayload>
+        }
+        aggregate: {
+          args: Prisma.DeploymentChangeAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateDeploymentChange>
+        }
+        groupBy: {
+          args: Prisma.DeploymentChangeGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.DeploymentChangeGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.DeploymentChangeCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.DeploymentChangeCountAggregateOutputType> | number
         }
       }
     }
@@ -1191,6 +1266,19 @@ export const DeploymentScalarFieldEnum = {
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]
 
 
+export const DeploymentChangeScalarFieldEnum = {
+  xid: 'xid',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  createdAt: 'createdAt',
+  changes: 'changes',
+  deploymentIds: 'deploymentIds',
+  environmentName: 'environmentName'
+} as const
+
+export type DeploymentChangeScalarFieldEnum = (typeof DeploymentChangeScalarFieldEnum)[keyof typeof DeploymentChangeScalarFieldEnum]
+
+
 export const ApiTokenScalarFieldEnum = {
   id: 'id',
   organizationId: 'organizationId',
@@ -1633,6 +1721,7 @@ export type GlobalOmitConfig = {
   environment?: Prisma.EnvironmentOmit
   logicalEnvironment?: Prisma.LogicalEnvironmentOmit
   deployment?: Prisma.DeploymentOmit
+  deploymentChange?: Prisma.DeploymentChangeOmit
   apiToken?: Prisma.ApiTokenOmit
   auditEvent?: Prisma.AuditEventOmit
   attestation?: Prisma.AttestationOmit

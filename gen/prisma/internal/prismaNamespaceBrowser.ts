@@ -55,6 +55,7 @@ export const ModelName = {
   Environment: 'Environment',
   LogicalEnvironment: 'LogicalEnvironment',
   Deployment: 'Deployment',
+  DeploymentChange: 'DeploymentChange',
   ApiToken: 'ApiToken',
   AuditEvent: 'AuditEvent',
   Attestation: 'Attestation',
@@ -137,6 +138,19 @@ export const DeploymentScalarFieldEnum = {
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]
+
+
+export const DeploymentChangeScalarFieldEnum = {
+  xid: 'xid',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  createdAt: 'createdAt',
+  changes: 'changes',
+  deploymentIds: 'deploymentIds',
+  environmentName: 'environmentName'
+} as const
+
+export type DeploymentChangeScalarFieldEnum = (typeof DeploymentChangeScalarFieldEnum)[keyof typeof DeploymentChangeScalarFieldEnum]
 
 
 export const ApiTokenScalarFieldEnum = {

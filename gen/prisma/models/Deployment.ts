@@ -385,10 +385,10 @@ export type DeploymentOrderByWithRelationInput = {
 
 export type DeploymentWhereUniqueInput = Prisma.AtLeast<{
   id?: string
-  seq?: bigint | number
   AND?: Prisma.DeploymentWhereInput | Prisma.DeploymentWhereInput[]
   OR?: Prisma.DeploymentWhereInput[]
   NOT?: Prisma.DeploymentWhereInput | Prisma.DeploymentWhereInput[]
+  seq?: Prisma.BigIntFilter<"Deployment"> | bigint | number
   organizationId?: Prisma.UuidFilter<"Deployment"> | string
   environmentId?: Prisma.UuidFilter<"Deployment"> | string
   logicalEnvironmentId?: Prisma.UuidFilter<"Deployment"> | string
@@ -413,7 +413,7 @@ export type DeploymentWhereUniqueInput = Prisma.AtLeast<{
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
   supersededBy?: Prisma.XOR<Prisma.DeploymentNullableScalarRelationFilter, Prisma.DeploymentWhereInput> | null
   supersedes?: Prisma.DeploymentListRelationFilter
-}, "id" | "seq">
+}, "id">
 
 export type DeploymentOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -1928,7 +1928,8 @@ export type $DeploymentPayload<ExtArgs extends runtime.Types.Extensions.Internal
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     /**
-     * Insertion order: "newest first" and the keyset for paging.
+     * Insertion order: "newest first" and the keyset for paging (through the (-seq) list
+     * indexes; nothing reads by seq alone, so it has no index of its own).
      */
     seq: bigint
     organizationId: string
