@@ -20,6 +20,9 @@ export interface ServerConfig {
   dbPoolSize: number;
   /** Events a WatchDeployments stream may have pending before it is ended (RESOURCE_EXHAUSTED). */
   watchQueueLimit: number;
+  /** Group commit: most records in one statement, and most such statements at once (Postgres). */
+  recordBatchMax: number;
+  recordBatchesInFlight: number;
 }
 
 export class ConfigError extends Error {}
@@ -51,5 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     bootstrapToken: env.CHAINLOOP_BOOTSTRAP_TOKEN && env.CHAINLOOP_BOOTSTRAP_TOKEN !== "" ? env.CHAINLOOP_BOOTSTRAP_TOKEN : undefined,
     dbPoolSize: intFrom(env, "CHAINLOOP_DB_POOL_SIZE", 10, 1, 1000),
     watchQueueLimit: intFrom(env, "CHAINLOOP_WATCH_QUEUE_LIMIT", 1000, 1, 1_000_000),
+    recordBatchMax: intFrom(env, "CHAINLOOP_RECORD_BATCH_MAX", 256, 1, 10_000),
+    recordBatchesInFlight: intFrom(env, "CHAINLOOP_RECORD_BATCHES_IN_FLIGHT", 2, 1, 1000),
   };
 }

@@ -38,7 +38,10 @@ async function main(): Promise<void> {
   logger.info({ database: db.kind, location: db.location }, "database opened");
   const migrated = await migrate(db, logger);
   logger.info(migrated, "migrations up to date");
-  const useCases = createUseCases(db, { watchQueueLimit: config.watchQueueLimit });
+  const useCases = createUseCases(db, {
+    watchQueueLimit: config.watchQueueLimit,
+    recordBatches: { maxBatch: config.recordBatchMax, maxInFlight: config.recordBatchesInFlight },
+  });
   await bootstrap(useCases, { bootstrapToken: config.bootstrapToken, dataDir: config.dataDir, logger });
 
   const app = build({ db, logger, useCases, maxRequestBytes: config.maxRequestBytes, headersTimeoutMs: config.headersTimeoutMs });

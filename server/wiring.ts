@@ -1,7 +1,8 @@
 // Composition: repositories → use cases, in one place. app.ts serves them; main.ts and
 // admin-cli.ts use the same ones for bootstrap and operator commands.
 import type { Database } from "./data/client.js";
-import { PrismaDeploymentRepository } from "./data/deployments.js";
+import { DEFAULT_RECORD_BATCHES, PrismaDeploymentRepository } from "./data/deployments.js";
+import type { GroupCommitOptions } from "./data/group-commit.js";
 import { PrismaEnvironmentRepository } from "./data/environments.js";
 import { PrismaEvidenceRepository } from "./data/evidence.js";
 import { PrismaKeyRepository } from "./data/keys.js";
@@ -29,7 +30,13 @@ export interface UseCases {
   live: LiveDeployments;
 }
 
-export function createUseCases(db: Database, opts: { watchQueueLimit?: number } = {}): UseCases {
+export interface UseCaseOptions {
+  watchQueueLimit?: number;
+  /** Group commit of records (Postgres; PGlite runs one batch at a time). */
+  recordBatches?: GroupCommitOptions;
+}
+
+export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCases {
   // Each use case reads through its repository and writes through audited(): the change and
   // its audit entry in one transaction.
   const environments = new EnvironmentUseCase(
@@ -38,7 +45,12 @@ export function createUseCases(db: Database, opts: { watchQueueLimit?: number } 
   );
   const keys = new KeyUseCase(new PrismaKeyRepository(db.prisma), audited(db.prisma, (tx) => new PrismaKeyRepository(tx)));
   const evidence = new EvidenceUseCase(new PrismaEvidenceRepository(db.prisma), keys);
-  const deploymentRepo = new PrismaDeploymentRepository(db.prisma, db.sql);
+  const batches = opts.recordBatches ?? DEFAULT_RECORD_BATCHES;
+  const deploymentRepo = new PrismaDeploymentRepository(db.prisma, db.sql, {
+    // PGlite runs one statement at a time: a second batch would only wait for the first.
+    recordBatches: db.kind === "pglite" ? { ...batches, maxInFlight: 1 } : batches,
+    onCommitted: () => db.changes.announce(),
+  });
   const deployments = new DeploymentUseCase(deploymentRepo, environments, evidence);
   return {
     organizations: new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)),

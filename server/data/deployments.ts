@@ -1,12 +1,16 @@
-// DeploymentRepository on Prisma, and raw SQL for the record path: one statement per attempt
-// (RECORD_STATEMENT below) that resolves the slot's names, checks the evidence, then
-//   locks the slot's active row (SELECT … FOR UPDATE) →
+// DeploymentRepository on Prisma, and raw SQL for the record path. Records are group-committed
+// (server/data/group-commit.ts): concurrent calls share one statement (RECORD_STATEMENT below),
+// which resolves each item's names, checks its evidence, then
+//   locks the slots' active rows (SELECT … FOR UPDATE) →
 //     same digest:  UPDATE last_seen_at                         (heartbeat)
 //     other digest: UPDATE status = superseded; INSERT; link     (supersede)
 //     no row:       INSERT                                       (create)
-// Two recorders inserting into an empty slot at once collide on the partial unique index
-// "deployments_active_slot_key"; the loser's transaction rolls back and surfaces as
-// SlotConflict, which the use case retries (it then sees the winner's row).
+// and commits once for all of them; each caller is answered after that commit.
+// Two recorders inserting into an empty slot at once (two server processes) collide on the
+// partial unique index "deployments_active_slot_key"; the losing statement rolls back. A batch
+// that fails that way (or with any other error of the database's about its data) is run again
+// item by item, so only the item that lost the race surfaces as SlotConflict, which the use case
+// retries (it then sees the winner's row); the others succeed.
 import {
   SlotConflict,
   type ArtifactInput,
@@ -24,10 +28,11 @@ import {
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
-import { attestedForCondition, deploymentPage, sqlParams } from "./deployment-pages.js";
+import { attestedForCondition, deploymentPage, sqlParams, type RawPageRow } from "./deployment-pages.js";
 import { deploymentColumns, fromRaw, toDeployment, type RawDeploymentRow } from "./deployment-rows.js";
 import type { PrismaClient, SqlPool } from "./client.js";
-import { isRetryableConflict } from "./errors.js";
+import { isRetryableConflict, sqlStateOf } from "./errors.js";
+import { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { TX_OPTIONS } from "./transactions.js";
 
 type Tx = Prisma.TransactionClient;
@@ -46,11 +51,28 @@ const fromRowWithNames = (r: RowWithNames) =>
     r.environment.heartbeatIntervalMs ?? undefined,
   );
 
+export interface DeploymentRepositoryOptions {
+  /** Group commit of records (default: batches of up to 256, 2 at once). */
+  recordBatches?: GroupCommitOptions;
+  /** Called after a commit that changed deployment records (the change feed's wake-up). */
+  onCommitted?: () => void;
+}
+
+/** Defaults for Postgres; PGlite runs one statement at a time whatever this says. */
+export const DEFAULT_RECORD_BATCHES: GroupCommitOptions = { maxBatch: 256, maxInFlight: 2 };
+
 export class PrismaDeploymentRepository implements DeploymentRepository {
+  private readonly records: GroupCommit<RecordItem, RawRecordRow>;
+  private readonly onCommitted: () => void;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly sql: SqlPool,
-  ) {}
+    opts: DeploymentRepositoryOptions = {},
+  ) {
+    this.records = new GroupCommit((items) => this.recordBatch(items), recordKey, opts.recordBatches ?? DEFAULT_RECORD_BATCHES);
+    this.onCommitted = opts.onCommitted ?? (() => {});
+  }
 
   /** Both ids in one round trip (decommissioning, and naming what a refused record lacks). */
   async resolveSlotNames(orgId: string, environment: string, logicalEnvironment: string | undefined) {
@@ -64,27 +86,19 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
   }
 
   /**
-   * One statement, one round trip, atomic (the record path; raw SQL on the pool as a named
-   * prepared statement, bypassing Prisma's query engine). It resolves the environment and
-   * logical environment by name and probes the evidence (attested_artifacts, indexed by
-   * organization + digest); if all three are there it locks the slot's active row, then: same
-   * digest → move last_seen_at; other digest → supersede it (linking the new record) and
-   * insert; no active row → insert. The INSERT reads the `old` CTE, which makes Postgres finish
-   * superseding before inserting, so the partial unique index sees the slot free; the successor
-   * link is checked at the end of the statement, when the new row exists. It always returns
-   * one row: the `found` flags, and the record when one was written.
+   * One record, group-committed with whatever other records are waiting (RECORD_STATEMENT): it
+   * resolves the environment and logical environment by name and probes the evidence
+   * (attested_artifacts, indexed by organization + digest); if all three are there it
+   * heartbeats, supersedes and inserts, or inserts. Answers after the commit.
    */
   async recordDeployed(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): Promise<RecordResult | RecordRefusal> {
-    const params = recordParams(slot, artifact, actor);
-    let rows: RawRecordRow[];
+    let row: RawRecordRow;
     try {
-      rows = await this.sql.query<RawRecordRow>(RECORD_STATEMENT, params, RECORD_STATEMENT_NAME);
+      row = await this.records.submit({ slot, artifact, actor });
     } catch (e) {
       if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on the same slot", { cause: e });
       throw e;
     }
-    const row = rows[0];
-    if (!row) throw new Error("record statement returned no row");
     if (!row.env_found) return { missing: "environment" };
     if (!row.lenv_found) return { missing: "logical-environment" };
     if (!row.attested) return { missing: "evidence" };
@@ -96,8 +110,38 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
     };
   }
 
-  decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult> {
-    return this.inSlotTransaction(async (tx): Promise<DecommissionResult> => {
+  /**
+   * Runs one batch. When the statement fails for a reason of the database's about the data (a
+   * lost race on a slot, a deadlock with another process, a value it refuses), nothing of the
+   * batch was written: each item is run again alone, so one item's failure is its own. When the
+   * database cannot be reached, every item fails with that error at once.
+   */
+  private async recordBatch(items: RecordItem[]): Promise<Array<PromiseSettledResult<RawRecordRow>>> {
+    try {
+      const rows = await this.runRecordStatement(items);
+      return rows.map((value) => ({ status: "fulfilled", value }));
+    } catch (e) {
+      if (items.length === 1 || !isAboutTheData(e)) throw e;
+    }
+    return Promise.all(
+      items.map((item) =>
+        this.runRecordStatement([item]).then(
+          ([value]) => ({ status: "fulfilled", value }) as const,
+          (reason: unknown) => ({ status: "rejected", reason }) as const,
+        ),
+      ),
+    );
+  }
+
+  private async runRecordStatement(items: RecordItem[]): Promise<RawRecordRow[]> {
+    const rows = await this.sql.query<RawRecordRow>(RECORD_STATEMENT, recordParams(items), RECORD_STATEMENT_NAME);
+    if (rows.length !== items.length) throw new Error(`record statement returned ${rows.length} rows for ${items.length} items`);
+    if (rows.some((r) => r.outcome)) this.onCommitted();
+    return rows;
+  }
+
+  async decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult> {
+    const res = await this.inSlotTransaction(async (tx): Promise<DecommissionResult> => {
       const active = await lockActive(tx, slot);
       if (active && active.digest === digest) {
         const row = await tx.deployment.update({
@@ -122,6 +166,8 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
       }
       return { outcome: "not-running", deployment: toDeployment(latest, names) };
     });
+    if (res.outcome === "decommissioned") this.onCommitted();
+    return res;
   }
 
   async get(orgId: string, id: string): Promise<Deployment | undefined> {
@@ -129,11 +175,22 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
     return row ? fromRowWithNames(row) : undefined;
   }
 
-  /** Records by id, in the organization only (the live view reads what a change notice names). */
+  /**
+   * Records by id, in the organization only (the live view reads what change notices name, for
+   * every batch of notices: one statement on the pool, as the list pages read).
+   */
   async getMany(orgId: string, ids: string[]): Promise<Deployment[]> {
     if (ids.length === 0) return [];
-    const rows = await this.prisma.deployment.findMany({ where: { organizationId: orgId, id: { in: ids } }, include: withNames });
-    return rows.map(fromRowWithNames);
+    const rows = await this.sql.query<RawPageRow>(
+      `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
+       FROM deployments d
+       JOIN environments e ON e.id = d.environment_id
+       JOIN logical_environments l ON l.id = d.logical_environment_id
+       WHERE d.organization_id = $1::uuid AND d.id = ANY($2::uuid[])`,
+      [orgId, ids],
+      "deployments_by_id_v1",
+    );
+    return rows.map(fromPageRow);
   }
 
   async attestedSubjects(orgId: string, digests: string[], attestedFor: AttestedFor): Promise<Set<string>> {
@@ -150,13 +207,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
 
   async list(orgId: string, f: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]> {
     const rows = await deploymentPage(this.sql, orgId, f, afterSeq, limit);
-    return rows.map((r) =>
-      toDeployment(
-        fromRaw(r),
-        { environment: r.environment_name, logicalEnvironment: r.logical_environment_name },
-        r.heartbeat_interval_ms ?? undefined,
-      ),
-    );
+    return rows.map(fromPageRow);
   }
 
   private async inSlotTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -167,6 +218,23 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
       throw e;
     }
   }
+}
+
+/** A row read with its environment's and logical environment's names (list pages, records by id). */
+const fromPageRow = (r: RawPageRow): Deployment =>
+  toDeployment(fromRaw(r), { environment: r.environment_name, logicalEnvironment: r.logical_environment_name }, r.heartbeat_interval_ms ?? undefined);
+
+/** The group-commit key: one item per slot in a batch, one batch per slot at a time. */
+const recordKey = (i: RecordItem) =>
+  `${i.slot.organizationId}\u0000${i.slot.environment}\u0000${i.slot.logicalEnvironment}\u0000${i.slot.name}\u0000${i.slot.kind}`;
+
+/**
+ * An error the database raised about what a statement did (a SQLSTATE outside the classes that
+ * mean the connection or the server is gone), as opposed to not being reachable.
+ */
+function isAboutTheData(e: unknown): boolean {
+  const state = sqlStateOf(e);
+  return state !== undefined && !/^(08|53|57|58|XX)/.test(state);
 }
 
 function slotWhere(slot: Slot) {
@@ -193,73 +261,107 @@ async function lockActive(tx: Tx, slot: Slot): Promise<{ id: string; digest: str
   return rows[0];
 }
 
-/** The record statement's parameters (exported for the benchmark's one-statement floor). */
-export function recordParams(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): unknown[] {
+/** One record of a batch: the slot by its names, the artifact, who records it. */
+export interface RecordItem {
+  slot: NamedSlot;
+  artifact: ArtifactInput;
+  actor: Actor | undefined;
+}
+
+/**
+ * The record statement's parameters for a batch of items with distinct slots (exported for the
+ * benchmark's floor of the server's own statement): one array per column, then the time.
+ */
+export function recordParams(items: RecordItem[], now = new Date()): unknown[] {
+  const col = <T>(f: (i: RecordItem) => T) => items.map(f);
   return [
-    slot.organizationId,
-    slot.environment,
-    slot.logicalEnvironment,
-    slot.name,
-    slot.kind,
-    artifact.digest,
-    new Date().toISOString(),
-    randomUUID(),
-    artifact.artifactName,
-    artifact.artifactVersion,
-    artifact.artifactReference,
-    actor?.tokenId ?? null,
-    actor?.tokenName ?? "",
+    col((i) => i.slot.organizationId),
+    col((i) => i.slot.environment),
+    col((i) => i.slot.logicalEnvironment),
+    col((i) => i.slot.name),
+    col((i) => i.slot.kind),
+    col((i) => i.artifact.digest),
+    col(() => randomUUID()),
+    col((i) => i.artifact.artifactName),
+    col((i) => i.artifact.artifactVersion),
+    col((i) => i.artifact.artifactReference),
+    col((i) => i.actor?.tokenId ?? null),
+    col((i) => i.actor?.tokenName ?? ""),
+    now.toISOString(),
   ];
 }
 
 /** Prepared-statement name (pg prepares it once per pooled connection; one process only ever has one text for it). */
-export const RECORD_STATEMENT_NAME = "record_deployed_v1";
+export const RECORD_STATEMENT_NAME = "record_deployed_v2";
 
+// One statement records a whole batch (group commit, server/data/group-commit.ts); a single
+// record is a batch of one. The items' slots are distinct. Per item, by its ordinal n:
 // $1 organization, $2 environment name, $3 logical environment name, $4 deployment name,
-// $5 kind, $6 digest, $7 now, $8 the new record's id, $9–$11 artifact name/version/reference,
-// $12–$13 recording token id/name.
+// $5 kind, $6 digest, $7 the new record's id, $8–$10 artifact name/version/reference,
+// $11–$12 recording token id/name (arrays, one element per item); $13 the batch's time.
+//
+// Rows are locked in id order and new records inserted in slot order, so two batches (of two
+// server processes) meeting on the same slots wait for each other rather than deadlock.
+// The INSERT reads the `old` CTE, which makes Postgres finish superseding before inserting, so
+// the partial unique index sees those slots free; successor links are checked at the end of the
+// statement, when the new rows exist. It returns one row per item: the `found` flags, and the
+// record when one was written.
 export const RECORD_STATEMENT = `
-  WITH target AS (
-    SELECT (SELECT id FROM environments WHERE organization_id = $1::uuid AND name = $2) AS env_id,
-           (SELECT id FROM logical_environments WHERE organization_id = $1::uuid AND name = $3) AS lenv_id,
-           EXISTS (SELECT 1 FROM attested_artifacts WHERE organization_id = $1::uuid AND digest = $6) AS attested
+  WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]::artifact_kind[], $6::text[], $7::uuid[],
+                         $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[])
+      WITH ORDINALITY AS i(org, env_name, lenv_name, name, kind, digest, new_id,
+                           artifact_name, artifact_version, artifact_reference, token_id, token_name, n)
+  ), target AS (
+    SELECT i.*, e.id AS env_id, l.id AS lenv_id,
+           EXISTS (SELECT 1 FROM attested_artifacts aa WHERE aa.organization_id = i.org AND aa.digest = i.digest) AS attested
+    FROM input i
+    LEFT JOIN environments e ON e.organization_id = i.org AND e.name = i.env_name
+    LEFT JOIN logical_environments l ON l.organization_id = i.org AND l.name = i.lenv_name
   ), slot AS (
-    SELECT env_id, lenv_id FROM target WHERE env_id IS NOT NULL AND lenv_id IS NOT NULL AND attested
+    SELECT * FROM target WHERE env_id IS NOT NULL AND lenv_id IS NOT NULL AND attested
   ), active AS (
-    SELECT d.id, d.digest FROM deployments d JOIN slot s ON d.environment_id = s.env_id AND d.logical_environment_id = s.lenv_id
-    WHERE d.organization_id = $1::uuid AND d.name = $4 AND d.kind = $5::artifact_kind AND d.status = 'deployed'
+    SELECT d.id, d.digest, s.n FROM deployments d
+    JOIN slot s ON d.organization_id = s.org AND d.environment_id = s.env_id AND d.logical_environment_id = s.lenv_id
+               AND d.name = s.name AND d.kind = s.kind
+    WHERE d.status = 'deployed'
+    ORDER BY d.id
     FOR UPDATE OF d
   ), beat AS (
     -- GREATEST: two heartbeats racing commit in either order; last_seen_at never moves back.
-    UPDATE deployments d SET last_seen_at = GREATEST(d.last_seen_at, $7::timestamptz)
-    FROM active a WHERE d.id = a.id AND a.digest = $6
-    RETURNING ${deploymentColumns("d")}
+    UPDATE deployments d SET last_seen_at = GREATEST(d.last_seen_at, $13::timestamptz)
+    FROM active a JOIN slot s ON s.n = a.n
+    WHERE d.id = a.id AND a.digest = s.digest
+    RETURNING a.n, ${deploymentColumns("d")}
   ), old AS (
-    UPDATE deployments d SET status = 'superseded', superseded_at = $7::timestamptz, superseded_by_id = $8::uuid
-    FROM active a WHERE d.id = a.id AND a.digest <> $6
-    RETURNING d.id
+    UPDATE deployments d SET status = 'superseded', superseded_at = $13::timestamptz, superseded_by_id = s.new_id
+    FROM active a JOIN slot s ON s.n = a.n
+    WHERE d.id = a.id AND a.digest <> s.digest
+    RETURNING a.n, d.id
   ), ins AS (
     INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest,
       artifact_name, artifact_version, artifact_reference, status, created_at, last_seen_at,
       recorded_by_token_id, recorded_by_name)
-    SELECT $8::uuid, $1::uuid, s.env_id, s.lenv_id, $4, $5::artifact_kind, $6, $9, $10, $11,
-      'deployed', $7::timestamptz, $7::timestamptz, $12::uuid, $13
-    FROM slot s
-    WHERE NOT EXISTS (SELECT 1 FROM beat) AND (SELECT count(*) FROM old) >= 0
+    SELECT s.new_id, s.org, s.env_id, s.lenv_id, s.name, s.kind, s.digest, s.artifact_name, s.artifact_version,
+      s.artifact_reference, 'deployed', $13::timestamptz, $13::timestamptz, s.token_id, s.token_name
+    FROM slot s LEFT JOIN beat b ON b.n = s.n
+    WHERE b.n IS NULL AND (SELECT count(*) FROM old) >= 0
+    ORDER BY s.org, s.env_id, s.lenv_id, s.name, s.kind
     RETURNING ${deploymentColumns("deployments")}
   )
-  SELECT t.env_id IS NOT NULL AS env_found, t.lenv_id IS NOT NULL AS lenv_found, t.attested,
+  SELECT t.n, t.env_id IS NOT NULL AS env_found, t.lenv_id IS NOT NULL AS lenv_found, t.attested,
     r.outcome, r.superseded_id, ${deploymentColumns("r")}
   FROM target t LEFT JOIN (
-    SELECT 'heartbeat' AS outcome, NULL::text AS superseded_id, ${deploymentColumns("b")} FROM beat b
+    SELECT b.n, 'heartbeat' AS outcome, NULL::text AS superseded_id, ${deploymentColumns("b")} FROM beat b
     UNION ALL
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM old) THEN 'superseded' ELSE 'created' END,
-           (SELECT id::text FROM old LIMIT 1), ${deploymentColumns("i")}
-    FROM ins i
-  ) r ON true`;
+    SELECT s.n, CASE WHEN o.id IS NULL THEN 'created' ELSE 'superseded' END, o.id::text, ${deploymentColumns("i")}
+    FROM ins i JOIN slot s ON s.new_id = i.id LEFT JOIN old o ON o.n = s.n
+  ) r ON r.n = t.n
+  ORDER BY t.n`;
 
-/** What the record statement returns: its flags, and the written deployments row (all null when refused). */
+/** What the record statement returns per item: its flags, and the written deployments row (all null when refused). */
 type RawRecordRow = RawDeploymentRow & {
+  n: number | string;
   env_found: boolean;
   lenv_found: boolean;
   attested: boolean;
