@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./data/client.js";
 import { migrate } from "./data/migrate.js";
 import { bootstrap } from "./bootstrap.js";
-import { createLogger } from "./log.js";
+import { createLogger, serverLogDestination } from "./log.js";
 import { createUseCases } from "./wiring.js";
 
 /**
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, serverLogDestination());
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger, poolSize: config.dbPoolSize });
   logger.info({ database: db.kind, location: db.location }, "database opened");
   const migrated = await migrate(db, logger);
