@@ -55,6 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dbPoolSize: intFrom(env, "CHAINLOOP_DB_POOL_SIZE", 10, 1, 1000),
     watchQueueLimit: intFrom(env, "CHAINLOOP_WATCH_QUEUE_LIMIT", 1000, 1, 1_000_000),
     recordBatchMax: intFrom(env, "CHAINLOOP_RECORD_BATCH_MAX", 256, 1, 10_000),
-    recordBatchesInFlight: intFrom(env, "CHAINLOOP_RECORD_BATCHES_IN_FLIGHT", 2, 1, 1000),
+    recordBatchesInFlight: intFrom(env, "CHAINLOOP_RECORD_BATCHES_IN_FLIGHT", 1, 1, 1000),
   };
 }

@@ -52,14 +52,19 @@ const fromRowWithNames = (r: RowWithNames) =>
   );
 
 export interface DeploymentRepositoryOptions {
-  /** Group commit of records (default: batches of up to 256, 2 at once). */
+  /** Group commit of records (default: batches of up to 256, one at a time). */
   recordBatches?: GroupCommitOptions;
   /** Called after a commit that changed deployment records (the change feed's wake-up). */
   onCommitted?: () => void;
 }
 
-/** Defaults for Postgres; PGlite runs one statement at a time whatever this says. */
-export const DEFAULT_RECORD_BATCHES: GroupCommitOptions = { maxBatch: 256, maxInFlight: 2 };
+/**
+ * One statement at a time: on the benchmark's 2-core machine a second one in flight halved the
+ * batches and cost Postgres and the server more per record than it saved in waiting (2,428 against
+ * 2,566 records/s; 4 and 8 in flight: 1,695 and 1,331). More may pay where the database has cores
+ * to spare (CHAINLOOP_RECORD_BATCHES_IN_FLIGHT).
+ */
+export const DEFAULT_RECORD_BATCHES: GroupCommitOptions = { maxBatch: 256, maxInFlight: 1 };
 
 export class PrismaDeploymentRepository implements DeploymentRepository {
   private readonly records: GroupCommit<RecordItem, RawRecordRow>;
