@@ -1,66 +1,68 @@
 // `npm run bench [-- --quick]`: the benchmark. Runs on real Postgres (DATABASE_URL, default
-// postgres://postgres@127.0.0.1:5432/postgres): creates its own database, starts its own
-// server process (the built dist/server/main.js), seeds its own data, and prints one table of
-// figures (also written to bench-results.json), each beside the baseline measured in the same
-// run:
-//   1. floor: the record transaction issued directly with pg from 32 connections, no server
-//   2. record throughput over gRPC (h2c) from a separate load process, 32 in flight, 90 %
-//      supersede / 10 % heartbeat across 2,000 slots: records/s, p50/p95/p99, ratio to (1)
-//   3. list latency: a page of 50 active records filtered by environment with 10k active
-//      slots, at 100k and at 1M history rows: p50/p99 and the growth ratio
-//   4. CLI round trip: median wall time of `chainloop deployment record --digest …` beside
-//      `node -e 0`
-//   5. server peak RSS during (2)
-// Beside them, baselines from the same run: a second floor (the server's own one-statement
-// record, prepared, straight from pg), grpc.health.v1.Health/Check at 32 in flight (the RPC
-// stack's fixed cost), and the record at 4 in flight (an unsaturated server).
-// For (1) and (2), the CPU time spent per record by the server, by the client (the load
-// process in (2), this process's pg driver in (1)) and by the rest of the machine (mostly
-// Postgres), from /proc: the machine has few cores shared by all three, so CPU per record
-// says more than throughput alone.
+// postgres://postgres@127.0.0.1:5432/postgres): creates its own database, starts two server
+// processes of its own (the built dist/server/main.js, as `npm start` runs it), seeds its own
+// data, and prints one table of figures (also written to bench-results.json), each beside the
+// baseline measured in the same run:
+//   1. the floor: pgbench running the smallest correct record transaction (tests/bench/floor.sql:
+//      one table whose only secondary index is the partial unique index on the active slot, the
+//      same CTE shape as the server's statement), 32 connections, 10k slots, for each mix
+//   2. record throughput through server A: wrk over HTTP/1.1 Connect JSON (tests/bench/record.lua),
+//      32 connections, 10k slots, 90 % heartbeats (an agent's fleet) and 10 % heartbeats
+//      (supersede-heavy), while a watcher (tests/bench/watch.ts) streams every change from
+//      server B: records/s and the ratio to the floor of the same mix, latency, errors,
+//      outcomes, records per commit (group commit), CPU per record of each process, the
+//      watcher's cross-process latency, and what Postgres's backends waited on
+//   3. the RPC stack's own cost: grpc.health.v1.Health/Check through server A with wrk
+//      (tests/bench/health.lua), 32 connections
+//   4. light load: 4 connections, 90 % heartbeats: p50/p99
+//   5. server A's peak RSS
+//   6. list latency: a page of 50 active records filtered by environment with 10k active slots,
+//      at 100k and 1M history rows, beside the page's statement straight from pg
+//   7. CLI round trip: `chainloop deployment record --digest …` beside `node -e 0`
+// wrk and pgbench are C programs: they leave the server and Postgres the CPU a Node load client
+// would take. The bench installs them (apt-get) when they are missing and it may.
 // --quick: short phases and 100k rows only (a smoke check for CI).
-// --client=lean|connect: the load process's gRPC client (default lean: raw node:http2).
-// --sessions=N: HTTP/2 sessions of the lean load client (default 1).
-// --compare-clients: after (2), a second throughput phase with the other client (own
-//   environment, same workload) to compare the load client's CPU per call.
-// --log-level=LEVEL: the server's LOG_LEVEL (default info: one line per call, to a file).
-import { spawn, spawnSync } from "node:child_process";
+// --log-level=LEVEL: the servers' LOG_LEVEL (default info: one line per call, to a file).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { deploymentPageQuery } from "../../server/data/deployment-pages.js";
-import { RECORD_STATEMENT, RECORD_STATEMENT_NAME, recordParams } from "../../server/data/deployments.js";
 import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.js";
 import { DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
+import { cpuAccount, cpuSnapshot, rssMb, type CpuAccount, type CpuSnapshot } from "./cpu.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.argv.includes("--quick");
 const TOKEN = `clp_bench${randomBytes(16).toString("hex")}`;
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const CONCURRENCY = 32;
-const SLOTS = 2_000;
+const CONNECTIONS = 32;
+const LIGHT_CONNECTIONS = 4;
+const SLOTS = 10_000;
+const DIGESTS = 5_000;
+/** wrk threads: two event loops, a few percent of a core between them. */
+const WRK_THREADS = 2;
 const SERVER_LOG_LEVEL = process.argv.find((a) => a.startsWith("--log-level="))?.slice("--log-level=".length) ?? "info";
-/** In-flight calls for the unsaturated latency figure (one pipeline's view). */
-const LIGHT_CONCURRENCY = 4;
-const PHASE_SECONDS = QUICK ? 4 : 20;
+const PHASE_SECONDS = QUICK ? 5 : 20;
+const HALF_PHASE_SECONDS = Math.ceil(PHASE_SECONDS / 2);
+const WARMUP_SECONDS = QUICK ? 3 : 8;
+const MIXES = [
+  { name: "heartbeats", heartbeatPct: 90, environment: "bench-hb", target: 0.5 },
+  { name: "supersedes", heartbeatPct: 10, environment: "bench-sup", target: 0.3 },
+] as const;
 const ACTIVE_SLOTS = 10_000;
 const HISTORY_SIZES = QUICK ? [100_000] : [100_000, 1_000_000];
 const LIST_CALLS = QUICK ? 60 : 300;
 const LIST_ROUNDS = 3;
 const CLI_RUNS = QUICK ? 5 : 15;
-const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-type LoadClient = "lean" | "connect";
-const LOAD_CLIENT = (flag("client") ?? "lean") as LoadClient;
-if (LOAD_CLIENT !== "lean" && LOAD_CLIENT !== "connect") throw new Error(`--client must be lean or connect, not ${LOAD_CLIENT}`);
-const LOAD_SESSIONS = Number(flag("sessions") ?? 1);
-if (!(Number.isInteger(LOAD_SESSIONS) && LOAD_SESSIONS >= 1)) throw new Error(`--sessions must be a positive integer`);
-const COMPARE_CLIENTS = process.argv.includes("--compare-clients");
+/** How often Postgres's backends are sampled for what they wait on. */
+const WAIT_SAMPLE_MS = 25;
 
 const digestOf = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const median = (xs: number[]) => percentile(xs, 50);
@@ -70,6 +72,7 @@ function percentile(xs: number[], p: number): number {
 }
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Row {
   metric: string;
@@ -78,8 +81,27 @@ interface Row {
   ratio: string;
   target: string;
 }
+const row = (metric: string, value: string, baseline = "-", ratio = "-", target = "-"): Row => ({ metric, value, baseline, ratio, target });
+
+/** wrk and pgbench, from Debian's packages: installed when missing (as root, with apt-get), else a clear error. */
+function ensureTools(): void {
+  const missing = [
+    ["wrk", "wrk"],
+    ["pgbench", "postgresql-client"],
+  ].filter(([cmd]) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0);
+  if (missing.length === 0) return;
+  const pkgs = missing.map(([, pkg]) => pkg);
+  const canInstall = process.getuid?.() === 0 && spawnSync("sh", ["-c", "command -v apt-get"]).status === 0;
+  if (!canInstall) throw new Error(`the benchmark needs ${missing.map(([c]) => c).join(" and ")}: apt-get install ${pkgs.join(" ")}`);
+  log(`installing ${pkgs.join(", ")} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  const r = spawnSync("apt-get", ["install", "-y", "-qq", ...pkgs], { stdio: "inherit", env });
+  if (r.status !== 0) throw new Error(`apt-get install ${pkgs.join(" ")} failed`);
+}
 
 async function main(): Promise<void> {
+  ensureTools();
   const dbName = `chainloop_bench_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -89,9 +111,13 @@ async function main(): Promise<void> {
   url.pathname = `/${dbName}`;
   const databaseUrl = url.toString();
   const dataDir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "chainloop-bench-"));
-  const server = await startServer(databaseUrl, dataDir);
+  const server = await startServer(databaseUrl, path.join(dataDir, "a"));
+  const other = await startServer(databaseUrl, path.join(dataDir, "b"));
+  let watcher: Watcher | undefined;
   const rows: Row[] = [];
-  const results: Record<string, unknown> = { quick: QUICK, startedAt: new Date().toISOString() };
+  const results: Record<string, unknown> = { quick: QUICK, startedAt: new Date().toISOString(), phaseSeconds: PHASE_SECONDS };
+  const sql = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  sql.on("error", (e) => log(`idle pg connection lost: ${e.message}`));
   try {
     const transport = createGrpcTransport({
       baseUrl: server.url,
@@ -100,12 +126,11 @@ async function main(): Promise<void> {
     const envs = createClient(EnvironmentService, transport);
     const deployments = createClient(DeploymentService, transport);
     const attestations = createClient(AttestationService, transport);
-    for (const name of ["bench-load", "bench-load-light", "bench-floor", "bench-floor-stmt", "bench-list", "bench-cli", ...(COMPARE_CLIENTS ? ["bench-load-alt"] : [])]) {
-      await envs.createEnvironment({ name });
-    }
+    const recordEnvs = ["bench-warm", ...MIXES.map((m) => m.environment), "bench-light"];
+    for (const name of [...recordEnvs, "bench-list", "bench-cli"]) await envs.createEnvironment({ name });
 
-    log("attesting the digest pool");
-    const pool = Array.from({ length: 5_000 }, (_, i) => digestOf(`bench-${i}`));
+    log(`attesting ${DIGESTS} digests`);
+    const pool = Array.from({ length: DIGESTS }, (_, i) => digestOf(`bench-${i}`));
     for (let i = 0; i < pool.length; i += 500) {
       const statement = {
         _type: "https://in-toto.io/Statement/v1",
@@ -115,225 +140,129 @@ async function main(): Promise<void> {
       };
       await attestations.pushAttestation({ content: Buffer.from(JSON.stringify(statement)), workflow: "bench", project: "bench" });
     }
-
-    const sql = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
-    sql.on("error", (e) => log(`idle pg connection lost: ${e.message}`));
     const ids = (
-      await sql.query<{ org: string; floor: string; stmt: string; load: string; light: string; alt: string | null; list: string; lenv: string }>(
-        `SELECT o.id AS org,
-                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-floor') AS floor,
-                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-floor-stmt') AS stmt,
-                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-load') AS load,
-                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-load-light') AS light,
-                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-load-alt') AS alt,
-                (SELECT id FROM environments WHERE organization_id = o.id AND name = 'bench-list') AS list,
-                (SELECT id FROM logical_environments WHERE organization_id = o.id AND name = 'production') AS lenv
+      await sql.query<{ org: string; lenv: string }>(
+        `SELECT o.id AS org, (SELECT id FROM logical_environments WHERE organization_id = o.id AND name = 'production') AS lenv
          FROM organizations o WHERE o.name = 'default'`,
       )
     ).rows[0];
+    const envId = async (name: string) => (await sql.query<{ id: string }>(`SELECT id FROM environments WHERE name = $1`, [name])).rows[0].id;
 
-    // Every slot starts with an active record, so that a new digest supersedes and a repeated one
-    // heartbeats from the first call (the issue's 90 % / 10 % mix), rather than creating.
-    await seedSlots(sql, ids.org, ids.floor, ids.lenv, "floor-", pool);
-    await seedSlots(sql, ids.org, ids.stmt, ids.lenv, "floor-", pool);
-    await seedSlots(sql, ids.org, ids.load, ids.lenv, "svc-", pool);
-    await seedSlots(sql, ids.org, ids.light, ids.lenv, "svc-", pool);
-    if (ids.alt) await seedSlots(sql, ids.org, ids.alt, ids.lenv, "svc-", pool);
+    // Every slot starts with an active record, so that the mix holds from the first call (a
+    // repeated digest heartbeats, another supersedes) rather than creating.
+    log(`seeding ${SLOTS} active slots in each of ${recordEnvs.join(", ")}, and the floor's table`);
+    for (const name of recordEnvs) await seedSlots(sql, ids.org, await envId(name), ids.lenv, pool);
+    await createFloorTable(sql);
 
-    // 1. Floor.
-    await settle(sql);
-    log(`floor: ${PHASE_SECONDS}s of record transactions over ${CONCURRENCY} pg connections`);
-    const floorCpuStart = cpuSnapshot(server.pid);
-    const floor = await runFloor(sql, "floor-", pool, floorTransaction(ids.org, ids.floor, ids.lenv));
-    const floorCpu = cpuAccountOf(cpuDelta(floorCpuStart, cpuSnapshot(server.pid, true)), floor.transactions, "self");
-    results.floor = { ...floor, cpu: floorCpu };
-    // A second floor: the server's own one-statement record, prepared, issued straight from pg.
-    await settle(sql);
-    log(`floor: ${PHASE_SECONDS}s of the server's record statement over ${CONCURRENCY} pg connections`);
-    const stmtCpuStart = cpuSnapshot(server.pid);
-    const stmtFloor = await runFloor(sql, "floor-", pool, floorStatement(ids.org, "bench-floor-stmt"));
-    const stmtCpu = cpuAccountOf(cpuDelta(stmtCpuStart, cpuSnapshot(server.pid, true)), stmtFloor.transactions, "self");
-    results.statementFloor = { ...stmtFloor, cpu: stmtCpu };
+    watcher = await startWatcher(other.url);
+    const procs = { server: server.pid, watchServer: other.pid, watcher: watcher.pid };
 
-    // 2. Record throughput over gRPC from a separate process.
-    await settle(sql);
-    log(`record throughput: ${PHASE_SECONDS}s over gRPC, ${CONCURRENCY} in flight, ${SLOTS} slots, ${LOAD_CLIENT} client`);
-    const rssBefore = rssKb(server.pid);
-    const load = await runLoad(server.url, pool, { client: LOAD_CLIENT, sessions: LOAD_SESSIONS, environment: "bench-load" }, server.pid);
-    const peakRssMb = peakRssKb(server.pid) / 1024;
-    const throughput = load.calls / load.seconds;
-    results.record = { ...load, throughput, rssBeforeMb: rssBefore / 1024, peakRssMb };
-    const clientLabel = (l: LoadResult) => (l.client === "lean" ? `lean, ${l.sessions} session${l.sessions === 1 ? "" : "s"}` : l.client);
-    rows.push(
-      { metric: "floor: record tx/s (pg, 32 conns, no server)", value: fmt(floor.tps, 0), baseline: "-", ratio: "-", target: "-" },
-      {
-        metric: "record/s over gRPC (32 in flight)",
-        value: fmt(throughput, 0),
-        baseline: `floor ${fmt(floor.tps, 0)}`,
-        ratio: fmt(throughput / floor.tps, 2),
-        target: "ratio >= 0.5",
-      },
-      {
-        metric: "floor 2: the server's record statement via pg",
-        value: fmt(stmtFloor.tps, 0),
-        baseline: `record ${fmt(throughput, 0)}`,
-        ratio: fmt(throughput / stmtFloor.tps, 2),
-        target: "-",
-      },
-      {
-        metric: "  its CPU ms/record: Postgres, pg client",
-        value: `${fmt(stmtCpu.perRecord.pgBackends, 3)}, ${fmt(stmtCpu.perRecord.client, 3)}`,
-        baseline: "-",
-        ratio: "-",
-        target: "-",
-      },
-      { metric: "record latency p50 / p95 (ms)", value: `${fmt(load.latenciesMs[0])} / ${fmt(load.latenciesMs[1])}`, baseline: "-", ratio: "-", target: "-" },
-      { metric: "record latency p99 (ms)", value: fmt(load.latenciesMs[2]), baseline: "-", ratio: "-", target: "<= 25" },
-      { metric: "record errors", value: String(load.errors), baseline: "-", ratio: "-", target: "0" },
-      { metric: "record outcomes (created/superseded/heartbeat)", value: outcomeSummary(load.outcomes), baseline: "-", ratio: "-", target: "-" },
-      { metric: "server peak RSS during load (MB)", value: fmt(peakRssMb, 0), baseline: "-", ratio: "-", target: "<= 200" },
-      ...cpuRows(load.cpuAccount, floorCpu, `load client (${clientLabel(load)})`),
-    );
-    if (load.errors > 0) log(`record errors: ${load.errors}, first: ${load.firstError}`);
+    log(`warm-up: ${WARMUP_SECONDS}s of records (not counted)`);
+    await runWrk(server.url, recordArgs(pool, "bench-warm", 90), CONNECTIONS, WARMUP_SECONDS, "record.lua", procs);
 
-    // What bounds the server: the cheapest unary call through the same stack (connect-node over
-    // HTTP/2, one pooled SELECT 1, no token) at the same concurrency, beside the record's figures.
-    await settle(sql);
-    log(`baseline: ${PHASE_SECONDS / 2}s of grpc.health.v1.Health/Check, ${CONCURRENCY} in flight`);
-    const health = await runLoad(
-      server.url, pool, { client: "lean", sessions: LOAD_SESSIONS, environment: "bench-load", call: "health", seconds: PHASE_SECONDS / 2 },
-      server.pid,
-    );
-    const healthRate = health.calls / health.seconds;
-    // One pipeline's view when the server is not saturated.
-    await settle(sql);
-    log(`record latency at ${LIGHT_CONCURRENCY} in flight: ${PHASE_SECONDS / 2}s`);
-    const light = await runLoad(
-      server.url, pool, { client: LOAD_CLIENT, sessions: LOAD_SESSIONS, environment: "bench-load-light", concurrency: LIGHT_CONCURRENCY, seconds: PHASE_SECONDS / 2 },
-      server.pid,
-    );
-    results.healthBaseline = { ...health, throughput: healthRate };
-    results.recordLight = { ...light, throughput: light.calls / light.seconds };
-    rows.push(
-      {
-        metric: `baseline: Health/Check calls/s (${CONCURRENCY} in flight)`,
-        value: fmt(healthRate, 0),
-        baseline: `record ${fmt(throughput, 0)}`,
-        ratio: fmt(throughput / healthRate, 2),
-        target: "-",
-      },
-      {
-        metric: "CPU ms/call, server: record vs Health/Check",
-        value: fmt(load.cpuAccount.perRecord.server, 3),
-        baseline: `health ${fmt(health.cpuAccount.perRecord.server, 3)}`,
-        ratio: fmt(load.cpuAccount.perRecord.server / health.cpuAccount.perRecord.server, 2),
-        target: "-",
-      },
-      { metric: "Health/Check latency p50 / p99 (ms)", value: `${fmt(health.latenciesMs[0])} / ${fmt(health.latenciesMs[2])}`, baseline: "-", ratio: "-", target: "-" },
-      {
-        metric: `record at ${LIGHT_CONCURRENCY} in flight: calls/s, p50 / p99 (ms)`,
-        value: `${fmt(light.calls / light.seconds, 0)}, ${fmt(light.latenciesMs[0])} / ${fmt(light.latenciesMs[2])}`,
-        baseline: "-",
-        ratio: "-",
-        target: "-",
-      },
-    );
-    for (const [name, l] of [["health", health], ["light record", light]] as const) {
-      if (l.errors > 0) log(`${name} errors: ${l.errors}, first: ${l.firstError}`);
+    const mixResults: Array<{ mix: (typeof MIXES)[number]; floor: PgbenchResult; load: WrkResult; watch?: WatchPhase }> = [];
+    for (const mix of MIXES) {
+      await settle(sql);
+      log(`floor, ${mix.name}: ${PHASE_SECONDS}s of pgbench, ${CONNECTIONS} connections, ${mix.heartbeatPct} % heartbeats`);
+      const floor = await runPgbench(databaseUrl, mix.heartbeatPct, procs, sql, dbName);
+      await settle(sql);
+      log(`server, ${mix.name}: ${PHASE_SECONDS}s of wrk, ${CONNECTIONS} connections, ${mix.heartbeatPct} % heartbeats, watcher on server B`);
+      watcher.command(`phase ${mix.name}`);
+      const load = await runWrk(server.url, recordArgs(pool, mix.environment, mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
+      mixResults.push({ mix, floor, load });
     }
+    // What serialized every record's commit before: the floor's transaction, notifying.
+    await settle(sql);
+    log(`floor with a NOTIFY per transaction (the old per-record trigger's cost): ${HALF_PHASE_SECONDS}s of pgbench, 90 % heartbeats`);
+    const notifying = await runPgbench(databaseUrl, 90, procs, sql, dbName, notifyingFloorScript(dataDir), HALF_PHASE_SECONDS);
+    results.notifyingFloor = notifying;
+    await sleep(1_000); // the watcher's last events arrive
+    watcher.command("phase idle");
+    const watchReport = await watcher.report();
+    for (const m of mixResults) m.watch = watchReport.phases[m.mix.name];
+    const rss = rssMb(server.pid);
 
-    if (COMPARE_CLIENTS) {
-      const other: LoadClient = LOAD_CLIENT === "lean" ? "connect" : "lean";
-      log(`record throughput again with the ${other} client (environment bench-load-alt), to compare the load client's CPU`);
-      const alt = await runLoad(server.url, pool, { client: other, sessions: LOAD_SESSIONS, environment: "bench-load-alt" }, server.pid);
-      // Only the client's own CPU per call is compared in the table: the second phase meets a warmer server (JIT, pools).
-      results.recordOtherClient = { ...alt, throughput: alt.calls / alt.seconds };
-      const [lean, connect] = LOAD_CLIENT === "lean" ? [load, alt] : [alt, load];
+    await settle(sql);
+    log(`baseline: ${HALF_PHASE_SECONDS}s of grpc.health.v1.Health/Check through server A, ${CONNECTIONS} connections`);
+    const health = await runWrk(server.url, undefined, CONNECTIONS, HALF_PHASE_SECONDS, "health.lua", procs);
+    await settle(sql);
+    log(`light load: ${HALF_PHASE_SECONDS}s, ${LIGHT_CONNECTIONS} connections, 90 % heartbeats`);
+    const light = await runWrk(server.url, recordArgs(pool, "bench-light", 90), LIGHT_CONNECTIONS, HALF_PHASE_SECONDS, "record.lua", procs);
+    results.mixes = mixResults;
+    results.health = health;
+    results.light = light;
+    results.watcher = watchReport;
+    results.rssMb = rss;
+
+    for (const { mix, floor, load, watch } of mixResults) {
+      const rate = load.requests / load.seconds;
+      const label = `${mix.name} (${mix.heartbeatPct} % hb)`;
       rows.push(
-        {
-          metric: "load client CPU ms/call: lean vs connect",
-          value: fmt(lean.cpu.msPerCall, 3),
-          baseline: `connect ${fmt(connect.cpu.msPerCall, 3)}`,
-          ratio: fmt(lean.cpu.msPerCall / connect.cpu.msPerCall, 2),
-          target: "-",
-        },
+        row(`floor, ${label}: pgbench tx/s`, fmt(floor.tps, 0)),
+        row(`record/s via server, ${label}`, fmt(rate, 0), `floor ${fmt(floor.tps, 0)}`, fmt(rate / floor.tps, 2), `ratio >= ${mix.target}`),
+        row(`  latency p50 / p99 (ms)`, `${fmt(load.p50Ms)} / ${fmt(load.p99Ms)}`, `floor ${fmt(floor.latencyMs)} avg`),
+        row(`  errors; outcomes (heartbeat/superseded/created)`, `${load.errors}; ${load.heartbeat}/${load.superseded}/${load.created}`, "-", "-", "0 errors"),
+        row(`  records per commit (group commit)`, fmt(load.recordsPerCommit ?? NaN, 1), "floor 1"),
+        row(`  CPU ms/record: server A / wrk / Postgres`, `${fmt(load.cpu.perRecord.server, 3)} / ${fmt(load.cpu.perRecord.load, 3)} / ${fmt(load.cpu.perRecord.postgres, 3)}`, `floor pgbench ${fmt(floor.cpu.perRecord.load, 3)}, Postgres ${fmt(floor.cpu.perRecord.postgres, 3)}`),
+        row(`  CPU ms/record: server B + watcher; machine`, `${fmt(load.cpu.perRecord.watchServer + load.cpu.perRecord.watcher, 3)}; ${fmt(load.cpu.perRecord.machine, 3)} (${fmt(load.cpu.utilisation * 100, 0)} % of ${load.cpu.cores} cores)`, `floor machine ${fmt(floor.cpu.perRecord.machine, 3)} (${fmt(floor.cpu.utilisation * 100, 0)} %)`),
+        row(`  watcher on server B: events, latency p50 / p99 / max (ms)`, watch ? `${watch.events}, ${fmt(watch.latencyMs.p50, 0)} / ${fmt(watch.latencyMs.p99, 0)} / ${fmt(watch.latencyMs.max, 0)}` : "n/a", "-", "-", "p99 <= 1000"),
+        row(`  Postgres backends: lock waits / active samples`, waitSummary(load.waits), `floor ${waitSummary(floor.waits)}`, "-", "no Lock:object"),
       );
-      if (alt.errors > 0) log(`record errors (${other} client): ${alt.errors}, first: ${alt.firstError}`);
+      if (load.firstError) log(`${mix.name}: first error: ${load.firstError}`);
     }
+    if (watchReport.error) log(`watcher error: ${watchReport.error}`);
+    rows.push(
+      row(
+        "floor with a NOTIFY per tx (old design), 90 % hb: tx/s",
+        fmt(notifying.tps, 0),
+        `floor ${fmt(mixResults[0].floor.tps, 0)}`,
+        fmt(notifying.tps / mixResults[0].floor.tps, 2),
+      ),
+      row("  Postgres backends: lock waits / active samples", waitSummary(notifying.waits)),
+    );
+    const heartbeatLoad = mixResults[0].load;
+    rows.push(
+      row(
+        `Health/Check via server A: calls/s; CPU ms/call`,
+        `${fmt(health.requests / health.seconds, 0)}; ${fmt(health.cpu.perRecord.server, 3)}`,
+        `record ${fmt(heartbeatLoad.requests / heartbeatLoad.seconds, 0)}; ${fmt(heartbeatLoad.cpu.perRecord.server, 3)}`,
+        fmt(heartbeatLoad.cpu.perRecord.server / health.cpu.perRecord.server, 2),
+      ),
+      row(`light load (${LIGHT_CONNECTIONS} conns): record/s, p50 / p99 (ms)`, `${fmt(light.requests / light.seconds, 0)}, ${fmt(light.p50Ms)} / ${fmt(light.p99Ms)}`, "-", "-", "p99 <= 10"),
+      row(`server A peak RSS (MB)`, fmt(rss.peak, 0), "-", "-", "<= 200"),
+    );
 
-    // 3. List latency as history grows.
-    // The server's own statement for that page (50 records and one to see if more follow), for the
-    // plan and as a baseline: the same page straight from pg, without the RPC stack.
-    const page = deploymentPageQuery(ids.org, { environmentId: ids.list, statuses: ["deployed"] }, undefined, 51);
-    const listFigures: Array<{
-      history: number;
-      p50: number;
-      p99: number;
-      rounds: Array<{ p50: number; p99: number }>;
-      statement: { p50: number; p99: number };
-      quietHistory: { p50: number; p99: number };
-    }> = [];
-    let seeded = 0;
-    await seedActive(sql, ids.org, ids.list, ids.lenv);
-    seeded += ACTIVE_SLOTS;
+    // List latency as history grows.
+    const listEnv = await envId("bench-list");
+    const page = deploymentPageQuery(ids.org, { environmentId: listEnv, statuses: ["deployed"] }, undefined, 51);
+    const listFigures: Array<{ history: number; p50: number; p99: number; statement: { p50: number; p99: number }; quietHistory: { p50: number; p99: number } }> = [];
+    await seedActive(sql, ids.org, listEnv, ids.lenv);
     for (const target of HISTORY_SIZES) {
       const total = Number((await sql.query("SELECT count(*)::int AS n FROM deployments")).rows[0].n);
       log(`list: seeding history up to ${target} rows (now ${total})`);
-      await seedHistory(sql, ids.org, ids.list, ids.lenv, target - total);
+      await seedHistory(sql, ids.org, listEnv, ids.lenv, target - total);
       await settle(sql);
       const lat = await measureList(deployments);
       const statement = await measureListStatement(sql, page);
-      // A quiet environment's history: the floor's records, written before everything above.
-      const quiet = await measureList(deployments, { environment: "bench-floor", history: true });
-      listFigures.push({ history: target, ...lat, statement, quietHistory: { p50: quiet.p50, p99: quiet.p99 } });
+      // A quiet environment's history: the supersede mix's records, written before everything above.
+      const quiet = await measureList(deployments, { environment: "bench-sup", history: true });
+      listFigures.push({ history: target, p50: lat.p50, p99: lat.p99, statement, quietHistory: { p50: quiet.p50, p99: quiet.p99 } });
     }
     results.list = listFigures;
     for (const f of listFigures) {
-      rows.push({
-        metric: `list 50 active by env, ${f.history / 1000}k rows: p50 / p99 (ms)`,
-        value: `${fmt(f.p50, 2)} / ${fmt(f.p99, 2)}`,
-        baseline: `statement via pg ${fmt(f.statement.p50, 2)} / ${fmt(f.statement.p99, 2)}`,
-        ratio: "-",
-        target: "p50 <= 20",
-      });
+      rows.push(row(`list 50 active by env, ${f.history / 1000}k rows: p50 / p99 (ms)`, `${fmt(f.p50, 2)} / ${fmt(f.p99, 2)}`, `statement via pg ${fmt(f.statement.p50, 2)} / ${fmt(f.statement.p99, 2)}`, "-", "p50 <= 20"));
     }
     for (const f of listFigures) {
-      rows.push({
-        metric: `list 50 of a quiet env's history, ${f.history / 1000}k rows: p50 / p99 (ms)`,
-        value: `${fmt(f.quietHistory.p50, 2)} / ${fmt(f.quietHistory.p99, 2)}`,
-        baseline: "-",
-        ratio: "-",
-        target: "-",
-      });
+      rows.push(row(`list 50 of a quiet env's history, ${f.history / 1000}k rows: p50 / p99 (ms)`, `${fmt(f.quietHistory.p50, 2)} / ${fmt(f.quietHistory.p99, 2)}`));
     }
     if (listFigures.length === 2) {
       const [small, large] = listFigures;
-      rows.push(
-        {
-          metric: "list p50 growth 100k -> 1M",
-          value: fmt(large.p50, 2),
-          baseline: `100k ${fmt(small.p50, 2)}`,
-          ratio: fmt(large.p50 / small.p50, 2),
-          target: "ratio <= 1.3",
-        },
-        {
-          metric: "  the statement alone via pg: p50 growth",
-          value: fmt(large.statement.p50, 2),
-          baseline: `100k ${fmt(small.statement.p50, 2)}`,
-          ratio: fmt(large.statement.p50 / small.statement.p50, 2),
-          target: "-",
-        },
-      );
+      rows.push(row("list p50 growth 100k -> 1M", fmt(large.p50, 2), `100k ${fmt(small.p50, 2)}`, fmt(large.p50 / small.p50, 2), "ratio <= 1.3"));
     }
     const plan = await sql.query(`EXPLAIN (ANALYZE, BUFFERS) ${page.text}`, page.params);
     results.listPlan = plan.rows.map((r) => r["QUERY PLAN"]);
-    const scan = (results.listPlan as string[]).filter((l) => /Scan|Rows Removed|Execution Time/.test(l)).map((l) => l.trim());
-    log(`list plan at ${HISTORY_SIZES[HISTORY_SIZES.length - 1] / 1000}k rows: ${scan.join(" | ")}`);
-    await settle(sql);
-    await sql.end();
-    void seeded;
 
-    // 4. CLI round trip.
+    // CLI round trip.
     log(`cli: ${CLI_RUNS} runs of chainloop deployment record beside node -e 0`);
     let cli = { nodeMs: NaN, cliMs: NaN, runs: 0 };
     try {
@@ -342,15 +271,12 @@ async function main(): Promise<void> {
       log(`cli measurement failed: ${(e as Error).message}`);
     }
     results.cli = cli;
-    rows.push({
-      metric: "CLI deployment record, median wall (ms)",
-      value: fmt(cli.cliMs, 0),
-      baseline: `node -e 0 ${fmt(cli.nodeMs, 0)}`,
-      ratio: fmt(cli.cliMs / cli.nodeMs, 2),
-      target: "ratio <= 2.5",
-    });
+    rows.push(row("CLI deployment record, median wall (ms)", fmt(cli.cliMs, 0), `node -e 0 ${fmt(cli.nodeMs, 0)}`, fmt(cli.cliMs / cli.nodeMs, 2), "ratio <= 2.5"));
   } finally {
+    await watcher?.stop();
+    await sql.end();
     await server.stop();
+    await other.stop();
     const c = new pg.Client({ connectionString: ADMIN_URL });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -363,291 +289,257 @@ async function main(): Promise<void> {
   process.stdout.write(`\nwritten: ${path.join(ROOT, "bench-results.json")}\n`);
 }
 
-type PgRecord = (client: pg.PoolClient, slotName: string, digest: string) => Promise<void>;
-
-/** The issue's floor: the record transaction as an application would write it, statement by statement. */
-function floorTransaction(org: string, env: string, lenv: string): PgRecord {
-  return async (client, name, digest) => {
-    await client.query("BEGIN");
-    try {
-      const found = await client.query<{ id: string; digest: string }>(
-        `SELECT id, digest FROM deployments WHERE organization_id = $1 AND environment_id = $2
-         AND logical_environment_id = $3 AND name = $4 AND kind = 'CONTAINER_IMAGE' AND status = 'deployed' FOR UPDATE`,
-        [org, env, lenv, name],
-      );
-      const row = found.rows[0];
-      if (row && row.digest === digest) {
-        await client.query(`UPDATE deployments SET last_seen_at = now() WHERE id = $1`, [row.id]);
-      } else {
-        if (row) {
-          await client.query(`UPDATE deployments SET status = 'superseded', superseded_at = now() WHERE id = $1`, [row.id]);
-        }
-        const inserted = await client.query<{ id: string }>(
-          `INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest)
-           VALUES (gen_random_uuid(), $1, $2, $3, $4, 'CONTAINER_IMAGE', $5) RETURNING id`,
-          [org, env, lenv, name, digest],
-        );
-        if (row) {
-          await client.query(`UPDATE deployments SET superseded_by_id = $1 WHERE id = $2`, [inserted.rows[0].id, row.id]);
-        }
-      }
-      await client.query("COMMIT");
-    } catch (e) {
-      await client.query("ROLLBACK");
-      throw e;
-    }
-  };
+/** The args file record.lua reads: token, environment, slots, heartbeat percent, wrk threads, then the digests. */
+function recordArgs(pool: string[], environment: string, heartbeatPct: number): string[] {
+  return [TOKEN, environment, String(SLOTS), String(heartbeatPct), String(WRK_THREADS), ...pool];
 }
 
-/** The server's own record statement (server/data/deployments.ts), prepared, straight from pg: what the server adds on top of its SQL. */
-function floorStatement(org: string, envName: string): PgRecord {
-  return async (client, name, digest) => {
-    const params = recordParams(
-      { organizationId: org, environment: envName, logicalEnvironment: "production", name, kind: "CONTAINER_IMAGE" },
-      { digest, artifactName: "", artifactVersion: "", artifactReference: "" },
-      undefined,
-    );
-    const res = await client.query<{ outcome: string | null }>({ name: RECORD_STATEMENT_NAME, text: RECORD_STATEMENT, values: params });
-    if (!res.rows[0]?.outcome) throw new Error("the record statement wrote nothing");
-  };
-}
-
-/** `record` from CONCURRENCY pg connections for PHASE_SECONDS, 90 % supersede / 10 % heartbeat over SLOTS slots named `${prefix}${slot}`. */
-async function runFloor(sql: pg.Pool, prefix: string, pool: string[], record: PgRecord) {
-  const deadline = performance.now() + PHASE_SECONDS * 1000;
-  const current = new Map<number, string>(Array.from({ length: SLOTS }, (_, slot) => [slot, pool[initialDigest(slot, pool)]]));
-  let count = 0;
-  let conflicts = 0;
-  let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      const client = await sql.connect();
-      try {
-        while (performance.now() < deadline) {
-          const slot = Math.floor(random() * SLOTS);
-          const active = current.get(slot);
-          const digest = active && random() < 0.1 ? active : pool[Math.floor(random() * pool.length)];
-          current.set(slot, digest);
-          try {
-            await record(client, `${prefix}${slot}`, digest);
-            count++;
-          } catch (e) {
-            // Two writers racing on a slot: the server retries these too; anything else is a bench bug.
-            if (!["23505", "40P01", "40001"].includes((e as { code?: string }).code ?? "")) throw e;
-            conflicts++;
-          }
-        }
-      } finally {
-        client.release();
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { transactions: count, conflicts, seconds, tps: count / seconds };
-}
-
-interface LoadOutput {
-  client: LoadClient;
-  sessions?: number;
-  calls: number;
-  errors: number;
-  firstError?: string;
+interface WrkResult {
+  requests: number;
   seconds: number;
-  latenciesMs: number[];
-  outcomes: Record<string, number>;
-  /** The load process's own CPU over its timed loop (process.cpuUsage()). */
-  cpu: { userMs: number; systemMs: number; ms: number; msPerCall: number; processMs: number };
-}
-type LoadResult = LoadOutput & { cpuAccount: CpuAccount; loadProcCpuMs: number };
-
-/**
- * Runs tests/bench/load.ts and accounts the CPU spent between its "start" and "end" lines (its
- * timed loop): the server's and the machine's from /proc, the load process's from its own report.
- */
-function runLoad(
-  url: string,
-  pool: string[],
-  opts: { client: LoadClient; sessions: number; environment: string; call?: "record" | "health"; concurrency?: number; seconds?: number },
-  serverPid: number,
-): Promise<LoadResult> {
-  const args = {
-    url, token: TOKEN, concurrency: opts.concurrency ?? CONCURRENCY, seconds: opts.seconds ?? PHASE_SECONDS, slots: SLOTS,
-    environment: opts.environment, heartbeatRatio: 0.1, digests: pool, call: opts.call ?? "record",
-    warmupSeconds: QUICK ? 1 : 3,
-    initial: Array.from({ length: SLOTS }, (_, slot) => initialDigest(slot, pool)),
-    client: opts.client, sessions: opts.sessions,
-  };
-  // The digest pool is too large for argv: hand it over in a file.
-  const argsFile = path.join(fs.mkdtempSync(path.join("/tmp", "chainloop-load-")), "args.json");
-  fs.writeFileSync(argsFile, JSON.stringify(args));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "tests/bench/load.ts"), argsFile], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let pending = "";
-    let result: LoadOutput | undefined;
-    let started: { cpu: CpuSnapshot; loadMs: number } | undefined;
-    let ended: { cpu: CpuSnapshot; loadMs: number } | undefined;
-    const onLine = (line: string) => {
-      const msg = JSON.parse(line) as LoadOutput & { event?: string };
-      // Counters are read around the load process's timed loop, this process's CPU last at the start and first at the end.
-      if (msg.event === "start") started = { loadMs: procCpuMs(child.pid!), cpu: cpuSnapshot(serverPid) };
-      else if (msg.event === "end") ended = { cpu: cpuSnapshot(serverPid, true), loadMs: procCpuMs(child.pid!) };
-      else result = msg;
-    };
-    child.stdout.on("data", (d) => {
-      pending += d;
-      for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (line) onLine(line);
-      }
-    });
-    child.on("exit", (code) => {
-      fs.rmSync(path.dirname(argsFile), { recursive: true, force: true });
-      if (pending.trim()) onLine(pending.trim());
-      if (code !== 0) return reject(new Error(`load process exited ${code}`));
-      if (!result || !started || !ended) return reject(new Error("load process did not report start, end and result"));
-      const cpuAccount = cpuAccountOf(cpuDelta(started.cpu, ended.cpu), result.calls, result.cpu.ms);
-      resolve({ ...result, cpuAccount, loadProcCpuMs: ended.loadMs - started.loadMs });
-    });
-  });
+  errors: number;
+  firstError: string;
+  heartbeat: number;
+  superseded: number;
+  created: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  cpu: CpuAccount;
+  /** Records per record statement (distinct writing transactions in the change log). */
+  recordsPerCommit?: number;
+  waits?: WaitSamples;
 }
 
-// CPU accounting, from /proc (Linux). Times are CPU milliseconds summed over all cores.
-const CLK_TCK = (() => {
-  const n = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim());
-  return n > 0 ? n : 100;
-})();
 /**
- * utime + stime of a process (all its threads), in ms; NaN if it is gone. With `reapedChildren`,
- * plus cutime + cstime: what its children that ended (and were waited for) used.
+ * Runs wrk with `script` for `seconds` (its args file, if any, after `--`), and accounts the CPU
+ * spent meanwhile. With `db`: the change log's transactions (for records per commit) and the
+ * backends' wait events over the window.
  */
-function procCpuMs(pid: number, reapedChildren = false): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
-    const ticks = Number(f[11]) + Number(f[12]) + (reapedChildren ? Number(f[13]) + Number(f[14]) : 0);
-    return (ticks * 1000) / CLK_TCK;
-  } catch {
-    return NaN;
+async function runWrk(
+  serverUrl: string,
+  args: string[] | undefined,
+  connections: number,
+  seconds: number,
+  script: string,
+  procs: Record<string, number>,
+  db?: { sql: pg.Pool; dbName: string },
+): Promise<WrkResult> {
+  let argsFile: string | undefined;
+  if (args) {
+    argsFile = path.join(fs.mkdtempSync(path.join("/tmp", "chainloop-wrk-")), "args.txt");
+    fs.writeFileSync(argsFile, args.join("\n") + "\n");
   }
-}
-/** Busy time of the whole machine: the "cpu" line of /proc/stat, total minus idle and iowait. */
-function machineBusyMs(): number {
-  const v = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1, 9).map(Number); // user..steal
-  const total = v.reduce((a, b) => a + b, 0);
-  return ((total - v[3] - v[4]) * 1000) / CLK_TCK;
-}
-/**
- * CPU of every Postgres process, by pid: the backends (of the bench database and any other), the
- * WAL writer, checkpointer, autovacuum (their titles read "postgres: …") and the postmaster.
- * All of them, not only the bench database's backends: commits make the WAL writer and the
- * postmaster work too, and they belong to the database's cost. The postmaster's figure includes
- * its ended children, so a backend that exits within a window (an idle pool connection closed,
- * a reconnect) still counts: before, its work was lost and Postgres looked 2–10× cheaper.
- */
-function postgresProcessesMs(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmdline: string;
-    try {
-      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
-    } catch {
-      continue;
-    }
-    const postmaster = /(^|\/)postgres$/.test(cmdline.split("\0", 1)[0]);
-    if (postmaster || cmdline.startsWith("postgres: ")) {
-      const ms = procCpuMs(Number(entry), postmaster);
-      if (Number.isFinite(ms)) out.set(Number(entry), ms);
-    }
-  }
-  return out;
-}
-interface CpuSnapshot { at: number; machineBusyMs: number; serverMs: number; selfMs: number; pgBackends: Map<number, number> }
-/** `selfFirst`: read this process's CPU before the other counters (at the end of a window), else last. */
-function cpuSnapshot(serverPid: number, selfFirst = false): CpuSnapshot {
-  const self = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
+  const threads = Math.min(WRK_THREADS, connections);
+  const before = db ? (await db.sql.query<{ now: Date }>("SELECT now()")).rows[0].now : undefined;
+  const sampler = db ? sampleWaits(db.sql, db.dbName) : undefined;
+  const start = cpuSnapshot(procs);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(
+      "wrk",
+      [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "-s", path.join(ROOT, "tests/bench", script), serverUrl, ...(argsFile ? ["--", argsFile] : [])],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let text = "";
+    child.stdout.on("data", (d) => (text += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
+  }).finally(() => sampler?.stop());
+  const end = cpuSnapshot(procs);
+  const waits = await sampler?.stop();
+  if (argsFile) fs.rmSync(path.dirname(argsFile), { recursive: true, force: true });
+  const line = out.split("\n").find((l) => l.startsWith("RESULT "));
+  if (!line) throw new Error(`wrk printed no RESULT line:\n${out}`);
+  const r = JSON.parse(line.slice("RESULT ".length)) as Record<string, number | string>;
+  const num = (k: string) => Number(r[k] ?? 0);
+  const errors = num("errors") + num("socketErrors") + num("non2xx") + num("other");
+  const result: WrkResult = {
+    requests: num("requests"),
+    seconds: num("durationUs") / 1e6,
+    errors,
+    firstError: String(r.firstError ?? ""),
+    heartbeat: num("heartbeat"),
+    superseded: num("superseded"),
+    created: num("created"),
+    p50Ms: num("p50") / 1000,
+    p90Ms: num("p90") / 1000,
+    p99Ms: num("p99") / 1000,
+    maxMs: num("max") / 1000,
+    cpu: cpuAccount(start, end, num("requests")),
+    waits,
   };
-  const selfBefore = selfFirst ? self() : 0;
-  const pgBackends = postgresProcessesMs();
-  const serverMs = procCpuMs(serverPid);
-  const busy = machineBusyMs();
-  const at = performance.now();
-  return { at, machineBusyMs: busy, serverMs, selfMs: selfFirst ? selfBefore : self(), pgBackends };
+  if (db && before) {
+    const commits = Number(
+      (await db.sql.query<{ n: string }>(`SELECT count(DISTINCT xid) AS n FROM deployment_changes WHERE created_at >= $1 AND changes <> ''`, [before])).rows[0].n,
+    );
+    result.recordsPerCommit = result.requests / Math.max(1, commits);
+  }
+  return result;
 }
-interface CpuDelta { wallMs: number; machineBusyMs: number; serverMs: number; selfMs: number; pgBackendsMs: number }
-function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): CpuDelta {
-  // Every process's total at the end minus every one's at the start: a backend that started within
-  // the window counts whole; one that ended within it is in the postmaster's reaped children.
-  let pg = 0;
-  for (const ms of b.pgBackends.values()) pg += ms;
-  for (const ms of a.pgBackends.values()) pg -= ms;
-  return { wallMs: b.at - a.at, machineBusyMs: b.machineBusyMs - a.machineBusyMs, serverMs: b.serverMs - a.serverMs, selfMs: b.selfMs - a.selfMs, pgBackendsMs: pg };
+
+interface PgbenchResult {
+  tps: number;
+  transactions: number;
+  failed: number;
+  latencyMs: number;
+  cpu: CpuAccount;
+  waits: WaitSamples;
 }
-interface CpuAccount {
-  records: number;
-  wallMs: number;
-  cores: number;
-  machineBusyMs: number;
-  /** Busy share of the machine's cores over the window. */
-  machineUtilisation: number;
-  serverMs: number;
-  /** The client: the load process, or this process for the floor. */
-  clientMs: number;
-  /** This process when it is not the client (idle while the load process runs). */
-  benchMs: number;
-  /** Machine busy minus server, client and this process: Postgres (all of it) and anything else running. */
-  restMs: number;
-  /** Part of `rest`: every Postgres process (postgresProcessesMs). */
-  pgBackendsMs: number;
-  perRecord: { server: number; client: number; rest: number; pgBackends: number; machine: number };
-}
-/** `clientMs`: the client's CPU, or "self" when the client is this process. */
-function cpuAccountOf(d: CpuDelta, records: number, clientMs: number | "self"): CpuAccount {
-  const client = clientMs === "self" ? d.selfMs : clientMs;
-  const bench = clientMs === "self" ? 0 : d.selfMs;
-  const rest = d.machineBusyMs - d.serverMs - client - bench;
-  const cores = os.availableParallelism();
-  const per = (ms: number) => ms / Math.max(1, records);
+
+/** The floor: pgbench running tests/bench/floor.sql (or `script`), prepared, CONNECTIONS clients, for `seconds`. */
+async function runPgbench(
+  databaseUrl: string,
+  heartbeatPct: number,
+  procs: Record<string, number>,
+  sql: pg.Pool,
+  dbName: string,
+  script = path.join(ROOT, "tests/bench/floor.sql"),
+  seconds = PHASE_SECONDS,
+): Promise<PgbenchResult> {
+  const sampler = sampleWaits(sql, dbName);
+  const start = cpuSnapshot(procs);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(
+      "pgbench",
+      ["-n", "-M", "prepared", "-c", String(CONNECTIONS), "-j", "2", "-T", String(seconds), "-D", `slots=${SLOTS}`, "-D", `hb=${heartbeatPct}`,
+        "-f", script, databaseUrl],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let text = "";
+    child.stdout.on("data", (d) => (text += d));
+    child.stderr.on("data", (d) => (text += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench exited ${code}: ${text}`))));
+  }).finally(() => sampler.stop());
+  const end = cpuSnapshot(procs);
+  const waits = await sampler.stop();
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+  const transactions = num(/number of transactions actually processed: (\d+)/);
   return {
-    records, wallMs: d.wallMs, cores, machineBusyMs: d.machineBusyMs, machineUtilisation: d.machineBusyMs / (d.wallMs * cores),
-    serverMs: d.serverMs, clientMs: client, benchMs: bench, restMs: rest, pgBackendsMs: d.pgBackendsMs,
-    perRecord: { server: per(d.serverMs), client: per(client), rest: per(rest), pgBackends: per(d.pgBackendsMs), machine: per(d.machineBusyMs) },
+    tps: num(/tps = ([\d.]+) \(without initial connection time\)/),
+    transactions,
+    failed: num(/number of failed transactions: (\d+)/),
+    latencyMs: num(/latency average = ([\d.]+) ms/),
+    cpu: cpuAccount(start, end, transactions),
+    waits,
   };
 }
-function cpuRows(rec: CpuAccount, floor: CpuAccount, clientName: string): Row[] {
-  const f3 = (n: number) => fmt(n, 3);
-  const row = (metric: string, value: number, floorValue: number | undefined, floorName = "floor"): Row => ({
-    metric,
-    value: f3(value),
-    baseline: floorValue === undefined ? "-" : `${floorName} ${f3(floorValue)}`,
-    ratio: floorValue === undefined ? "-" : fmt(value / floorValue, 2),
-    target: "-",
-  });
-  const util = (a: CpuAccount) => `${fmt(a.machineUtilisation * 100, 0)} % of ${a.cores} cores`;
-  return [
-    row("CPU ms/record: server", rec.perRecord.server, undefined),
-    row(`CPU ms/record: ${clientName}`, rec.perRecord.client, floor.perRecord.client, "floor pg client"),
-    row("CPU ms/record: rest (Postgres + other)", rec.perRecord.rest, floor.perRecord.rest, "floor rest"),
-    row("  of which: Postgres (all its processes)", rec.perRecord.pgBackends, floor.perRecord.pgBackends),
-    {
-      ...row("CPU ms/record: machine busy", rec.perRecord.machine, floor.perRecord.machine),
-      value: `${f3(rec.perRecord.machine)} (${util(rec)})`,
-      baseline: `floor ${f3(floor.perRecord.machine)} (${util(floor)})`,
-    },
-  ];
+
+interface WaitSamples {
+  samples: number;
+  /** Active backend-samples, by what they waited on ("CPU" when nothing). */
+  byEvent: Record<string, number>;
 }
-function outcomeSummary(o: Record<string, number>): string {
-  const known = ["created", "superseded", "heartbeat"];
-  const others = Object.entries(o).filter(([k]) => !known.includes(k));
-  return known.map((k) => o[k] ?? 0).join(" / ") + others.map(([k, n]) => `, ${k} ${n}`).join("");
+
+/** Samples pg_stat_activity every WAIT_SAMPLE_MS: what the database's active backends wait on. */
+function sampleWaits(sql: pg.Pool, dbName: string): { stop(): Promise<WaitSamples> } {
+  const result: WaitSamples = { samples: 0, byEvent: {} };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      if (sql.ending) return;
+      const rows = (
+        await sql.query<{ w: string; n: number }>(
+          `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS w, count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = $1 AND backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1`,
+          [dbName],
+        )
+      ).rows;
+      result.samples++;
+      for (const r of rows) result.byEvent[r.w] = (result.byEvent[r.w] ?? 0) + r.n;
+      await sleep(WAIT_SAMPLE_MS);
+    }
+  })().catch((e: Error) => log(`wait sampling stopped: ${e.message}`));
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return result;
+    },
+  };
+}
+
+/** "Lock waits: n (share) of m; top: …". */
+function waitSummary(w: WaitSamples | undefined): string {
+  if (!w) return "n/a";
+  const total = Object.values(w.byEvent).reduce((a, b) => a + b, 0);
+  const locks = Object.entries(w.byEvent).filter(([k]) => k.startsWith("Lock:")).reduce((a, [, n]) => a + n, 0);
+  const object = w.byEvent["Lock:object"] ?? 0;
+  return `${locks} / ${total} (${fmt((100 * locks) / Math.max(1, total), 0)} %; Lock:object ${object})`;
+}
+
+interface WatchPhase {
+  events: number;
+  byType: Record<string, number>;
+  latencyMs: { p50: number; p99: number; max: number };
+}
+interface Watcher {
+  pid: number;
+  command(line: string): void;
+  report(): Promise<{ phases: Record<string, WatchPhase>; error: string | null }>;
+  stop(): Promise<void>;
+}
+
+/** Starts tests/bench/watch.ts against `url` and waits for its snapshot to end. */
+async function startWatcher(url: string): Promise<Watcher> {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "tests/bench/watch.ts"), url, TOKEN], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error("the watcher exited");
+    return JSON.parse(r.value) as Record<string, unknown>;
+  };
+  const ready = await Promise.race([next(), sleep(60_000).then(() => ({ event: "timeout" }))]);
+  if (ready.event !== "ready") throw new Error(`the watcher did not become ready: ${JSON.stringify(ready)}`);
+  return {
+    pid: child.pid!,
+    command: (line) => child.stdin!.write(line + "\n"),
+    async report() {
+      child.stdin!.write("report\n");
+      return (await next()) as unknown as { phases: Record<string, WatchPhase>; error: string | null };
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.stdin!.write("quit\n");
+        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+      }),
+  };
+}
+
+/**
+ * The floor's transaction with one NOTIFY in it, as every record's commit had before the change
+ * log (a per-row trigger called pg_notify): Postgres takes one database-wide lock at the commit of
+ * any transaction that notified, so such commits queue behind each other, from every process.
+ * Written next to the run's data for the run: floor.sql's statement, notifying.
+ */
+function notifyingFloorScript(dir: string): string {
+  const floor = fs.readFileSync(path.join(ROOT, "tests/bench/floor.sql"), "utf8");
+  // `input` is read by every branch (heartbeat, supersede, insert), so its notify always runs.
+  const script = floor.replace("), input AS (\n  SELECT coalesce(", "), input AS (\n  SELECT pg_notify('chainloop_bench', :slot::text) AS notified, coalesce(");
+  if (script === floor) throw new Error("tests/bench/floor.sql changed shape: cannot add the NOTIFY");
+  const file = path.join(dir, "floor-notify.sql");
+  fs.writeFileSync(file, script);
+  return file;
+}
+
+/** The floor's table: one slot, digest, status and timestamps per record; the partial unique index on the active slot. */
+async function createFloorTable(sql: pg.Pool): Promise<void> {
+  await sql.query(`
+    CREATE TABLE floor_records (
+      id bigserial PRIMARY KEY,
+      environment int NOT NULL, logical_environment int NOT NULL, name text NOT NULL, kind text NOT NULL,
+      digest text NOT NULL, status text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(), last_seen_at timestamptz NOT NULL DEFAULT now(), superseded_at timestamptz
+    );
+    CREATE UNIQUE INDEX floor_records_active_slot ON floor_records (environment, logical_environment, name, kind) WHERE status = 'deployed';
+    INSERT INTO floor_records (environment, logical_environment, name, kind, digest, status)
+    SELECT 1, 1, 'svc-' || g, 'CONTAINER_IMAGE', 'sha256:' || md5(g::text) || md5((g + 1)::text), 'deployed' FROM generate_series(0, ${SLOTS - 1}) g;`);
 }
 
 let checkpointRefused = false;
@@ -660,7 +552,8 @@ let checkpointRefused = false;
  * log says so once.
  */
 async function settle(sql: pg.Pool): Promise<void> {
-  await sql.query("VACUUM (ANALYZE) deployments");
+  await sql.query("VACUUM (ANALYZE) deployments, deployment_changes");
+  await sql.query("VACUUM (ANALYZE) floor_records").catch(() => undefined); // not there before the floor is set up
   if (checkpointRefused) return;
   try {
     await sql.query("CHECKPOINT");
@@ -673,14 +566,14 @@ async function settle(sql: pg.Pool): Promise<void> {
 /** The digest (index into the pool) each slot is seeded with. */
 const initialDigest = (slot: number, pool: string[]) => slot % pool.length;
 
-/** One active record per slot (`${prefix}${slot}`), as recording would leave it. */
-async function seedSlots(sql: pg.Pool, org: string, env: string, lenv: string, prefix: string, pool: string[]): Promise<void> {
+/** One active record per slot ("svc-<slot>", digest number slot % pool size: what record.lua assumes), as recording would leave it. */
+async function seedSlots(sql: pg.Pool, org: string, env: string, lenv: string, pool: string[]): Promise<void> {
   const digests = Array.from({ length: SLOTS }, (_, slot) => pool[initialDigest(slot, pool)]);
   await sql.query(
     `INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest, status)
-     SELECT gen_random_uuid(), $1, $2, $3, $4 || (g - 1), 'CONTAINER_IMAGE', ($5::text[])[g], 'deployed'
-     FROM generate_series(1, $6) g`,
-    [org, env, lenv, prefix, digests, SLOTS],
+     SELECT gen_random_uuid(), $1, $2, $3, 'svc-' || (g - 1), 'CONTAINER_IMAGE', ($4::text[])[g], 'deployed'
+     FROM generate_series(1, $5) g`,
+    [org, env, lenv, digests, SLOTS],
   );
 }
 
@@ -776,17 +669,9 @@ function measureCli(serverUrl: string, pool: string[]) {
   return { nodeMs: median(node), cliMs: median(cli), runs: CLI_RUNS };
 }
 
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
-}
-function peakRssKb(pid: number): number {
-  const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
-}
-
 /** The server runs as deployed: `npm start`'s command, logging at LOG_LEVEL (default info: a line per call) to a file. */
 async function startServer(databaseUrl: string, dataDir: string) {
+  fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(dataDir, "server.log");
   const out = fs.openSync(logFile, "a");
   const child = spawn(process.execPath, ["--enable-source-maps", path.join(ROOT, "dist/server/main.js")], {
@@ -846,6 +731,7 @@ function printTable(rows: Row[]): void {
   const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
   for (const r of all) process.stdout.write(keys.map((k, i) => r[k].padEnd(widths[i])).join("  ").trimEnd() + "\n");
 }
+
 
 main().catch((e) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
