@@ -297,7 +297,7 @@ export function recordParams(items: RecordItem[], now = new Date()): unknown[] {
 }
 
 /** Prepared-statement name (pg prepares it once per pooled connection; one process only ever has one text for it). */
-export const RECORD_STATEMENT_NAME = "record_deployed_v2";
+export const RECORD_STATEMENT_NAME = "record_deployed_v3";
 
 // One statement records a whole batch (group commit, server/data/group-commit.ts); a single
 // record is a batch of one. The items' slots are distinct. Per item, by its ordinal n:
@@ -332,35 +332,37 @@ export const RECORD_STATEMENT = `
     WHERE d.status = 'deployed'
     ORDER BY d.id
     FOR UPDATE OF d
-  ), beat AS (
-    -- GREATEST: two heartbeats racing commit in either order; last_seen_at never moves back.
-    UPDATE deployments d SET last_seen_at = GREATEST(d.last_seen_at, $13::timestamptz)
+  ), upd AS (
+    -- One UPDATE for the slots' active rows: the same digest moves last_seen_at (a heartbeat;
+    -- GREATEST: two heartbeats racing commit in either order, last_seen_at never moves back),
+    -- another supersedes the row, linking the new record. A heartbeat changes no indexed column
+    -- (status is assigned its own value), so Postgres can keep it on its page (HOT).
+    UPDATE deployments d SET
+      last_seen_at = CASE WHEN a.digest = s.digest THEN GREATEST(d.last_seen_at, $13::timestamptz) ELSE d.last_seen_at END,
+      status = CASE WHEN a.digest = s.digest THEN d.status ELSE 'superseded' END,
+      superseded_at = CASE WHEN a.digest = s.digest THEN d.superseded_at ELSE $13::timestamptz END,
+      superseded_by_id = CASE WHEN a.digest = s.digest THEN d.superseded_by_id ELSE s.new_id END
     FROM active a JOIN slot s ON s.n = a.n
-    WHERE d.id = a.id AND a.digest = s.digest
-    RETURNING a.n, ${deploymentColumns("d")}
-  ), old AS (
-    UPDATE deployments d SET status = 'superseded', superseded_at = $13::timestamptz, superseded_by_id = s.new_id
-    FROM active a JOIN slot s ON s.n = a.n
-    WHERE d.id = a.id AND a.digest <> s.digest
-    RETURNING a.n, d.id
+    WHERE d.id = a.id
+    RETURNING a.n, a.digest = s.digest AS beat, ${deploymentColumns("d")}
   ), ins AS (
     INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest,
       artifact_name, artifact_version, artifact_reference, status, created_at, last_seen_at,
       recorded_by_token_id, recorded_by_name)
     SELECT s.new_id, s.org, s.env_id, s.lenv_id, s.name, s.kind, s.digest, s.artifact_name, s.artifact_version,
       s.artifact_reference, 'deployed', $13::timestamptz, $13::timestamptz, s.token_id, s.token_name
-    FROM slot s LEFT JOIN beat b ON b.n = s.n
-    WHERE b.n IS NULL AND (SELECT count(*) FROM old) >= 0
+    FROM slot s LEFT JOIN upd u ON u.n = s.n
+    WHERE u.beat IS NOT TRUE AND (SELECT count(*) FROM upd) >= 0
     ORDER BY s.org, s.env_id, s.lenv_id, s.name, s.kind
     RETURNING ${deploymentColumns("deployments")}
   )
   SELECT t.n, t.env_id IS NOT NULL AS env_found, t.lenv_id IS NOT NULL AS lenv_found, t.attested,
     r.outcome, r.superseded_id, ${deploymentColumns("r")}
   FROM target t LEFT JOIN (
-    SELECT b.n, 'heartbeat' AS outcome, NULL::text AS superseded_id, ${deploymentColumns("b")} FROM beat b
+    SELECT u.n, 'heartbeat' AS outcome, NULL::text AS superseded_id, ${deploymentColumns("u")} FROM upd u WHERE u.beat
     UNION ALL
-    SELECT s.n, CASE WHEN o.id IS NULL THEN 'created' ELSE 'superseded' END, o.id::text, ${deploymentColumns("i")}
-    FROM ins i JOIN slot s ON s.new_id = i.id LEFT JOIN old o ON o.n = s.n
+    SELECT s.n, CASE WHEN u.n IS NULL THEN 'created' ELSE 'superseded' END, u.id::text, ${deploymentColumns("i")}
+    FROM ins i JOIN slot s ON s.new_id = i.id LEFT JOIN upd u ON u.n = s.n
   ) r ON r.n = t.n
   ORDER BY t.n`;
 
