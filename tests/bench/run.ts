@@ -208,6 +208,14 @@ async function main(): Promise<void> {
         row(`  CPU ms/record: server A / wrk / Postgres`, `${fmt(load.cpu.perRecord.server, 3)} / ${fmt(load.cpu.perRecord.load, 3)} / ${fmt(load.cpu.perRecord.postgres, 3)}`, `floor pgbench ${fmt(floor.cpu.perRecord.load, 3)}, Postgres ${fmt(floor.cpu.perRecord.postgres, 3)}`),
         row(`  CPU ms/record: server B + watcher; machine`, `${fmt(load.cpu.perRecord.watchServer + load.cpu.perRecord.watcher, 3)}; ${fmt(load.cpu.perRecord.machine, 3)} (${fmt(load.cpu.utilisation * 100, 0)} % of ${load.cpu.cores} cores)`, `floor machine ${fmt(floor.cpu.perRecord.machine, 3)} (${fmt(floor.cpu.utilisation * 100, 0)} %)`),
         row(`  watcher on server B: events, latency p50 / p99 / max (ms)`, watch ? `${watch.events}, ${fmt(watch.latencyMs.p50, 0)} / ${fmt(watch.latencyMs.p99, 0)} / ${fmt(watch.latencyMs.max, 0)}` : "n/a", "-", "-", "p99 <= 1000"),
+        // Every supersede is two events (the old record superseded, the new one created); heartbeats may be coalesced.
+        row(
+          `  watcher: created + superseded events / expected; heartbeats`,
+          watch ? `${(watch.byType.CREATED ?? 0) + (watch.byType.SUPERSEDED ?? 0)} / ${load.created + 2 * load.superseded}; ${watch.byType.HEARTBEAT ?? 0} of ${load.heartbeat}` : "n/a",
+          "-",
+          "-",
+          "all",
+        ),
         row(`  Postgres backends: lock waits / active samples`, waitSummary(load.waits), `floor ${waitSummary(floor.waits)}`, "-", "no Lock:object"),
       );
       if (load.firstError) log(`${mix.name}: first error: ${load.firstError}`);
