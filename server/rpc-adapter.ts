@@ -164,13 +164,18 @@ async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return out;
 }
 
-async function mapResponse(res: UniversalServerResponse): Promise<UniversalServerResponse> {
+async function mapResponse(res: UniversalServerResponse, httpMethod: string): Promise<UniversalServerResponse> {
   const contentType = res.header?.get("content-type") ?? "";
   if (!res.body) {
+    if (res.status === 415 && httpMethod === "GET") {
+      return jsonError(415, Code.Unimplemented, "a GET call needs the Connect query parameters: ?encoding=json|proto&message=<the request, URL-encoded> (base64=1 for binary), and connect=v1");
+    }
     if (res.status === 415) {
       return jsonError(415, Code.Unimplemented, "unsupported content-type: use application/json or application/proto (Connect), application/grpc[+proto|+json] (gRPC) or application/grpc-web[+proto|+json] (gRPC-Web)");
     }
-    if (res.status === 405) return jsonError(405, Code.Unimplemented, "HTTP method not allowed: RPCs are called with POST");
+    if (res.status === 405) {
+      return jsonError(405, Code.Unimplemented, "HTTP method not allowed: RPCs are called with POST; side-effect-free ones (Get*, List*, DescribeArtifact) also with GET (Connect protocol)");
+    }
     return res;
   }
   if (contentType.startsWith("application/grpc-web")) return { ...res, body: mapChunks(res.body, fixGrpcWebChunk) };
@@ -203,7 +208,7 @@ async function mapResponse(res: UniversalServerResponse): Promise<UniversalServe
 }
 
 function wrap(h: UniversalHandler): UniversalHandler {
-  const wrapped = async (req: UniversalServerRequest) => mapResponse(await h(req));
+  const wrapped = async (req: UniversalServerRequest) => mapResponse(await h(req), req.method);
   return Object.assign(wrapped, {
     protocolNames: h.protocolNames,
     service: h.service,
@@ -217,7 +222,7 @@ function wrap(h: UniversalHandler): UniversalHandler {
 /** An unknown path: Unimplemented with a message, in the caller's protocol. */
 function notFound(req: NodeRequest, res: NodeResponse): void {
   const path = (req.url ?? "").split("?", 1)[0].slice(0, 200);
-  const message = `no such method: ${path} (this server serves the chainloop.v1 services of proto/ and grpc.health.v1.Health)`;
+  const message = `no such method: ${path} (this server serves the chainloop.v1 services of proto/, grpc.health.v1.Health and grpc.reflection.v1(alpha).ServerReflection)`;
   const contentType = String(req.headers["content-type"] ?? "");
   req.resume(); // discard the body
   if (contentType.startsWith("application/grpc")) {
