@@ -10,8 +10,11 @@ import { DeploymentService } from "../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyService } from "../gen/proto/chainloop/v1/key_pb.js";
 import { Health } from "../gen/proto/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../gen/proto/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../gen/proto/grpc/reflection/v1alpha/reflection_pb.js";
 import type { Scope } from "./domain/caller.js";
 import type { TokenUseCase } from "./domain/tokens.js";
+import { DescriptorIndex, reflectionV1alphaHandlers, reflectionV1Handlers } from "./handlers/reflection.js";
 import { authInterceptor, type ScopeTable } from "./interceptors/caller.js";
 
 export interface Handlers {
@@ -76,6 +79,12 @@ export const PROTECTED: Array<{ service: DescService; scopes: Record<string, Sco
 export const PROTECTED_SERVICES: DescService[] = PROTECTED.map((p) => p.service);
 
 /**
+ * Served without a token: health (for load balancers and probes) and server reflection (it
+ * reveals only the public API of proto/, so that gRPC tooling needs no .proto files).
+ */
+export const OPEN_SERVICES: DescService[] = [Health, ReflectionV1, ReflectionV1alpha];
+
+/**
  * @param common interceptors every call runs behind, outermost first (logging, error mapping).
  * @param tokens authenticates the bearer token of every protected call.
  */
@@ -91,5 +100,8 @@ export function routes(handlers: Handlers, common: Interceptor[], tokens: TokenU
     secured(KeyService, handlers.keys, KEY_SCOPES);
     secured(ArtifactService, handlers.artifacts, ARTIFACT_SCOPES);
     router.service(Health, handlers.health, { interceptors: common });
+    const index = new DescriptorIndex([...PROTECTED_SERVICES, ...OPEN_SERVICES]);
+    router.service(ReflectionV1, reflectionV1Handlers(index), { interceptors: common });
+    router.service(ReflectionV1alpha, reflectionV1alphaHandlers(index), { interceptors: common });
   };
 }
