@@ -4,7 +4,8 @@
 # Debian machine. .ci/run calls it too.
 #   - Debian packages: postgresql (the real database, and the binaries the fault tests run),
 #     docker-registry + apache2-utils (htpasswd) + openssl (real OCI registries on loopback,
-#     tests/helpers/registry.ts), chromium (the web page's browser test).
+#     tests/helpers/registry.ts), chromium (the web page's browser test), python3-venv,
+#     python3-grpcio, python3-protobuf, python3-setuptools (the Python client's test).
 #   - Postgres on 127.0.0.1:5432 with trust auth for `postgres` on loopback, when the suite runs
 #     on Postgres (CHAINLOOP_TEST_BACKENDS unset or naming postgres) and TEST_POSTGRES_URL is unset.
 # Installing needs root and apt-get; without them it names what is missing and stops.
@@ -18,6 +19,15 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The Python client's test: a venv on Debian's python3 with its grpcio, protobuf and setuptools.
+if [ -x /usr/bin/python3 ]; then
+  /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+  /usr/bin/python3 -c 'import grpc' 2>/dev/null || missing+=(python3-grpcio)
+  /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf)
+  /usr/bin/python3 -c 'import setuptools' 2>/dev/null || missing+=(python3-setuptools)
+else
+  missing+=(python3 python3-venv python3-grpcio python3-protobuf python3-setuptools)
+fi
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -1,0 +1,1 @@
+"""Client of the deployment-tracking API: generated stubs in chainloop.v1, helpers in chainloop.client."""
