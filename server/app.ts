@@ -62,7 +62,7 @@ export function build(deps: AppDeps): App {
     return next(req);
   };
 
-  const { environments, deployments, tokens, evidence, keys, artifacts, live } = deps.useCases ?? createUseCases(db);
+  const { environments, deployments, snapshots, tokens, evidence, keys, artifacts, live } = deps.useCases ?? createUseCases(db);
   const probe = {
     services: PROTECTED_SERVICES.map((s) => s.typeName),
     async check() {
@@ -82,7 +82,7 @@ export function build(deps: AppDeps): App {
     routes: routes(
       {
         environments: environmentHandlers(environments),
-        deployments: deploymentHandlers(deployments, live),
+        deployments: deploymentHandlers(deployments, snapshots, live),
         apiTokens: apiTokenHandlers(tokens),
         attestations: attestationHandlers(evidence),
         keys: keyHandlers(keys),

@@ -40,6 +40,7 @@ const ENVIRONMENT_SCOPES: ScopeTable<typeof EnvironmentService> = {
 
 const DEPLOYMENT_SCOPES: ScopeTable<typeof DeploymentService> = {
   recordDeployment: "write",
+  reportSnapshot: "write",
   getDeployment: "read",
   listDeployments: "read",
   watchDeployments: "read",

@@ -14,6 +14,7 @@ import { DeploymentUseCase } from "./domain/deployments.js";
 import { EnvironmentUseCase } from "./domain/environments.js";
 import { EvidenceUseCase } from "./domain/evidence.js";
 import { LiveDeployments } from "./domain/live.js";
+import { SnapshotUseCase } from "./domain/snapshots.js";
 import { KeyUseCase } from "./domain/keys.js";
 import { OrganizationUseCase } from "./domain/organizations.js";
 import { TokenUseCase } from "./domain/tokens.js";
@@ -22,6 +23,8 @@ export interface UseCases {
   organizations: OrganizationUseCase;
   environments: EnvironmentUseCase;
   deployments: DeploymentUseCase;
+  /** ReportSnapshot: a whole environment at once (domain/snapshots.ts). */
+  snapshots: SnapshotUseCase;
   tokens: TokenUseCase;
   keys: KeyUseCase;
   evidence: EvidenceUseCase;
@@ -56,6 +59,7 @@ export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCase
     organizations: new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)),
     environments,
     deployments,
+    snapshots: new SnapshotUseCase(deploymentRepo, deployments),
     tokens: new TokenUseCase(new PrismaTokenRepository(db.prisma), audited(db.prisma, (tx) => new PrismaTokenRepository(tx))),
     keys,
     evidence,

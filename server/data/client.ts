@@ -31,6 +31,16 @@ export interface SqlPool {
    * connection (a named prepared statement); a name must always carry the same text.
    */
   query<T = Record<string, unknown>>(text: string, params: unknown[], name?: string): Promise<T[]>;
+  /**
+   * Statements in one transaction on one connection (environment snapshots). It commits when
+   * `fn` answers `commit: true`, rolls back when it answers false or throws.
+   */
+  transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>): Promise<T>;
+}
+
+/** Raw SQL inside SqlPool.transaction. */
+export interface SqlTx {
+  query<T = Record<string, unknown>>(text: string, params: unknown[], name?: string): Promise<T[]>;
 }
 
 export interface Database {
@@ -101,6 +111,26 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
       async query<T>(text: string, params: unknown[], name?: string) {
         return (await pool.query({ text, values: params, ...(name ? { name } : {}) })).rows as T[];
       },
+      async transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>): Promise<T> {
+        const client = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await client.query("BEGIN");
+          const out = await fn({
+            async query<R>(text: string, params: unknown[], name?: string) {
+              return (await client.query({ text, values: params, ...(name ? { name } : {}) })).rows as R[];
+            },
+          });
+          await client.query(out.commit ? "COMMIT" : "ROLLBACK");
+          return out.value;
+        } catch (e) {
+          // A connection that cannot even roll back is not given back to the pool.
+          await client.query("ROLLBACK").catch((err: Error) => (broken = err));
+          throw e;
+        } finally {
+          client.release(broken);
+        }
+      },
     },
     changes,
     async withConnection(fn) {
@@ -165,6 +195,17 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
       // One session: nothing to prepare per connection, so the name is not needed.
       async query<T>(text: string, params: unknown[]) {
         return (await yielding.query(text, params)).rows as T[];
+      },
+      transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>): Promise<T> {
+        return yielding.transaction(async (tx) => {
+          const out = await fn({
+            async query<R>(text: string, params: unknown[]) {
+              return (await tx.query(text, params)).rows as R[];
+            },
+          });
+          if (!out.commit) await tx.rollback();
+          return out.value;
+        });
       },
     },
     changes,

@@ -25,6 +25,7 @@ import {
   type Slot,
   type SlotNames,
 } from "../domain/deployments.js";
+import type { SnapshotItem, SnapshotPlan, SnapshotRepository, SnapshotScope, SnapshotWrite } from "../domain/snapshots.js";
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
@@ -66,7 +67,7 @@ export interface DeploymentRepositoryOptions {
  */
 export const DEFAULT_RECORD_BATCHES: GroupCommitOptions = { maxBatch: 256, maxInFlight: 1 };
 
-export class PrismaDeploymentRepository implements DeploymentRepository {
+export class PrismaDeploymentRepository implements DeploymentRepository, SnapshotRepository {
   private readonly records: GroupCommit<RecordItem, RawRecordRow>;
   private readonly onCommitted: () => void;
 
@@ -145,6 +146,84 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
     return rows;
   }
 
+  /**
+   * An environment snapshot (server/domain/snapshots.ts), in one transaction: a transaction-level
+   * advisory lock on the scope (snapshots of one scope run one at a time, whichever process
+   * takes them), then the scope's active rows locked in id order (the order the record statement
+   * locks in, so a concurrent record batch waits rather than deadlocks), the record statement
+   * for the entries, and, when the plan says so, one UPDATE decommissioning the scope's other
+   * active records. Records racing in from RecordDeployment are either seen (their rows are
+   * locked and decided on) or commit after: none is lost or left half done. A lost race on an
+   * empty slot fails the transaction (SlotConflict) and the use case runs it again.
+   */
+  async applySnapshot(
+    scope: SnapshotScope,
+    items: SnapshotItem[],
+    actor: Actor | undefined,
+    plan: (withoutEvidence: number) => SnapshotPlan,
+  ): Promise<SnapshotWrite> {
+    const now = new Date();
+    const slot = (i: SnapshotItem): NamedSlot => ({ organizationId: scope.organizationId, ...scope.names, name: i.name, kind: i.kind });
+    const scopeParams = [scope.organizationId, scope.environmentId, scope.logicalEnvironmentId];
+    let changed = false;
+    let write: SnapshotWrite;
+    try {
+      write = await this.sql.transaction(async (tx) => {
+        await tx.query(`SET LOCAL statement_timeout = '${SNAPSHOT_STATEMENT_TIMEOUT_MS}ms'`, []);
+        await tx.query(
+          `SELECT pg_advisory_xact_lock(hashtextextended('chainloop.snapshot:' || $1 || ':' || $2 || ':' || $3, 0))`,
+          scopeParams,
+        );
+        await tx.query(
+          `SELECT id FROM deployments
+           WHERE organization_id = $1::uuid AND environment_id = $2::uuid AND logical_environment_id = $3::uuid
+             AND status = 'deployed'
+           ORDER BY id FOR UPDATE`,
+          scopeParams,
+        );
+        const rows =
+          items.length === 0
+            ? []
+            : await tx.query<RawRecordRow>(
+                RECORD_STATEMENT,
+                recordParams(items.map((i) => ({ slot: slot(i), artifact: i.artifact, actor })), now),
+                RECORD_STATEMENT_NAME,
+              );
+        if (rows.length !== items.length) throw new Error(`record statement returned ${rows.length} rows for ${items.length} items`);
+        const records = rows.map((row, i): RecordResult | { missing: "evidence" } => {
+          if (!row.env_found || !row.lenv_found) throw new SlotConflict("the environment changed while the snapshot was applied");
+          if (!row.attested) return { missing: "evidence" };
+          if (!row.outcome) throw new Error("record statement wrote nothing");
+          return {
+            outcome: row.outcome,
+            deployment: toDeployment(fromRaw(row), scope.names),
+            ...(row.outcome === "superseded" && row.superseded_id ? { supersededId: row.superseded_id } : {}),
+          };
+        });
+        const decision = plan(records.filter((r) => "missing" in r).length);
+        const decommissioned = decision.decommission
+          ? (
+              await tx.query<RawDeploymentRow>(DECOMMISSION_MISSING_STATEMENT, [
+                ...scopeParams,
+                items.map((i) => i.name),
+                items.map((i) => i.kind),
+                actor?.tokenId ?? null,
+                actor?.tokenName ?? "",
+                now.toISOString(),
+              ])
+            ).map((r) => toDeployment(fromRaw(r), scope.names))
+          : [];
+        changed = decision.commit && (records.some((r) => !("missing" in r)) || decommissioned.length > 0);
+        return { commit: decision.commit, value: { records, decommissioned } };
+      });
+    } catch (e) {
+      if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on a slot of the snapshot", { cause: e });
+      throw e;
+    }
+    if (changed) this.onCommitted();
+    return write;
+  }
+
   async decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult> {
     const res = await this.inSlotTransaction(async (tx): Promise<DecommissionResult> => {
       const active = await lockActive(tx, slot);
@@ -193,7 +272,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository {
        JOIN logical_environments l ON l.id = d.logical_environment_id
        WHERE d.organization_id = $1::uuid AND d.id = ANY($2::uuid[])`,
       [orgId, ids],
-      "deployments_by_id_v1",
+      "deployments_by_id_v2",
     );
     return rows.map(fromPageRow);
   }
@@ -297,7 +376,7 @@ export function recordParams(items: RecordItem[], now = new Date()): unknown[] {
 }
 
 /** Prepared-statement name (pg prepares it once per pooled connection; one process only ever has one text for it). */
-export const RECORD_STATEMENT_NAME = "record_deployed_v3";
+export const RECORD_STATEMENT_NAME = "record_deployed_v4";
 
 // One statement records a whole batch (group commit, server/data/group-commit.ts); a single
 // record is a batch of one. The items' slots are distinct. Per item, by its ordinal n:
@@ -365,6 +444,25 @@ export const RECORD_STATEMENT = `
     FROM ins i JOIN slot s ON s.new_id = i.id LEFT JOIN upd u ON u.n = s.n
   ) r ON r.n = t.n
   ORDER BY t.n`;
+
+/**
+ * How long one statement of a snapshot may run (the pool's is 5 s): a snapshot of 10,000 new
+ * records is one statement writing 10,000 rows.
+ */
+const SNAPSHOT_STATEMENT_TIMEOUT_MS = 60_000;
+
+// The scope's ($1 organization, $2 environment, $3 logical environment) active records that no
+// snapshot entry ($4 names, $5 kinds) names, decommissioned by the snapshot ($6–$7 token id and
+// name, $8 time). The rows are already locked by the snapshot's transaction.
+const DECOMMISSION_MISSING_STATEMENT = `
+  UPDATE deployments d SET
+    status = 'decommissioned', decommissioned_at = $8::timestamptz,
+    decommissioned_by_token_id = $6::uuid, decommissioned_by_name = $7, decommissioned_by_snapshot = true
+  WHERE d.organization_id = $1::uuid AND d.environment_id = $2::uuid AND d.logical_environment_id = $3::uuid
+    AND d.status = 'deployed'
+    AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]::artifact_kind[]) AS s(name, kind)
+                    WHERE s.name = d.name AND s.kind = d.kind)
+  RETURNING ${deploymentColumns("d")}`;
 
 /** What the record statement returns per item: its flags, and the written deployments row (all null when refused). */
 type RawRecordRow = RawDeploymentRow & {

@@ -19,7 +19,8 @@ export type RecordOutcome = "created" | "heartbeat" | "superseded" | "decommissi
 
 export const DEPLOYMENT_NAME_MAX = 128;
 const ARTIFACT_LIMITS = { artifactName: 512, artifactVersion: 256, artifactReference: 1024 } as const;
-const DEPLOYMENT_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+/** Segments of lowercase letters, digits, '-', '.' and '_', joined by single '/' (`payments/api-server`). */
+const DEPLOYMENT_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
 /** Attempts per call when concurrent recorders collide on a slot. */
 const MAX_ATTEMPTS = 25;
 
@@ -41,6 +42,8 @@ export interface Deployment {
   decommissionedAt: Date | undefined;
   recordedBy: Actor | undefined;
   decommissionedBy: Actor | undefined;
+  /** Decommissioned because an environment snapshot did not name it (server/domain/snapshots.ts). */
+  decommissionedBySnapshot: boolean;
   /** Insertion order (newest first, paging keyset). */
   seq: bigint;
   /** The environment's heartbeat interval, when it has one and the repository read it (staleness.ts). */
@@ -209,13 +212,8 @@ export class DeploymentUseCase {
     if (!input.kind) {
       throw new InvalidArgument(`kind is required: one of ${ARTIFACT_KINDS.join(", ")}`);
     }
-    const digest = requireDigest("digest", input.digest);
-    const artifact: ArtifactInput = {
-      digest,
-      artifactName: bounded("artifact_name", input.artifactName, ARTIFACT_LIMITS.artifactName),
-      artifactVersion: bounded("artifact_version", input.artifactVersion, ARTIFACT_LIMITS.artifactVersion),
-      artifactReference: bounded("artifact_reference", input.artifactReference, ARTIFACT_LIMITS.artifactReference),
-    };
+    const artifact = requireArtifact(input);
+    const digest = artifact.digest;
     const names = { environment, logicalEnvironment };
     return input.status === "decommissioned"
       ? this.decommission(orgId, names, name, input.kind, digest, actor)
@@ -345,7 +343,8 @@ export class DeploymentUseCase {
     return toPage(rows, page, (d) => [d.seq.toString()]);
   }
 
-  private async resolveSlot(orgId: string, environment: string, logicalEnvironment: string) {
+  /** The ids of an environment and a logical environment, by name; NotFound naming what is missing. */
+  async resolveSlot(orgId: string, environment: string, logicalEnvironment: string) {
     const ids = await this.repo.resolveSlotNames(orgId, environment, logicalEnvironment);
     if (!ids.environmentId) throw environmentNotFound(environment);
     if (!ids.logicalEnvironmentId) throw await this.logicalNotFound(orgId, logicalEnvironment);
@@ -361,7 +360,7 @@ export class DeploymentUseCase {
   }
 }
 
-async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await attempt();
@@ -373,16 +372,21 @@ async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
-function describeSlot(slot: Pick<Slot, "name" | "kind">, names: SlotNames): string {
+export function describeSlot(slot: Pick<Slot, "name" | "kind">, names: SlotNames): string {
   return `${names.environment}/${names.logicalEnvironment} ${slot.name} (${slot.kind})`;
 }
 
-function noEvidence(digest: string): FailedPrecondition {
-  return new FailedPrecondition(
+/** Why a digest without evidence cannot be recorded, and how to fix it. */
+export function noEvidenceMessage(digest: string): string {
+  return (
     `${digest} has no evidence: no attestation of this organization mentions it, so it cannot be recorded as deployed. ` +
       `Push one first, for example: chainloop attestation push --subject ${digest} --workflow <workflow> --project <project> ` +
-      `[--version <version>] (or --file <attestation.json> for an in-toto statement or DSSE envelope)`,
+      `[--version <version>] (or --file <attestation.json> for an in-toto statement or DSSE envelope)`
   );
+}
+
+function noEvidence(digest: string): FailedPrecondition {
+  return new FailedPrecondition(noEvidenceMessage(digest));
 }
 
 export function requireDeploymentName(value: string): string {
@@ -393,7 +397,7 @@ export function requireDeploymentName(value: string): string {
   if (!DEPLOYMENT_NAME.test(value)) {
     throw new InvalidArgument(
       `deployment_name ${JSON.stringify(value)} is not valid: use lowercase letters, digits, '-', '.' and '_', ` +
-        `starting and ending with a letter or digit (for example "api-server")`,
+        `starting and ending with a letter or digit, and '/' between such segments (for example "api-server" or "payments/api-server")`,
     );
   }
   return value;
@@ -406,6 +410,16 @@ export function requireDigest(field: string, value: string): string {
     if (e instanceof DigestError) throw new InvalidArgument(e.message.replace(/^digest/, field));
     throw e;
   }
+}
+
+/** The digest (parsed) and what it was resolved from (bounded), as RecordDeployment and snapshots take them. */
+export function requireArtifact(input: ArtifactInput): ArtifactInput {
+  return {
+    digest: requireDigest("digest", input.digest),
+    artifactName: bounded("artifact_name", input.artifactName, ARTIFACT_LIMITS.artifactName),
+    artifactVersion: bounded("artifact_version", input.artifactVersion, ARTIFACT_LIMITS.artifactVersion),
+    artifactReference: bounded("artifact_reference", input.artifactReference, ARTIFACT_LIMITS.artifactReference),
+  };
 }
 
 function bounded(field: string, value: string, max: number): string {

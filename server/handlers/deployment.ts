@@ -9,6 +9,7 @@ import {
   DeploymentStatus as StatusPb,
   WatchDeploymentsResponseSchema,
   RecordOutcome as OutcomePb,
+  SnapshotRefusal as RefusalPb,
   WatchEventType as EventPb,
   type Deployment as DeploymentPb,
   type WatchDeploymentsResponse,
@@ -23,6 +24,7 @@ import type {
   RecordOutcome,
 } from "../domain/deployments.js";
 import { InvalidArgument } from "../domain/errors.js";
+import type { SnapshotRefusal, SnapshotUseCase } from "../domain/snapshots.js";
 import { callerOf } from "../interceptors/caller.js";
 import { enumFromPb } from "./enums.js";
 import { actorToPb } from "./api-token.js";
@@ -43,6 +45,11 @@ const OUTCOME_TO_PB: Record<RecordOutcome, OutcomePb> = {
   superseded: OutcomePb.SUPERSEDED,
   decommissioned: OutcomePb.DECOMMISSIONED,
   "already-decommissioned": OutcomePb.ALREADY_DECOMMISSIONED,
+};
+
+const REFUSAL_TO_PB: Record<SnapshotRefusal, RefusalPb> = {
+  "invalid-entry": RefusalPb.INVALID_ENTRY,
+  "no-evidence": RefusalPb.NO_EVIDENCE,
 };
 
 const kindFromPb = (kind: KindPb, field = "kind") =>
@@ -72,6 +79,7 @@ export function deploymentToPb(d: Deployment): DeploymentPb {
     decommissionedBy: actorToPb(d.decommissionedBy),
     stale: isStale(d),
     staleTime: tsOrUndefined(staleAt(d)),
+    decommissionedBySnapshot: d.decommissionedBySnapshot,
   });
 }
 
@@ -88,7 +96,11 @@ const EVENT_TO_PB: Record<WatchEventType, EventPb> = {
   "stale-time-changed": EventPb.STALE_TIME_CHANGED,
 };
 
-export function deploymentHandlers(deployments: DeploymentUseCase, live: LiveDeployments): ServiceImpl<typeof DeploymentService> {
+export function deploymentHandlers(
+  deployments: DeploymentUseCase,
+  snapshots: SnapshotUseCase,
+  live: LiveDeployments,
+): ServiceImpl<typeof DeploymentService> {
   return {
     async *watchDeployments(req, ctx): AsyncGenerator<WatchDeploymentsResponse> {
       const events = live.watch(
@@ -133,6 +145,52 @@ export function deploymentHandlers(deployments: DeploymentUseCase, live: LiveDep
         deployment: deploymentToPb(res.deployment),
         outcome: OUTCOME_TO_PB[res.outcome],
         supersededDeploymentId: res.supersededId ?? "",
+      };
+    },
+    async reportSnapshot(req, ctx) {
+      const caller = callerOf(ctx);
+      const res = await snapshots.report(
+        caller.organizationId,
+        {
+          environment: req.environment,
+          logicalEnvironment: req.logicalEnvironment,
+          entries: req.entries.map((e, index) => {
+            const entry = {
+              name: e.deploymentName,
+              digest: e.digest,
+              artifactName: e.artifactName,
+              artifactVersion: e.artifactVersion,
+              artifactReference: e.artifactReference,
+            };
+            try {
+              return { ...entry, kind: kindFromPb(e.kind) };
+            } catch (err) {
+              // One entry's unknown kind refuses that entry, not the snapshot.
+              if (!(err instanceof InvalidArgument)) throw err;
+              return { ...entry, kind: undefined, invalid: `entries[${index}]: ${err.message}` };
+            }
+          }),
+          decommissionMissing: req.decommissionMissing ?? true,
+          allOrNothing: req.allOrNothing,
+          validateOnly: req.validateOnly,
+        },
+        caller,
+      );
+      return {
+        results: res.results.map((r) => ({
+          index: r.index,
+          deploymentName: r.name,
+          kind: r.kind ? KIND_TO_PB[r.kind] : KindPb.UNSPECIFIED,
+          digest: r.digest,
+          outcome: r.outcome ? OUTCOME_TO_PB[r.outcome] : OutcomePb.UNSPECIFIED,
+          deploymentId: r.deploymentId ?? "",
+          supersededDeploymentId: r.supersededId ?? "",
+          refusal: r.refusal ? REFUSAL_TO_PB[r.refusal] : RefusalPb.UNSPECIFIED,
+          message: r.message ?? "",
+        })),
+        decommissioned: res.decommissioned.map(deploymentToPb),
+        applied: res.applied,
+        decommissionSkippedReason: res.decommissionSkippedReason ?? "",
       };
     },
     async getDeployment(req, ctx) {

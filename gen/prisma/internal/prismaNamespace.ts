@@ -1260,7 +1260,8 @@ export const DeploymentScalarFieldEnum = {
   recordedByTokenId: 'recordedByTokenId',
   recordedByName: 'recordedByName',
   decommissionedByTokenId: 'decommissionedByTokenId',
-  decommissionedByName: 'decommissionedByName'
+  decommissionedByName: 'decommissionedByName',
+  decommissionedBySnapshot: 'decommissionedBySnapshot'
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]

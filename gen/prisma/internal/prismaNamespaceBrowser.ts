@@ -134,7 +134,8 @@ export const DeploymentScalarFieldEnum = {
   recordedByTokenId: 'recordedByTokenId',
   recordedByName: 'recordedByName',
   decommissionedByTokenId: 'decommissionedByTokenId',
-  decommissionedByName: 'decommissionedByName'
+  decommissionedByName: 'decommissionedByName',
+  decommissionedBySnapshot: 'decommissionedBySnapshot'
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]

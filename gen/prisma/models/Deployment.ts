@@ -59,6 +59,7 @@ export type DeploymentMinAggregateOutputType = {
   recordedByName: string | null
   decommissionedByTokenId: string | null
   decommissionedByName: string | null
+  decommissionedBySnapshot: boolean | null
 }
 
 export type DeploymentMaxAggregateOutputType = {
@@ -83,6 +84,7 @@ export type DeploymentMaxAggregateOutputType = {
   recordedByName: string | null
   decommissionedByTokenId: string | null
   decommissionedByName: string | null
+  decommissionedBySnapshot: boolean | null
 }
 
 export type DeploymentCountAggregateOutputType = {
@@ -107,6 +109,7 @@ export type DeploymentCountAggregateOutputType = {
   recordedByName: number
   decommissionedByTokenId: number
   decommissionedByName: number
+  decommissionedBySnapshot: number
   _all: number
 }
 
@@ -141,6 +144,7 @@ export type DeploymentMinAggregateInputType = {
   recordedByName?: true
   decommissionedByTokenId?: true
   decommissionedByName?: true
+  decommissionedBySnapshot?: true
 }
 
 export type DeploymentMaxAggregateInputType = {
@@ -165,6 +169,7 @@ export type DeploymentMaxAggregateInputType = {
   recordedByName?: true
   decommissionedByTokenId?: true
   decommissionedByName?: true
+  decommissionedBySnapshot?: true
 }
 
 export type DeploymentCountAggregateInputType = {
@@ -189,6 +194,7 @@ export type DeploymentCountAggregateInputType = {
   recordedByName?: true
   decommissionedByTokenId?: true
   decommissionedByName?: true
+  decommissionedBySnapshot?: true
   _all?: true
 }
 
@@ -300,6 +306,7 @@ export type DeploymentGroupByOutputType = {
   recordedByName: string
   decommissionedByTokenId: string | null
   decommissionedByName: string
+  decommissionedBySnapshot: boolean
   _count: DeploymentCountAggregateOutputType | null
   _avg: DeploymentAvgAggregateOutputType | null
   _sum: DeploymentSumAggregateOutputType | null
@@ -347,6 +354,7 @@ export type DeploymentWhereInput = {
   recordedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
+  decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
@@ -376,6 +384,7 @@ export type DeploymentOrderByWithRelationInput = {
   recordedByName?: Prisma.SortOrder
   decommissionedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
+  decommissionedBySnapshot?: Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
   environment?: Prisma.EnvironmentOrderByWithRelationInput
   logicalEnvironment?: Prisma.LogicalEnvironmentOrderByWithRelationInput
@@ -408,6 +417,7 @@ export type DeploymentWhereUniqueInput = Prisma.AtLeast<{
   recordedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
+  decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
@@ -437,6 +447,7 @@ export type DeploymentOrderByWithAggregationInput = {
   recordedByName?: Prisma.SortOrder
   decommissionedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
+  decommissionedBySnapshot?: Prisma.SortOrder
   _count?: Prisma.DeploymentCountOrderByAggregateInput
   _avg?: Prisma.DeploymentAvgOrderByAggregateInput
   _max?: Prisma.DeploymentMaxOrderByAggregateInput
@@ -469,6 +480,7 @@ export type DeploymentScalarWhereWithAggregatesInput = {
   recordedByName?: Prisma.StringWithAggregatesFilter<"Deployment"> | string
   decommissionedByTokenId?: Prisma.UuidNullableWithAggregatesFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringWithAggregatesFilter<"Deployment"> | string
+  decommissionedBySnapshot?: Prisma.BoolWithAggregatesFilter<"Deployment"> | boolean
 }
 
 export type DeploymentCreateInput = {
@@ -489,6 +501,7 @@ export type DeploymentCreateInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -518,6 +531,7 @@ export type DeploymentUncheckedCreateInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -539,6 +553,7 @@ export type DeploymentUpdateInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -568,6 +583,7 @@ export type DeploymentUncheckedUpdateInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -593,6 +609,7 @@ export type DeploymentCreateManyInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
 }
 
 export type DeploymentUpdateManyMutationInput = {
@@ -613,6 +630,7 @@ export type DeploymentUpdateManyMutationInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type DeploymentUncheckedUpdateManyInput = {
@@ -637,6 +655,7 @@ export type DeploymentUncheckedUpdateManyInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type DeploymentListRelationFilter = {
@@ -676,6 +695,7 @@ export type DeploymentCountOrderByAggregateInput = {
   recordedByName?: Prisma.SortOrder
   decommissionedByTokenId?: Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
+  decommissionedBySnapshot?: Prisma.SortOrder
 }
 
 export type DeploymentAvgOrderByAggregateInput = {
@@ -704,6 +724,7 @@ export type DeploymentMaxOrderByAggregateInput = {
   recordedByName?: Prisma.SortOrder
   decommissionedByTokenId?: Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
+  decommissionedBySnapshot?: Prisma.SortOrder
 }
 
 export type DeploymentMinOrderByAggregateInput = {
@@ -728,6 +749,7 @@ export type DeploymentMinOrderByAggregateInput = {
   recordedByName?: Prisma.SortOrder
   decommissionedByTokenId?: Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
+  decommissionedBySnapshot?: Prisma.SortOrder
 }
 
 export type DeploymentSumOrderByAggregateInput = {
@@ -960,6 +982,7 @@ export type DeploymentCreateWithoutOrganizationInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -987,6 +1010,7 @@ export type DeploymentUncheckedCreateWithoutOrganizationInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1041,6 +1065,7 @@ export type DeploymentScalarWhereInput = {
   recordedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
+  decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
 }
 
 export type DeploymentCreateWithoutEnvironmentInput = {
@@ -1061,6 +1086,7 @@ export type DeploymentCreateWithoutEnvironmentInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -1088,6 +1114,7 @@ export type DeploymentUncheckedCreateWithoutEnvironmentInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1135,6 +1162,7 @@ export type DeploymentCreateWithoutLogicalEnvironmentInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -1162,6 +1190,7 @@ export type DeploymentUncheckedCreateWithoutLogicalEnvironmentInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1209,6 +1238,7 @@ export type DeploymentCreateWithoutSupersedesInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1237,6 +1267,7 @@ export type DeploymentUncheckedCreateWithoutSupersedesInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
 }
 
 export type DeploymentCreateOrConnectWithoutSupersedesInput = {
@@ -1262,6 +1293,7 @@ export type DeploymentCreateWithoutSupersededByInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1289,6 +1321,7 @@ export type DeploymentUncheckedCreateWithoutSupersededByInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1331,6 +1364,7 @@ export type DeploymentUpdateWithoutSupersedesInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -1359,6 +1393,7 @@ export type DeploymentUncheckedUpdateWithoutSupersedesInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type DeploymentUpsertWithWhereUniqueWithoutSupersededByInput = {
@@ -1398,6 +1433,7 @@ export type DeploymentCreateManyOrganizationInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
 }
 
 export type DeploymentUpdateWithoutOrganizationInput = {
@@ -1418,6 +1454,7 @@ export type DeploymentUpdateWithoutOrganizationInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1445,6 +1482,7 @@ export type DeploymentUncheckedUpdateWithoutOrganizationInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1469,6 +1507,7 @@ export type DeploymentUncheckedUpdateManyWithoutOrganizationInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type DeploymentCreateManyEnvironmentInput = {
@@ -1492,6 +1531,7 @@ export type DeploymentCreateManyEnvironmentInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
 }
 
 export type DeploymentUpdateWithoutEnvironmentInput = {
@@ -1512,6 +1552,7 @@ export type DeploymentUpdateWithoutEnvironmentInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1539,6 +1580,7 @@ export type DeploymentUncheckedUpdateWithoutEnvironmentInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1563,6 +1605,7 @@ export type DeploymentUncheckedUpdateManyWithoutEnvironmentInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type DeploymentCreateManyLogicalEnvironmentInput = {
@@ -1586,6 +1629,7 @@ export type DeploymentCreateManyLogicalEnvironmentInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
 }
 
 export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
@@ -1606,6 +1650,7 @@ export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1633,6 +1678,7 @@ export type DeploymentUncheckedUpdateWithoutLogicalEnvironmentInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1657,6 +1703,7 @@ export type DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type DeploymentCreateManySupersededByInput = {
@@ -1680,6 +1727,7 @@ export type DeploymentCreateManySupersededByInput = {
   recordedByName?: string
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
 }
 
 export type DeploymentUpdateWithoutSupersededByInput = {
@@ -1700,6 +1748,7 @@ export type DeploymentUpdateWithoutSupersededByInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -1727,6 +1776,7 @@ export type DeploymentUncheckedUpdateWithoutSupersededByInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1751,6 +1801,7 @@ export type DeploymentUncheckedUpdateManyWithoutSupersededByInput = {
   recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 
@@ -1806,6 +1857,7 @@ export type DeploymentSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   recordedByName?: boolean
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
+  decommissionedBySnapshot?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -1836,6 +1888,7 @@ export type DeploymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   recordedByName?: boolean
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
+  decommissionedBySnapshot?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -1864,6 +1917,7 @@ export type DeploymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   recordedByName?: boolean
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
+  decommissionedBySnapshot?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -1892,9 +1946,10 @@ export type DeploymentSelectScalar = {
   recordedByName?: boolean
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
+  decommissionedBySnapshot?: boolean
 }
 
-export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt" | "recordedByTokenId" | "recordedByName" | "decommissionedByTokenId" | "decommissionedByName", ExtArgs["result"]["deployment"]>
+export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt" | "recordedByTokenId" | "recordedByName" | "decommissionedByTokenId" | "decommissionedByName" | "decommissionedBySnapshot", ExtArgs["result"]["deployment"]>
 export type DeploymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
@@ -1954,6 +2009,10 @@ export type $DeploymentPayload<ExtArgs extends runtime.Types.Extensions.Internal
     recordedByName: string
     decommissionedByTokenId: string | null
     decommissionedByName: string
+    /**
+     * Decommissioned because an environment snapshot (ReportSnapshot) did not name it.
+     */
+    decommissionedBySnapshot: boolean
   }, ExtArgs["result"]["deployment"]>
   composites: {}
 }
@@ -2403,6 +2462,7 @@ export interface DeploymentFieldRefs {
   readonly recordedByName: Prisma.FieldRef<"Deployment", 'String'>
   readonly decommissionedByTokenId: Prisma.FieldRef<"Deployment", 'String'>
   readonly decommissionedByName: Prisma.FieldRef<"Deployment", 'String'>
+  readonly decommissionedBySnapshot: Prisma.FieldRef<"Deployment", 'Boolean'>
 }
     
 

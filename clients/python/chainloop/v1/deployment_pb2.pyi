@@ -21,6 +21,9 @@ RECORD_OUTCOME_DECOMMISSIONED: RecordOutcome
 RECORD_OUTCOME_HEARTBEAT: RecordOutcome
 RECORD_OUTCOME_SUPERSEDED: RecordOutcome
 RECORD_OUTCOME_UNSPECIFIED: RecordOutcome
+SNAPSHOT_REFUSAL_INVALID_ENTRY: SnapshotRefusal
+SNAPSHOT_REFUSAL_NO_EVIDENCE: SnapshotRefusal
+SNAPSHOT_REFUSAL_UNSPECIFIED: SnapshotRefusal
 WATCH_EVENT_TYPE_CREATED: WatchEventType
 WATCH_EVENT_TYPE_DECOMMISSIONED: WatchEventType
 WATCH_EVENT_TYPE_HEARTBEAT: WatchEventType
@@ -32,12 +35,13 @@ WATCH_EVENT_TYPE_SUPERSEDED: WatchEventType
 WATCH_EVENT_TYPE_UNSPECIFIED: WatchEventType
 
 class Deployment(_message.Message):
-    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "create_time", "decommission_time", "decommissioned_by", "deployment_name", "digest", "environment", "id", "kind", "last_seen_time", "logical_environment", "recorded_by", "stale", "stale_time", "status", "superseded_by_id", "superseded_time"]
+    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "create_time", "decommission_time", "decommissioned_by", "decommissioned_by_snapshot", "deployment_name", "digest", "environment", "id", "kind", "last_seen_time", "logical_environment", "recorded_by", "stale", "stale_time", "status", "superseded_by_id", "superseded_time"]
     ARTIFACT_NAME_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_VERSION_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DECOMMISSIONED_BY_FIELD_NUMBER: _ClassVar[int]
+    DECOMMISSIONED_BY_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     DECOMMISSION_TIME_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENT_NAME_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +62,7 @@ class Deployment(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     decommission_time: _timestamp_pb2.Timestamp
     decommissioned_by: _api_token_pb2.Actor
+    decommissioned_by_snapshot: bool
     deployment_name: str
     digest: str
     environment: str
@@ -71,7 +76,7 @@ class Deployment(_message.Message):
     status: DeploymentStatus
     superseded_by_id: str
     superseded_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_by_id: _Optional[str] = ..., decommission_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., decommissioned_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., stale: bool = ..., stale_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_by_id: _Optional[str] = ..., decommission_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., decommissioned_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., stale: bool = ..., stale_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., decommissioned_by_snapshot: bool = ...) -> None: ...
 
 class GetDeploymentRequest(_message.Message):
     __slots__ = ["id"]
@@ -153,6 +158,72 @@ class RecordDeploymentResponse(_message.Message):
     superseded_deployment_id: str
     def __init__(self, deployment: _Optional[_Union[Deployment, _Mapping]] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., superseded_deployment_id: _Optional[str] = ...) -> None: ...
 
+class ReportSnapshotRequest(_message.Message):
+    __slots__ = ["all_or_nothing", "decommission_missing", "entries", "environment", "logical_environment", "validate_only"]
+    ALL_OR_NOTHING_FIELD_NUMBER: _ClassVar[int]
+    DECOMMISSION_MISSING_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    LOGICAL_ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    all_or_nothing: bool
+    decommission_missing: bool
+    entries: _containers.RepeatedCompositeFieldContainer[SnapshotEntry]
+    environment: str
+    logical_environment: str
+    validate_only: bool
+    def __init__(self, environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[SnapshotEntry, _Mapping]]] = ..., decommission_missing: bool = ..., all_or_nothing: bool = ..., validate_only: bool = ...) -> None: ...
+
+class ReportSnapshotResponse(_message.Message):
+    __slots__ = ["applied", "decommission_skipped_reason", "decommissioned", "results"]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    DECOMMISSIONED_FIELD_NUMBER: _ClassVar[int]
+    DECOMMISSION_SKIPPED_REASON_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    decommission_skipped_reason: str
+    decommissioned: _containers.RepeatedCompositeFieldContainer[Deployment]
+    results: _containers.RepeatedCompositeFieldContainer[SnapshotEntryResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[SnapshotEntryResult, _Mapping]]] = ..., decommissioned: _Optional[_Iterable[_Union[Deployment, _Mapping]]] = ..., applied: bool = ..., decommission_skipped_reason: _Optional[str] = ...) -> None: ...
+
+class SnapshotEntry(_message.Message):
+    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "deployment_name", "digest", "kind"]
+    ARTIFACT_NAME_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    artifact_name: str
+    artifact_reference: str
+    artifact_version: str
+    deployment_name: str
+    digest: str
+    kind: ArtifactKind
+    def __init__(self, deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ...) -> None: ...
+
+class SnapshotEntryResult(_message.Message):
+    __slots__ = ["deployment_id", "deployment_name", "digest", "index", "kind", "message", "outcome", "refusal", "superseded_deployment_id"]
+    DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    deployment_id: str
+    deployment_name: str
+    digest: str
+    index: int
+    kind: ArtifactKind
+    message: str
+    outcome: RecordOutcome
+    refusal: SnapshotRefusal
+    superseded_deployment_id: str
+    def __init__(self, index: _Optional[int] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., deployment_id: _Optional[str] = ..., superseded_deployment_id: _Optional[str] = ..., refusal: _Optional[_Union[SnapshotRefusal, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
 class WatchDeploymentsRequest(_message.Message):
     __slots__ = ["deployment_name", "digest", "environment", "kind", "logical_environment", "project", "project_version"]
     DEPLOYMENT_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -191,4 +262,7 @@ class RecordOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class WatchEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class SnapshotRefusal(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -50,6 +50,11 @@ class DeploymentServiceStub(object):
                 request_serializer=chainloop_dot_v1_dot_deployment__pb2.WatchDeploymentsRequest.SerializeToString,
                 response_deserializer=chainloop_dot_v1_dot_deployment__pb2.WatchDeploymentsResponse.FromString,
                 )
+        self.ReportSnapshot = channel.unary_unary(
+                '/chainloop.v1.DeploymentService/ReportSnapshot',
+                request_serializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotRequest.SerializeToString,
+                response_deserializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotResponse.FromString,
+                )
 
 
 class DeploymentServiceServicer(object):
@@ -114,6 +119,23 @@ class DeploymentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportSnapshot(self, request, context):
+        """Reports everything that runs in one environment and logical environment at once: the
+        snapshot an agent watching a cluster takes. In one transaction, each entry is recorded as
+        RecordDeployment records it (created, heartbeat or superseded; the digest needs evidence),
+        and, with `decommission_missing` (the default), the environment's active records in that
+        logical environment that no entry names are decommissioned (`decommissioned_by_snapshot`).
+        A snapshot identical to what runs costs heartbeats only. Watchers see every change.
+        Entries that cannot be recorded (malformed, or a digest without evidence) are refused one
+        by one in `results`; `all_or_nothing` says what happens to the others. While any entry is
+        refused nothing is decommissioned: a partial report never empties an environment.
+        INVALID_ARGUMENT: more than 10,000 entries; two entries for one slot (deployment name and
+        kind); bad environment names. NOT_FOUND: unknown environment or logical environment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeploymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -136,6 +158,11 @@ def add_DeploymentServiceServicer_to_server(servicer, server):
                     servicer.WatchDeployments,
                     request_deserializer=chainloop_dot_v1_dot_deployment__pb2.WatchDeploymentsRequest.FromString,
                     response_serializer=chainloop_dot_v1_dot_deployment__pb2.WatchDeploymentsResponse.SerializeToString,
+            ),
+            'ReportSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportSnapshot,
+                    request_deserializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotRequest.FromString,
+                    response_serializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,5 +255,22 @@ class DeploymentService(object):
         return grpc.experimental.unary_stream(request, target, '/chainloop.v1.DeploymentService/WatchDeployments',
             chainloop_dot_v1_dot_deployment__pb2.WatchDeploymentsRequest.SerializeToString,
             chainloop_dot_v1_dot_deployment__pb2.WatchDeploymentsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ReportSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/chainloop.v1.DeploymentService/ReportSnapshot',
+            chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotRequest.SerializeToString,
+            chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

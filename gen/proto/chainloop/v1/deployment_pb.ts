@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chainloop/v1/deployment.proto.
  */
 export const file_chainloop_v1_deployment: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGFpbmxvb3AvdjEvZGVwbG95bWVudC5wcm90bxIMY2hhaW5sb29wLnYxIp4FCgpEZXBsb3ltZW50EgoKAmlkGAEgASgJEhMKC2Vudmlyb25tZW50GAIgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAyABKAkSFwoPZGVwbG95bWVudF9uYW1lGAQgASgJEigKBGtpbmQYBSABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgGIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAcgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YCCABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAkgASgJEi4KBnN0YXR1cxgKIAEoDjIeLmNoYWlubG9vcC52MS5EZXBsb3ltZW50U3RhdHVzEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPc3VwZXJzZWRlZF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdXBlcnNlZGVkX2J5X2lkGA4gASgJEjUKEWRlY29tbWlzc2lvbl90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgtyZWNvcmRlZF9ieRgQIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchIuChFkZWNvbW1pc3Npb25lZF9ieRgRIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchINCgVzdGFsZRgSIAEoCBIuCgpzdGFsZV90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKbAgoXUmVjb3JkRGVwbG95bWVudFJlcXVlc3QSEwoLZW52aXJvbm1lbnQYASABKAkSGwoTbG9naWNhbF9lbnZpcm9ubWVudBgCIAEoCRIXCg9kZXBsb3ltZW50X25hbWUYAyABKAkSKAoEa2luZBgEIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAUgASgJEhUKDWFydGlmYWN0X25hbWUYBiABKAkSGAoQYXJ0aWZhY3RfdmVyc2lvbhgHIAEoCRIaChJhcnRpZmFjdF9yZWZlcmVuY2UYCCABKAkSLgoGc3RhdHVzGAkgASgOMh4uY2hhaW5sb29wLnYxLkRlcGxveW1lbnRTdGF0dXMimAEKGFJlY29yZERlcGxveW1lbnRSZXNwb25zZRIsCgpkZXBsb3ltZW50GAEgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSLAoHb3V0Y29tZRgCIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEiAKGHN1cGVyc2VkZWRfZGVwbG95bWVudF9pZBgDIAEoCSIiChRHZXREZXBsb3ltZW50UmVxdWVzdBIKCgJpZBgBIAEoCSJvChVHZXREZXBsb3ltZW50UmVzcG9uc2USLAoKZGVwbG95bWVudBgBIAEoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50EigKCGV2aWRlbmNlGAIgAygLMhYuY2hhaW5sb29wLnYxLkV2aWRlbmNlIq8CChZMaXN0RGVwbG95bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC2Vudmlyb25tZW50GAMgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYBCABKAkSFwoPZGVwbG95bWVudF9uYW1lGAUgASgJEigKBGtpbmQYBiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgHIAEoCRIuCgZzdGF0dXMYCCABKA4yHi5jaGFpbmxvb3AudjEuRGVwbG95bWVudFN0YXR1cxIPCgdoaXN0b3J5GAkgASgIEg8KB3Byb2plY3QYCiABKAkSFwoPcHJvamVjdF92ZXJzaW9uGAsgASgJImEKF0xpc3REZXBsb3ltZW50c1Jlc3BvbnNlEi0KC2RlcGxveW1lbnRzGAEgAygLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIsgBChdXYXRjaERlcGxveW1lbnRzUmVxdWVzdBITCgtlbnZpcm9ubWVudBgBIAEoCRIbChNsb2dpY2FsX2Vudmlyb25tZW50GAIgASgJEhcKD2RlcGxveW1lbnRfbmFtZRgDIAEoCRIoCgRraW5kGAQgASgOMhouY2hhaW5sb29wLnYxLkFydGlmYWN0S2luZBIOCgZkaWdlc3QYBSABKAkSDwoHcHJvamVjdBgGIAEoCRIXCg9wcm9qZWN0X3ZlcnNpb24YByABKAkipAEKGFdhdGNoRGVwbG95bWVudHNSZXNwb25zZRIqCgR0eXBlGAEgASgOMhwuY2hhaW5sb29wLnYxLldhdGNoRXZlbnRUeXBlEiwKCmRlcGxveW1lbnQYAiABKAsyGC5jaGFpbmxvb3AudjEuRGVwbG95bWVudBIuCgpldmVudF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpuCgxBcnRpZmFjdEtpbmQSHQoZQVJUSUZBQ1RfS0lORF9VTlNQRUNJRklFRBAAEiEKHUFSVElGQUNUX0tJTkRfQ09OVEFJTkVSX0lNQUdFEAESHAoYQVJUSUZBQ1RfS0lORF9IRUxNX0NIQVJUEAIqnQEKEERlcGxveW1lbnRTdGF0dXMSIQodREVQTE9ZTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpERVBMT1lNRU5UX1NUQVRVU19ERVBMT1lFRBABEiAKHERFUExPWU1FTlRfU1RBVFVTX1NVUEVSU0VERUQQAhIkCiBERVBMT1lNRU5UX1NUQVRVU19ERUNPTU1JU1NJT05FRBADKtYBCg1SZWNvcmRPdXRjb21lEh4KGlJFQ09SRF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX09VVENPTUVfQ1JFQVRFRBABEhwKGFJFQ09SRF9PVVRDT01FX0hFQVJUQkVBVBACEh0KGVJFQ09SRF9PVVRDT01FX1NVUEVSU0VERUQQAxIhCh1SRUNPUkRfT1VUQ09NRV9ERUNPTU1JU1NJT05FRBAEEikKJVJFQ09SRF9PVVRDT01FX0FMUkVBRFlfREVDT01NSVNTSU9ORUQQBSq9AgoOV2F0Y2hFdmVudFR5cGUSIAocV0FUQ0hfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh0KGVdBVENIX0VWRU5UX1RZUEVfU05BUFNIT1QQARIhCh1XQVRDSF9FVkVOVF9UWVBFX1NOQVBTSE9UX0VORBACEhwKGFdBVENIX0VWRU5UX1RZUEVfQ1JFQVRFRBADEh4KGldBVENIX0VWRU5UX1RZUEVfSEVBUlRCRUFUEAQSHwobV0FUQ0hfRVZFTlRfVFlQRV9TVVBFUlNFREVEEAUSIwofV0FUQ0hfRVZFTlRfVFlQRV9ERUNPTU1JU1NJT05FRBAGEhoKFldBVENIX0VWRU5UX1RZUEVfU1RBTEUQBxInCiNXQVRDSF9FVkVOVF9UWVBFX1NUQUxFX1RJTUVfQ0hBTkdFRBAIMp8DChFEZXBsb3ltZW50U2VydmljZRJhChBSZWNvcmREZXBsb3ltZW50EiUuY2hhaW5sb29wLnYxLlJlY29yZERlcGxveW1lbnRSZXF1ZXN0GiYuY2hhaW5sb29wLnYxLlJlY29yZERlcGxveW1lbnRSZXNwb25zZRJdCg1HZXREZXBsb3ltZW50EiIuY2hhaW5sb29wLnYxLkdldERlcGxveW1lbnRSZXF1ZXN0GiMuY2hhaW5sb29wLnYxLkdldERlcGxveW1lbnRSZXNwb25zZSIDkAIBEmMKD0xpc3REZXBsb3ltZW50cxIkLmNoYWlubG9vcC52MS5MaXN0RGVwbG95bWVudHNSZXF1ZXN0GiUuY2hhaW5sb29wLnYxLkxpc3REZXBsb3ltZW50c1Jlc3BvbnNlIgOQAgESYwoQV2F0Y2hEZXBsb3ltZW50cxIlLmNoYWlubG9vcC52MS5XYXRjaERlcGxveW1lbnRzUmVxdWVzdBomLmNoYWlubG9vcC52MS5XYXRjaERlcGxveW1lbnRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_chainloop_v1_api_token, file_chainloop_v1_attestation, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jaGFpbmxvb3AvdjEvZGVwbG95bWVudC5wcm90bxIMY2hhaW5sb29wLnYxIsIFCgpEZXBsb3ltZW50EgoKAmlkGAEgASgJEhMKC2Vudmlyb25tZW50GAIgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAyABKAkSFwoPZGVwbG95bWVudF9uYW1lGAQgASgJEigKBGtpbmQYBSABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgGIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAcgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YCCABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAkgASgJEi4KBnN0YXR1cxgKIAEoDjIeLmNoYWlubG9vcC52MS5EZXBsb3ltZW50U3RhdHVzEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPc3VwZXJzZWRlZF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdXBlcnNlZGVkX2J5X2lkGA4gASgJEjUKEWRlY29tbWlzc2lvbl90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgtyZWNvcmRlZF9ieRgQIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchIuChFkZWNvbW1pc3Npb25lZF9ieRgRIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchINCgVzdGFsZRgSIAEoCBIuCgpzdGFsZV90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiChpkZWNvbW1pc3Npb25lZF9ieV9zbmFwc2hvdBgUIAEoCCKbAgoXUmVjb3JkRGVwbG95bWVudFJlcXVlc3QSEwoLZW52aXJvbm1lbnQYASABKAkSGwoTbG9naWNhbF9lbnZpcm9ubWVudBgCIAEoCRIXCg9kZXBsb3ltZW50X25hbWUYAyABKAkSKAoEa2luZBgEIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAUgASgJEhUKDWFydGlmYWN0X25hbWUYBiABKAkSGAoQYXJ0aWZhY3RfdmVyc2lvbhgHIAEoCRIaChJhcnRpZmFjdF9yZWZlcmVuY2UYCCABKAkSLgoGc3RhdHVzGAkgASgOMh4uY2hhaW5sb29wLnYxLkRlcGxveW1lbnRTdGF0dXMimAEKGFJlY29yZERlcGxveW1lbnRSZXNwb25zZRIsCgpkZXBsb3ltZW50GAEgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSLAoHb3V0Y29tZRgCIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEiAKGHN1cGVyc2VkZWRfZGVwbG95bWVudF9pZBgDIAEoCSIiChRHZXREZXBsb3ltZW50UmVxdWVzdBIKCgJpZBgBIAEoCSJvChVHZXREZXBsb3ltZW50UmVzcG9uc2USLAoKZGVwbG95bWVudBgBIAEoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50EigKCGV2aWRlbmNlGAIgAygLMhYuY2hhaW5sb29wLnYxLkV2aWRlbmNlIq8CChZMaXN0RGVwbG95bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC2Vudmlyb25tZW50GAMgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYBCABKAkSFwoPZGVwbG95bWVudF9uYW1lGAUgASgJEigKBGtpbmQYBiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgHIAEoCRIuCgZzdGF0dXMYCCABKA4yHi5jaGFpbmxvb3AudjEuRGVwbG95bWVudFN0YXR1cxIPCgdoaXN0b3J5GAkgASgIEg8KB3Byb2plY3QYCiABKAkSFwoPcHJvamVjdF92ZXJzaW9uGAsgASgJImEKF0xpc3REZXBsb3ltZW50c1Jlc3BvbnNlEi0KC2RlcGxveW1lbnRzGAEgAygLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIsgBChdXYXRjaERlcGxveW1lbnRzUmVxdWVzdBITCgtlbnZpcm9ubWVudBgBIAEoCRIbChNsb2dpY2FsX2Vudmlyb25tZW50GAIgASgJEhcKD2RlcGxveW1lbnRfbmFtZRgDIAEoCRIoCgRraW5kGAQgASgOMhouY2hhaW5sb29wLnYxLkFydGlmYWN0S2luZBIOCgZkaWdlc3QYBSABKAkSDwoHcHJvamVjdBgGIAEoCRIXCg9wcm9qZWN0X3ZlcnNpb24YByABKAkipAEKGFdhdGNoRGVwbG95bWVudHNSZXNwb25zZRIqCgR0eXBlGAEgASgOMhwuY2hhaW5sb29wLnYxLldhdGNoRXZlbnRUeXBlEiwKCmRlcGxveW1lbnQYAiABKAsyGC5jaGFpbmxvb3AudjEuRGVwbG95bWVudBIuCgpldmVudF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLiAQoVUmVwb3J0U25hcHNob3RSZXF1ZXN0EhMKC2Vudmlyb25tZW50GAEgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAiABKAkSLAoHZW50cmllcxgDIAMoCzIbLmNoYWlubG9vcC52MS5TbmFwc2hvdEVudHJ5EiEKFGRlY29tbWlzc2lvbl9taXNzaW5nGAQgASgISACIAQESFgoOYWxsX29yX25vdGhpbmcYBSABKAgSFQoNdmFsaWRhdGVfb25seRgGIAEoCEIXChVfZGVjb21taXNzaW9uX21pc3NpbmcirwEKDVNuYXBzaG90RW50cnkSFwoPZGVwbG95bWVudF9uYW1lGAEgASgJEigKBGtpbmQYAiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgDIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAQgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YBSABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAYgASgJIp8CChNTbmFwc2hvdEVudHJ5UmVzdWx0Eg0KBWluZGV4GAEgASgFEhcKD2RlcGxveW1lbnRfbmFtZRgCIAEoCRIoCgRraW5kGAMgASgOMhouY2hhaW5sb29wLnYxLkFydGlmYWN0S2luZBIOCgZkaWdlc3QYBCABKAkSLAoHb3V0Y29tZRgFIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEhUKDWRlcGxveW1lbnRfaWQYBiABKAkSIAoYc3VwZXJzZWRlZF9kZXBsb3ltZW50X2lkGAcgASgJEi4KB3JlZnVzYWwYCCABKA4yHS5jaGFpbmxvb3AudjEuU25hcHNob3RSZWZ1c2FsEg8KB21lc3NhZ2UYCSABKAkitAEKFlJlcG9ydFNuYXBzaG90UmVzcG9uc2USMgoHcmVzdWx0cxgBIAMoCzIhLmNoYWlubG9vcC52MS5TbmFwc2hvdEVudHJ5UmVzdWx0EjAKDmRlY29tbWlzc2lvbmVkGAIgAygLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSDwoHYXBwbGllZBgDIAEoCBIjChtkZWNvbW1pc3Npb25fc2tpcHBlZF9yZWFzb24YBCABKAkqbgoMQXJ0aWZhY3RLaW5kEh0KGUFSVElGQUNUX0tJTkRfVU5TUEVDSUZJRUQQABIhCh1BUlRJRkFDVF9LSU5EX0NPTlRBSU5FUl9JTUFHRRABEhwKGEFSVElGQUNUX0tJTkRfSEVMTV9DSEFSVBACKp0BChBEZXBsb3ltZW50U3RhdHVzEiEKHURFUExPWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaREVQTE9ZTUVOVF9TVEFUVVNfREVQTE9ZRUQQARIgChxERVBMT1lNRU5UX1NUQVRVU19TVVBFUlNFREVEEAISJAogREVQTE9ZTUVOVF9TVEFUVVNfREVDT01NSVNTSU9ORUQQAyrWAQoNUmVjb3JkT3V0Y29tZRIeChpSRUNPUkRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlJFQ09SRF9PVVRDT01FX0NSRUFURUQQARIcChhSRUNPUkRfT1VUQ09NRV9IRUFSVEJFQVQQAhIdChlSRUNPUkRfT1VUQ09NRV9TVVBFUlNFREVEEAMSIQodUkVDT1JEX09VVENPTUVfREVDT01NSVNTSU9ORUQQBBIpCiVSRUNPUkRfT1VUQ09NRV9BTFJFQURZX0RFQ09NTUlTU0lPTkVEEAUqvQIKDldhdGNoRXZlbnRUeXBlEiAKHFdBVENIX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIdChlXQVRDSF9FVkVOVF9UWVBFX1NOQVBTSE9UEAESIQodV0FUQ0hfRVZFTlRfVFlQRV9TTkFQU0hPVF9FTkQQAhIcChhXQVRDSF9FVkVOVF9UWVBFX0NSRUFURUQQAxIeChpXQVRDSF9FVkVOVF9UWVBFX0hFQVJUQkVBVBAEEh8KG1dBVENIX0VWRU5UX1RZUEVfU1VQRVJTRURFRBAFEiMKH1dBVENIX0VWRU5UX1RZUEVfREVDT01NSVNTSU9ORUQQBhIaChZXQVRDSF9FVkVOVF9UWVBFX1NUQUxFEAcSJwojV0FUQ0hfRVZFTlRfVFlQRV9TVEFMRV9USU1FX0NIQU5HRUQQCCp5Cg9TbmFwc2hvdFJlZnVzYWwSIAocU05BUFNIT1RfUkVGVVNBTF9VTlNQRUNJRklFRBAAEiIKHlNOQVBTSE9UX1JFRlVTQUxfSU5WQUxJRF9FTlRSWRABEiAKHFNOQVBTSE9UX1JFRlVTQUxfTk9fRVZJREVOQ0UQAjL8AwoRRGVwbG95bWVudFNlcnZpY2USYQoQUmVjb3JkRGVwbG95bWVudBIlLmNoYWlubG9vcC52MS5SZWNvcmREZXBsb3ltZW50UmVxdWVzdBomLmNoYWlubG9vcC52MS5SZWNvcmREZXBsb3ltZW50UmVzcG9uc2USXQoNR2V0RGVwbG95bWVudBIiLmNoYWlubG9vcC52MS5HZXREZXBsb3ltZW50UmVxdWVzdBojLmNoYWlubG9vcC52MS5HZXREZXBsb3ltZW50UmVzcG9uc2UiA5ACARJjCg9MaXN0RGVwbG95bWVudHMSJC5jaGFpbmxvb3AudjEuTGlzdERlcGxveW1lbnRzUmVxdWVzdBolLmNoYWlubG9vcC52MS5MaXN0RGVwbG95bWVudHNSZXNwb25zZSIDkAIBEmMKEFdhdGNoRGVwbG95bWVudHMSJS5jaGFpbmxvb3AudjEuV2F0Y2hEZXBsb3ltZW50c1JlcXVlc3QaJi5jaGFpbmxvb3AudjEuV2F0Y2hEZXBsb3ltZW50c1Jlc3BvbnNlMAESWwoOUmVwb3J0U25hcHNob3QSIy5jaGFpbmxvb3AudjEuUmVwb3J0U25hcHNob3RSZXF1ZXN0GiQuY2hhaW5sb29wLnYxLlJlcG9ydFNuYXBzaG90UmVzcG9uc2ViBnByb3RvMw", [file_chainloop_v1_api_token, file_chainloop_v1_attestation, file_google_protobuf_timestamp]);
 
 /**
  * One artifact in one slot, for one period of time.
@@ -152,6 +152,14 @@ export type Deployment = Message<"chainloop.v1.Deployment"> & {
    * @generated from field: google.protobuf.Timestamp stale_time = 19;
    */
   staleTime?: Timestamp | undefined;
+
+  /**
+   * True when the record was decommissioned because a snapshot of its environment and
+   * logical environment did not name it (ReportSnapshot), rather than explicitly.
+   *
+   * @generated from field: bool decommissioned_by_snapshot = 20;
+   */
+  decommissionedBySnapshot: boolean;
 };
 
 /**
@@ -181,7 +189,8 @@ export type RecordDeploymentRequest = Message<"chainloop.v1.RecordDeploymentRequ
 
   /**
    * Deployment name: lowercase letters, digits, `-`, `.` and `_`, 1 to 128 characters,
-   * starting and ending with a letter or digit.
+   * starting and ending with a letter or digit; `/` may separate segments
+   * (`payments/api-server`).
    *
    * @generated from field: string deployment_name = 3;
    */
@@ -497,6 +506,230 @@ export const WatchDeploymentsResponseSchema: GenMessage<WatchDeploymentsResponse
   messageDesc(file_chainloop_v1_deployment, 8);
 
 /**
+ * @generated from message chainloop.v1.ReportSnapshotRequest
+ */
+export type ReportSnapshotRequest = Message<"chainloop.v1.ReportSnapshotRequest"> & {
+  /**
+   * Environment name; NOT_FOUND unless it exists.
+   *
+   * @generated from field: string environment = 1;
+   */
+  environment: string;
+
+  /**
+   * Logical environment name, e.g. `production`.
+   *
+   * @generated from field: string logical_environment = 2;
+   */
+  logicalEnvironment: string;
+
+  /**
+   * What runs there now: one entry per slot (deployment name and kind), at most 10,000.
+   *
+   * @generated from field: repeated chainloop.v1.SnapshotEntry entries = 3;
+   */
+  entries: SnapshotEntry[];
+
+  /**
+   * Decommission the active records of the environment and logical environment that no entry
+   * names. Unset means true.
+   *
+   * @generated from field: optional bool decommission_missing = 4;
+   */
+  decommissionMissing?: boolean | undefined;
+
+  /**
+   * When an entry is refused: false (the default) records the valid entries and decommissions
+   * nothing; true writes nothing at all.
+   *
+   * @generated from field: bool all_or_nothing = 5;
+   */
+  allOrNothing: boolean;
+
+  /**
+   * Work out and return what the snapshot would change, and change nothing (AIP-163). Results
+   * name the records it would write; a record it would create has no id yet.
+   *
+   * @generated from field: bool validate_only = 6;
+   */
+  validateOnly: boolean;
+};
+
+/**
+ * Describes the message chainloop.v1.ReportSnapshotRequest.
+ * Use `create(ReportSnapshotRequestSchema)` to create a new message.
+ */
+export const ReportSnapshotRequestSchema: GenMessage<ReportSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 9);
+
+/**
+ * One artifact running in the snapshot's environment and logical environment.
+ *
+ * @generated from message chainloop.v1.SnapshotEntry
+ */
+export type SnapshotEntry = Message<"chainloop.v1.SnapshotEntry"> & {
+  /**
+   * As in RecordDeploymentRequest.
+   *
+   * @generated from field: string deployment_name = 1;
+   */
+  deploymentName: string;
+
+  /**
+   * Required.
+   *
+   * @generated from field: chainloop.v1.ArtifactKind kind = 2;
+   */
+  kind: ArtifactKind;
+
+  /**
+   * `sha256:` + 64 lowercase hex digits, or `sha512:` + 128.
+   *
+   * @generated from field: string digest = 3;
+   */
+  digest: string;
+
+  /**
+   * Optional: what the digest was resolved from (at most 512, 256 and 1024 characters).
+   *
+   * @generated from field: string artifact_name = 4;
+   */
+  artifactName: string;
+
+  /**
+   * @generated from field: string artifact_version = 5;
+   */
+  artifactVersion: string;
+
+  /**
+   * @generated from field: string artifact_reference = 6;
+   */
+  artifactReference: string;
+};
+
+/**
+ * Describes the message chainloop.v1.SnapshotEntry.
+ * Use `create(SnapshotEntrySchema)` to create a new message.
+ */
+export const SnapshotEntrySchema: GenMessage<SnapshotEntry> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 10);
+
+/**
+ * What a snapshot did with one entry.
+ *
+ * @generated from message chainloop.v1.SnapshotEntryResult
+ */
+export type SnapshotEntryResult = Message<"chainloop.v1.SnapshotEntryResult"> & {
+  /**
+   * The entry's position in `entries` (0-based).
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: string deployment_name = 2;
+   */
+  deploymentName: string;
+
+  /**
+   * @generated from field: chainloop.v1.ArtifactKind kind = 3;
+   */
+  kind: ArtifactKind;
+
+  /**
+   * @generated from field: string digest = 4;
+   */
+  digest: string;
+
+  /**
+   * CREATED, HEARTBEAT or SUPERSEDED when the entry was recorded (or, with `validate_only`,
+   * would be); unspecified when it was refused, or not written because another was refused
+   * under `all_or_nothing`.
+   *
+   * @generated from field: chainloop.v1.RecordOutcome outcome = 5;
+   */
+  outcome: RecordOutcome;
+
+  /**
+   * The slot's record for the entry (empty when refused, and for a record `validate_only`
+   * would create).
+   *
+   * @generated from field: string deployment_id = 6;
+   */
+  deploymentId: string;
+
+  /**
+   * With RECORD_OUTCOME_SUPERSEDED: the record that was (or would be) replaced.
+   *
+   * @generated from field: string superseded_deployment_id = 7;
+   */
+  supersededDeploymentId: string;
+
+  /**
+   * Set when the entry was refused, with `message` saying why.
+   *
+   * @generated from field: chainloop.v1.SnapshotRefusal refusal = 8;
+   */
+  refusal: SnapshotRefusal;
+
+  /**
+   * @generated from field: string message = 9;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message chainloop.v1.SnapshotEntryResult.
+ * Use `create(SnapshotEntryResultSchema)` to create a new message.
+ */
+export const SnapshotEntryResultSchema: GenMessage<SnapshotEntryResult> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 11);
+
+/**
+ * @generated from message chainloop.v1.ReportSnapshotResponse
+ */
+export type ReportSnapshotResponse = Message<"chainloop.v1.ReportSnapshotResponse"> & {
+  /**
+   * One result per entry, in the order of `entries`.
+   *
+   * @generated from field: repeated chainloop.v1.SnapshotEntryResult results = 1;
+   */
+  results: SnapshotEntryResult[];
+
+  /**
+   * The records decommissioned because no entry named them (with `validate_only`: that would
+   * be), as they are afterwards.
+   *
+   * @generated from field: repeated chainloop.v1.Deployment decommissioned = 2;
+   */
+  decommissioned: Deployment[];
+
+  /**
+   * Whether the snapshot was written: false with `validate_only`, and with `all_or_nothing`
+   * when an entry was refused.
+   *
+   * @generated from field: bool applied = 3;
+   */
+  applied: boolean;
+
+  /**
+   * Set when `decommission_missing` was asked for but nothing was decommissioned because an
+   * entry was refused: says so, for the caller to show.
+   *
+   * @generated from field: string decommission_skipped_reason = 4;
+   */
+  decommissionSkippedReason: string;
+};
+
+/**
+ * Describes the message chainloop.v1.ReportSnapshotResponse.
+ * Use `create(ReportSnapshotResponseSchema)` to create a new message.
+ */
+export const ReportSnapshotResponseSchema: GenMessage<ReportSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 12);
+
+/**
  * What kind of artifact a record describes.
  *
  * @generated from enum chainloop.v1.ArtifactKind
@@ -698,6 +931,38 @@ export const WatchEventTypeSchema: GenEnum<WatchEventType> = /*@__PURE__*/
   enumDesc(file_chainloop_v1_deployment, 3);
 
 /**
+ * Why a snapshot entry was not recorded.
+ *
+ * @generated from enum chainloop.v1.SnapshotRefusal
+ */
+export enum SnapshotRefusal {
+  /**
+   * @generated from enum value: SNAPSHOT_REFUSAL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The entry is malformed: a bad deployment name or digest, a missing kind, a value too long.
+   *
+   * @generated from enum value: SNAPSHOT_REFUSAL_INVALID_ENTRY = 1;
+   */
+  INVALID_ENTRY = 1,
+
+  /**
+   * No attestation of the organization mentions the digest (push one first).
+   *
+   * @generated from enum value: SNAPSHOT_REFUSAL_NO_EVIDENCE = 2;
+   */
+  NO_EVIDENCE = 2,
+}
+
+/**
+ * Describes the enum chainloop.v1.SnapshotRefusal.
+ */
+export const SnapshotRefusalSchema: GenEnum<SnapshotRefusal> = /*@__PURE__*/
+  enumDesc(file_chainloop_v1_deployment, 4);
+
+/**
  * DeploymentService records which artifact runs where.
  *
  * A deployment record puts one artifact (by digest) in one *slot*: an environment, a
@@ -772,6 +1037,26 @@ export const DeploymentService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchDeploymentsRequestSchema;
     output: typeof WatchDeploymentsResponseSchema;
+  },
+  /**
+   * Reports everything that runs in one environment and logical environment at once: the
+   * snapshot an agent watching a cluster takes. In one transaction, each entry is recorded as
+   * RecordDeployment records it (created, heartbeat or superseded; the digest needs evidence),
+   * and, with `decommission_missing` (the default), the environment's active records in that
+   * logical environment that no entry names are decommissioned (`decommissioned_by_snapshot`).
+   * A snapshot identical to what runs costs heartbeats only. Watchers see every change.
+   * Entries that cannot be recorded (malformed, or a digest without evidence) are refused one
+   * by one in `results`; `all_or_nothing` says what happens to the others. While any entry is
+   * refused nothing is decommissioned: a partial report never empties an environment.
+   * INVALID_ARGUMENT: more than 10,000 entries; two entries for one slot (deployment name and
+   * kind); bad environment names. NOT_FOUND: unknown environment or logical environment.
+   *
+   * @generated from rpc chainloop.v1.DeploymentService.ReportSnapshot
+   */
+  reportSnapshot: {
+    methodKind: "unary";
+    input: typeof ReportSnapshotRequestSchema;
+    output: typeof ReportSnapshotResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chainloop_v1_deployment, 0);
