@@ -109,6 +109,8 @@ export interface CommandSpec<A> {
   builder: (y: Argv<GlobalArgs>) => Argv<A>;
   /** [what it does, the command line]. */
   examples?: [string, string][];
+  /** Exit codes of this command's own, after the common ones (`  3  what it means`). */
+  exitCodes?: string[];
   action: (args: ArgumentsCamelCase<A>, ctx: Context) => Promise<void>;
 }
 
@@ -123,7 +125,7 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Comma
       const built = spec.builder(y.group([], "Positionals:").group([], "Options:"));
       // Full-width "# what / command" pairs: yargs' two-column layout would break long command lines.
       (spec.examples ?? []).forEach(([what, line], i) => built.example(`${i > 0 ? "\n" : ""}# ${what}\n${line}`, ""));
-      return built.epilogue(EXIT_CODES_EPILOGUE);
+      return built.epilogue([EXIT_CODES_EPILOGUE, ...(spec.exitCodes ?? [])].join("\n"));
     },
     handler: (args) => run(spec.action, args),
   };

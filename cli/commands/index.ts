@@ -7,6 +7,7 @@ import { attestationPush } from "./attestation-push.js";
 import { deploymentDescribe } from "./deployment-describe.js";
 import { deploymentList } from "./deployment-list.js";
 import { deploymentRecord } from "./deployment-record.js";
+import { deploymentSnapshot } from "./deployment-snapshot.js";
 import { deploymentWatch } from "./deployment-watch.js";
 import { environmentCreate } from "./environment-create.js";
 import { environmentDelete } from "./environment-delete.js";
@@ -39,7 +40,7 @@ export const commands = [
   defineGroup({
     command: "deployment",
     describe: "Record and list deployments: which artifact runs in which environment and lifecycle stage",
-    commands: [deploymentRecord, deploymentList, deploymentDescribe, deploymentWatch],
+    commands: [deploymentRecord, deploymentSnapshot, deploymentList, deploymentDescribe, deploymentWatch],
   }),
   defineGroup({
     command: "attestation",
