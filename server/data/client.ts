@@ -33,9 +33,11 @@ export interface SqlPool {
   query<T = Record<string, unknown>>(text: string, params: unknown[], name?: string): Promise<T[]>;
   /**
    * Statements in one transaction on one connection (environment snapshots). It commits when
-   * `fn` answers `commit: true`, rolls back when it answers false or throws.
+   * `fn` answers `commit: true`, rolls back when it answers false or throws. `timeoutMs`
+   * replaces the pool's per-statement timeout (DB_TIMEOUT_MS) inside it, for statements known
+   * to be large.
    */
-  transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>): Promise<T>;
+  transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>, opts?: { timeoutMs?: number }): Promise<T>;
 }
 
 /** Raw SQL inside SqlPool.transaction. */
@@ -111,14 +113,19 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
       async query<T>(text: string, params: unknown[], name?: string) {
         return (await pool.query({ text, values: params, ...(name ? { name } : {}) })).rows as T[];
       },
-      async transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>): Promise<T> {
+      async transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>, opts: { timeoutMs?: number } = {}): Promise<T> {
         const client = await pool.connect();
         let broken: Error | undefined;
+        const timeoutMs = Math.floor(opts.timeoutMs ?? DB_TIMEOUT_MS);
         try {
           await client.query("BEGIN");
+          // Server side, then client side (pg's query_timeout, one second later: the server's
+          // error is the clearer one).
+          if (timeoutMs !== DB_TIMEOUT_MS) await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
           const out = await fn({
             async query<R>(text: string, params: unknown[], name?: string) {
-              return (await client.query({ text, values: params, ...(name ? { name } : {}) })).rows as R[];
+              const config = { text, values: params, query_timeout: timeoutMs + 1_000, ...(name ? { name } : {}) };
+              return (await client.query(config)).rows as R[];
             },
           });
           await client.query(out.commit ? "COMMIT" : "ROLLBACK");
@@ -196,6 +203,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
       async query<T>(text: string, params: unknown[]) {
         return (await yielding.query(text, params)).rows as T[];
       },
+      // One session, no timeouts to replace.
       transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>): Promise<T> {
         return yielding.transaction(async (tx) => {
           const out = await fn({

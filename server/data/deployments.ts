@@ -169,7 +169,6 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
     let write: SnapshotWrite;
     try {
       write = await this.sql.transaction(async (tx) => {
-        await tx.query(`SET LOCAL statement_timeout = '${SNAPSHOT_STATEMENT_TIMEOUT_MS}ms'`, []);
         await tx.query(
           `SELECT pg_advisory_xact_lock(hashtextextended('chainloop.snapshot:' || $1 || ':' || $2 || ':' || $3, 0))`,
           scopeParams,
@@ -205,8 +204,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
           ? (
               await tx.query<RawDeploymentRow>(DECOMMISSION_MISSING_STATEMENT, [
                 ...scopeParams,
-                items.map((i) => i.name),
-                items.map((i) => i.kind),
+                records.flatMap((r) => ("missing" in r ? [] : [r.deployment.id])),
                 actor?.tokenId ?? null,
                 actor?.tokenName ?? "",
                 now.toISOString(),
@@ -215,7 +213,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
           : [];
         changed = decision.commit && (records.some((r) => !("missing" in r)) || decommissioned.length > 0);
         return { commit: decision.commit, value: { records, decommissioned } };
-      });
+      }, { timeoutMs: SNAPSHOT_STATEMENT_TIMEOUT_MS });
     } catch (e) {
       if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on a slot of the snapshot", { cause: e });
       throw e;
@@ -451,17 +449,19 @@ export const RECORD_STATEMENT = `
  */
 const SNAPSHOT_STATEMENT_TIMEOUT_MS = 60_000;
 
-// The scope's ($1 organization, $2 environment, $3 logical environment) active records that no
-// snapshot entry ($4 names, $5 kinds) names, decommissioned by the snapshot ($6–$7 token id and
-// name, $8 time). The rows are already locked by the snapshot's transaction.
+// The scope's ($1 organization, $2 environment, $3 logical environment) active records other
+// than the ones the snapshot's entries now have ($4: their ids, from the record statement),
+// decommissioned by the snapshot ($5–$6 token id and name, $7 time). The rows are already locked
+// by the snapshot's transaction. NOT IN over a subquery is a hashed lookup; the first version
+// (NOT EXISTS over the entries' names, and then an anti-join) was planned as a nested loop when
+// the table's statistics lagged behind a large snapshot: 10,000 × 10,000 comparisons, over 5 s.
 const DECOMMISSION_MISSING_STATEMENT = `
   UPDATE deployments d SET
-    status = 'decommissioned', decommissioned_at = $8::timestamptz,
-    decommissioned_by_token_id = $6::uuid, decommissioned_by_name = $7, decommissioned_by_snapshot = true
+    status = 'decommissioned', decommissioned_at = $7::timestamptz,
+    decommissioned_by_token_id = $5::uuid, decommissioned_by_name = $6, decommissioned_by_snapshot = true
   WHERE d.organization_id = $1::uuid AND d.environment_id = $2::uuid AND d.logical_environment_id = $3::uuid
     AND d.status = 'deployed'
-    AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]::artifact_kind[]) AS s(name, kind)
-                    WHERE s.name = d.name AND s.kind = d.kind)
+    AND d.id NOT IN (SELECT unnest($4::uuid[]))
   RETURNING ${deploymentColumns("d")}`;
 
 /** What the record statement returns per item: its flags, and the written deployments row (all null when refused). */

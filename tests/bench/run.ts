@@ -18,7 +18,10 @@
 //   5. server A's peak RSS
 //   6. list latency: a page of 50 active records filtered by environment with 10k active slots,
 //      at 100k and 1M history rows, beside the page's statement straight from pg
-//   7. CLI round trip: `chainloop deployment record --digest …` beside `node -e 0`
+//   7. environment snapshots through server A: 10,000 entries (ReportSnapshot) new, unchanged
+//      (heartbeats only), then with 10 % changed and 10 % gone; the time of each beside the same
+//      10,000 records at the heartbeat mix's measured rate, and server A's RSS
+//   8. CLI round trip: `chainloop deployment record --digest …` beside `node -e 0`
 // wrk and pgbench are C programs: they leave the server and Postgres the CPU a Node load client
 // would take. The bench installs them (apt-get) when they are missing and it may.
 // --quick: short phases and 100k rows only (a smoke check for CI).
@@ -34,7 +37,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { deploymentPageQuery } from "../../server/data/deployment-pages.js";
 import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.js";
-import { DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
+import { ArtifactKind, DeploymentService, RecordOutcome } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { cpuAccount, cpuSnapshot, rssMb, type CpuAccount, type CpuSnapshot } from "./cpu.js";
 
@@ -61,6 +64,8 @@ const HISTORY_SIZES = QUICK ? [100_000] : [100_000, 1_000_000];
 const LIST_CALLS = QUICK ? 60 : 300;
 const LIST_ROUNDS = 3;
 const CLI_RUNS = QUICK ? 5 : 15;
+const SNAPSHOT_ENTRIES = 10_000;
+const SNAPSHOT_REPEATS = QUICK ? 1 : 3;
 /** How often Postgres's backends are sampled for what they wait on. */
 const WAIT_SAMPLE_MS = 25;
 
@@ -127,7 +132,7 @@ async function main(): Promise<void> {
     const deployments = createClient(DeploymentService, transport);
     const attestations = createClient(AttestationService, transport);
     const recordEnvs = ["bench-warm", ...MIXES.map((m) => m.environment), "bench-light"];
-    for (const name of [...recordEnvs, "bench-list", "bench-cli"]) await envs.createEnvironment({ name });
+    for (const name of [...recordEnvs, "bench-list", "bench-cli", "bench-snapshot"]) await envs.createEnvironment({ name });
 
     log(`attesting ${DIGESTS} digests`);
     const pool = Array.from({ length: DIGESTS }, (_, i) => digestOf(`bench-${i}`));
@@ -277,6 +282,21 @@ async function main(): Promise<void> {
     }
     const plan = await sql.query(`EXPLAIN (ANALYZE, BUFFERS) ${page.text}`, page.params);
     results.listPlan = plan.rows.map((r) => r["QUERY PLAN"]);
+
+    // Environment snapshots.
+    await settle(sql);
+    const snap = await measureSnapshots(deployments, pool, server.pid);
+    results.snapshots = snap;
+    const recordRate = heartbeatLoad.requests / heartbeatLoad.seconds;
+    const asRecords = (SNAPSHOT_ENTRIES / recordRate) * 1000;
+    const snapRow = (label: string, ms: number) =>
+      row(`snapshot of ${SNAPSHOT_ENTRIES / 1000}k entries, ${label} (ms)`, fmt(ms, 0), `10k records at ${fmt(recordRate, 0)}/s: ${fmt(asRecords, 0)}`, fmt(ms / asRecords, 2));
+    rows.push(
+      snapRow("all new", snap.createdMs),
+      snapRow(`unchanged, median of ${SNAPSHOT_REPEATS}`, snap.unchangedMs),
+      snapRow("10 % changed, 10 % gone", snap.changedMs),
+      row(`  server A RSS around the snapshots: before / after / peak (MB)`, `${fmt(snap.rssBefore.now, 0)} / ${fmt(snap.rssAfter.now, 0)} / ${fmt(snap.rssAfter.peak, 0)}`, "-", "-", "<= 200"),
+    );
 
     // CLI round trip.
     log(`cli: ${CLI_RUNS} runs of chainloop deployment record beside node -e 0`);
@@ -660,6 +680,47 @@ async function measureList(
     );
   }
   return { p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), rounds };
+}
+
+/**
+ * ReportSnapshot with SNAPSHOT_ENTRIES entries through server A: all new, then unchanged
+ * (SNAPSHOT_REPEATS times, median), then 10 % of the digests changed and 10 % of the entries gone.
+ * Each outcome is checked, so a snapshot that did less than it should cannot look fast.
+ */
+async function measureSnapshots(deployments: ReturnType<typeof createClient<typeof DeploymentService>>, pool: string[], pid: number) {
+  const entries = Array.from({ length: SNAPSHOT_ENTRIES }, (_, i) => ({
+    deploymentName: `snap-${i}`,
+    kind: ArtifactKind.CONTAINER_IMAGE,
+    digest: pool[i % pool.length],
+    artifactName: `registry.example/snap-${i}`,
+    artifactVersion: "1.0.0",
+    artifactReference: `registry.example/snap-${i}:1.0.0`,
+  }));
+  const report = async (list: typeof entries, expect: Partial<Record<RecordOutcome, number>>, decommissioned: number) => {
+    const t0 = performance.now();
+    const res = await deployments.reportSnapshot(
+      { environment: "bench-snapshot", logicalEnvironment: "production", entries: list },
+      { timeoutMs: 120_000 },
+    );
+    const ms = performance.now() - t0;
+    const got: Partial<Record<RecordOutcome, number>> = {};
+    for (const r of res.results) got[r.outcome] = (got[r.outcome] ?? 0) + 1;
+    if (JSON.stringify(got) !== JSON.stringify(expect) || res.decommissioned.length !== decommissioned) {
+      throw new Error(`snapshot outcomes ${JSON.stringify(got)} + ${res.decommissioned.length} decommissioned; expected ${JSON.stringify(expect)} + ${decommissioned}`);
+    }
+    return ms;
+  };
+  const rssBefore = rssMb(pid);
+  log(`snapshots: ${SNAPSHOT_ENTRIES} entries, new; unchanged x${SNAPSHOT_REPEATS}; 10 % changed and 10 % gone`);
+  const createdMs = await report(entries, { [RecordOutcome.CREATED]: SNAPSHOT_ENTRIES }, 0);
+  const unchanged: number[] = [];
+  for (let i = 0; i < SNAPSHOT_REPEATS; i++) unchanged.push(await report(entries, { [RecordOutcome.HEARTBEAT]: SNAPSHOT_ENTRIES }, 0));
+  const tenth = SNAPSHOT_ENTRIES / 10;
+  const changed = entries
+    .slice(tenth) // the first tenth is gone
+    .map((e, i) => (i < tenth ? { ...e, digest: pool[(Number(e.deploymentName.slice(5)) + 1) % pool.length], artifactVersion: "1.0.1" } : e));
+  const changedMs = await report(changed, { [RecordOutcome.HEARTBEAT]: SNAPSHOT_ENTRIES - 2 * tenth, [RecordOutcome.SUPERSEDED]: tenth }, tenth);
+  return { createdMs, unchangedMs: median(unchanged), unchangedRuns: unchanged, changedMs, rssBefore, rssAfter: rssMb(pid) };
 }
 
 function measureCli(serverUrl: string, pool: string[]) {
