@@ -183,10 +183,12 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
         const rows =
           items.length === 0
             ? []
-            : await tx.query<RawRecordRow>(
+            : // Unnamed: planned for this snapshot's size. The named statement of the record path
+              // may run a generic plan, made for batches of a few hundred, whose nested loops
+              // over 10,000 entries outlasted the statement timeout.
+              await tx.query<RawRecordRow>(
                 RECORD_STATEMENT,
                 recordParams(items.map((i) => ({ slot: slot(i), artifact: i.artifact, actor })), now),
-                RECORD_STATEMENT_NAME,
               );
         if (rows.length !== items.length) throw new Error(`record statement returned ${rows.length} rows for ${items.length} items`);
         const records = rows.map((row, i): RecordResult | { missing: "evidence" } => {
