@@ -127,6 +127,7 @@ export function deploymentFields(d: Deployment): [label: string, value: Cell][] 
   }
   if (d.status === DeploymentStatus.DECOMMISSIONED || d.decommissionTime) {
     fields.push(["Decommissioned", d.decommissionTime], ["Decommissioned by", actorFull(d.decommissionedBy) ?? "-"]);
+    if (d.decommissionedBySnapshot) fields.push(["Decommissioned because", "a snapshot of its environment no longer named it"]);
   }
   return fields;
 }

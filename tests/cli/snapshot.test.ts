@@ -42,7 +42,7 @@ const podList = (...items: unknown[]) => JSON.stringify({ apiVersion: "v1", kind
 
 interface SnapshotJson {
   results: Array<{ index: number; deploymentName: string; outcome: string; refusal: string; message: string; deploymentId: string }>;
-  decommissioned: Array<{ deploymentName: string; status: string; decommissionedBySnapshot: boolean }>;
+  decommissioned: Array<{ id: string; deploymentName: string; status: string; decommissionedBySnapshot: boolean }>;
   applied: boolean;
   decommissionSkippedReason: string;
 }
@@ -141,6 +141,8 @@ describe.each(backends().slice(0, 1))("chainloop deployment snapshot on %s", (ba
     ]);
     expect(out.decommissioned).toMatchObject([{ deploymentName: "db", status: "DEPLOYMENT_STATUS_DECOMMISSIONED", decommissionedBySnapshot: true }]);
     expect(await running("production")).toEqual({ api: API2, nightly: JOB1 });
+    const described = await chainloop("deployment", "describe", out.decommissioned[0]!.id);
+    expect(described.stdout).toMatch(/^Decommissioned because: +a snapshot of its environment no longer named it$/m);
   });
 
   it("a container without a digest is refused, the rest recorded, nothing decommissioned: exit 3", async () => {
