@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { ArtifactKind, DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
@@ -50,7 +50,7 @@ function watchCli(server: string, args: string[]) {
   };
 }
 
-describe.each(backends())("chainloop deployment watch on %s", (backend) => {
+describe.each(clientBackends())("chainloop deployment watch on %s", (backend) => {
   let db: TestDatabase;
   let server: ServerProcess;
   const record = (name: string, d: string, version = "") =>

@@ -1,5 +1,5 @@
 // The `chainloop` binary for environments and logical environments: the real CLI process
-// against a real server on each database backend, then what needs no database (help, usage
+// against a real server (one database backend: clientBackends), then what needs no database (help, usage
 // errors, an unreachable server, the bearer token).
 import fs from "node:fs";
 import http from "node:http";
@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Client } from "@connectrpc/connect";
 import { connect } from "../../cli/client.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { CLI, runCli, runShell, type CliResult } from "./run-cli.js";
 
@@ -49,7 +49,7 @@ function expectOneErrorLine(result: CliResult, pattern: RegExp): void {
   expect(result.stderr.split("\n")).toHaveLength(2); // one line and its newline
 }
 
-describe.each(backends())("chainloop environment commands on %s", (backend) => {
+describe.each(clientBackends())("chainloop environment commands on %s", (backend) => {
   let db: TestDatabase;
   let server: ServerProcess;
   /** For setting up and checking state around the CLI calls under test, in-process. */

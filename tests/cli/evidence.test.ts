@@ -1,12 +1,12 @@
 // The `chainloop` binary for evidence: attestation push (a file, and a statement built from
 // flags, signed with --key), attestation list, key add/list/delete and artifact describe, as
-// the real CLI process against a real server on each database backend.
+// the real CLI process against a real server (one database backend: helpers/backends.ts clientBackends).
 import { createHash, generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { startRegistry } from "../helpers/registry.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
@@ -49,7 +49,7 @@ function ok(result: CliResult): string {
   return result.stdout;
 }
 
-describe.each(backends())("chainloop evidence commands on %s", (backend) => {
+describe.each(clientBackends())("chainloop evidence commands on %s", (backend) => {
   let db: TestDatabase;
   let server: ServerProcess;
   let dir: string;

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { runChainloop, type CliRun } from "../helpers/registry-cli.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
@@ -58,7 +58,7 @@ function expectOneLineFailure(run: CliRun, pattern: RegExp, ...secrets: string[]
 
 // One database backend is enough here: what is under test is the CLI and the registry; the
 // server's recording rules run on every backend in tests/integration/deployments.test.ts.
-const backend = backends()[0];
+const backend = clientBackends()[0];
 
 describe(`deployment record --oci-ref (server on ${backend})`, () => {
   let db: TestDatabase;

@@ -1,12 +1,12 @@
-// `chainloop deployment snapshot`: the real CLI process against a real server on each database
-// backend — a pod list from `kubectl get pods -A -o json` piped in as the README's CronJob does,
+// `chainloop deployment snapshot`: the real CLI process against a real server (one database
+// backend: clientBackends) — a pod list from `kubectl get pods -A -o json` piped in as the README's CronJob does,
 // --dry-run changing nothing, a container without a digest stopping every decommission (exit 3),
 // an entries file, and the usage errors. How pods become entries is in
 // tests/unit/kubernetes.test.ts.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { expectOneErrorLine, expectUsageError, parseTable } from "./parse-output.js";
@@ -47,9 +47,7 @@ interface SnapshotJson {
   decommissionSkippedReason: string;
 }
 
-// The CLI does not care which database the server uses (both are covered by the RPC and rule
-// tests): one backend, the first configured, keeps the suite's time down.
-describe.each(backends().slice(0, 1))("chainloop deployment snapshot on %s", (backend) => {
+describe.each(clientBackends())("chainloop deployment snapshot on %s", (backend) => {
   let db: TestDatabase;
   let server: ServerProcess;
   let dir: string;

@@ -1,7 +1,7 @@
 // `chainloop token create | list | revoke` and what tokens do to every command: the real CLI
-// process against a real server on each database backend. Secrets are printed once, by
+// process against a real server (one database backend: clientBackends). Secrets are printed once, by
 // `token create`, and never again: not by list, not in any error, not by any other command.
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { expectOneErrorLine, expectUsageError, parseTable, RECENT, UUID, UUID_PATTERN } from "./parse-output.js";
@@ -24,7 +24,7 @@ interface TokenJson {
   createdBy?: { tokenId: string; tokenName: string };
 }
 
-describe.each(backends())("chainloop token commands on %s", (backend) => {
+describe.each(clientBackends())("chainloop token commands on %s", (backend) => {
   let db: TestDatabase;
   let server: ServerProcess;
   /** Every secret the tests have seen, to check that no later output shows one. */

@@ -19,6 +19,15 @@ export function backends(): Backend[] {
   return list;
 }
 
+/**
+ * The backend for tests of a client of the server (the CLI): what they check does not depend on
+ * the database behind the server, whose behaviour the integration tests cover on every backend.
+ * One backend, the first configured, keeps the suite's time down.
+ */
+export function clientBackends(): Backend[] {
+  return backends().slice(0, 1);
+}
+
 export interface TestDatabase {
   backend: Backend;
   /** Environment for a server process: DATABASE_URL or CHAINLOOP_DATA_DIR. */
