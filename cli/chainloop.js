@@ -4,7 +4,7 @@
 // modules (dist/cli/main.js) when the bundle is missing or older than the last tsc build.
 // Both are built by `npm install`, `npm test` and `npm run build`; the sources are in cli/.
 import fs from "node:fs";
-import { createRequire } from "node:module";
+import module, { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 
@@ -19,6 +19,9 @@ const tscStat = fs.statSync(path("../dist/.tsbuildinfo.build"), { throwIfNoEntry
 if (bundleStat && !(tscStat && tscStat.mtimeMs > bundleStat.mtimeMs)) {
   runBundle(bundleStat);
 } else if (fs.existsSync(compiled)) {
+  // Node 22.1+ keeps the compiled modules in an on-disk cache (module.enableCompileCache; the
+  // bundle above has its own code cache); on Node 20 the call does not exist.
+  module.enableCompileCache?.();
   await import(new URL("../dist/cli/main.js", import.meta.url).href);
 } else {
   process.stderr.write("chainloop: the CLI is not built yet; run `npm install` (or `npm run build`) in the repository first\n");

