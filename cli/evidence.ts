@@ -47,19 +47,31 @@ export function minimalStatement(subjects: Subject[], meta: { workflow: string; 
   return Buffer.from(`${JSON.stringify(statement, null, 2)}\n`);
 }
 
-/** Reads an unencrypted PEM private key (PKCS#8 or SEC1), ECDSA P-256 or Ed25519. */
-export function readPrivateKey(file: string, pem: Buffer): { privateKey: KeyObject; publicKey: KeyObject } {
+/**
+ * Reads a signing key, ECDSA P-256 or Ed25519: an unencrypted PEM private key (PKCS#8 or SEC1),
+ * or cosign's encrypted key (cosign.key), decrypted with CHAINLOOP_SIGNING_PASSWORD or
+ * COSIGN_PASSWORD (cli/cosign-key.ts, loaded only for such a key).
+ */
+export async function readPrivateKey(
+  file: string,
+  pem: Buffer,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
   const text = pem.toString("utf8");
-  if (/ENCRYPTED/.test(text)) {
-    throw new Error(
-      `${file} is an encrypted private key; give an unencrypted PEM key (for example: openssl pkey -in ${file} -out key.pem)`,
-    );
-  }
   let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({ key: text, format: "pem" });
-  } catch (e) {
-    throw new Error(`${file} is not a PEM private key (${(e as Error).message})`);
+  if (/-----BEGIN ENCRYPTED (SIGSTORE|COSIGN) PRIVATE KEY-----/.test(text)) {
+    const cosign = await import("./cosign-key.js");
+    privateKey = await cosign.decryptCosignKey(file, text, cosign.signingPassword(env));
+  } else if (/ENCRYPTED/.test(text)) {
+    throw new Error(
+      `${file} is an encrypted private key; give an unencrypted PEM key (for example: openssl pkey -in ${file} -out key.pem) or a cosign key (cosign.key)`,
+    );
+  } else {
+    try {
+      privateKey = createPrivateKey({ key: text, format: "pem" });
+    } catch (e) {
+      throw new Error(`${file} is not a PEM private key (${(e as Error).message})`);
+    }
   }
   if (!keyAlgorithmOf(privateKey)) throw new Error(`${file} is a ${privateKey.asymmetricKeyType} key; signing needs ECDSA P-256 or Ed25519`);
   return { privateKey, publicKey: createPublicKey(privateKey) };

@@ -40,7 +40,8 @@ export const attestationPush = defineCommand({
         key: {
           type: "string",
           requiresArg: true,
-          describe: "Sign with this unencrypted PEM private key (ECDSA P-256 or Ed25519): the statement is pushed in a DSSE envelope",
+          describe:
+            "Sign with this private key (ECDSA P-256 or Ed25519): a PEM key, or cosign's encrypted cosign.key with its password in CHAINLOOP_SIGNING_PASSWORD or COSIGN_PASSWORD; the statement is pushed in a DSSE envelope",
         },
         ...regroup(registryOptions, SUBJECT_REF_GROUP),
       })
@@ -87,7 +88,7 @@ export const attestationPush = defineCommand({
     }
     if (args.key !== undefined) {
       if (ev.isEnvelope(content)) throw new Error(`${args.file} is already a DSSE envelope; push it as it is, without --key`);
-      content = ev.signStatement(content, ev.readPrivateKey(args.key, await ev.readInput(args.key)));
+      content = ev.signStatement(content, await ev.readPrivateKey(args.key, await ev.readInput(args.key)));
     }
     const res = await client(AttestationService).pushAttestation({
       content,
