@@ -10,7 +10,7 @@ import { DigestError, parseDigest } from "../server/domain/digest.js";
 import { parseDuration } from "./duration.js";
 import type { Output, OutputFormat } from "./output.js";
 
-const DEFAULT_SERVER = "http://127.0.0.1:8080";
+export const DEFAULT_SERVER = "http://127.0.0.1:8080";
 const DEFAULT_TIMEOUT = "30s";
 
 const EXIT_FAILURE = 1;
@@ -26,8 +26,12 @@ export const EXIT_CODES_EPILOGUE = [
 export const GLOBAL_GROUP = "Global options:";
 
 export interface GlobalArgs {
-  server: string;
+  /** --server as given; run() resolves it with CHAINLOOP_SERVER and the context (cli/config.ts). */
+  server: string | undefined;
+  /** --token as given; resolved like --server. */
   token: string | undefined;
+  /** --context as given. */
+  context: string | undefined;
   output: OutputFormat;
   /** Milliseconds each request to the server may take (--timeout); 0: no limit. */
   timeout: number;
@@ -37,8 +41,8 @@ export const globalOptions = {
   server: {
     type: "string",
     describe: "URL of the Chainloop server (env CHAINLOOP_SERVER)",
-    default: process.env.CHAINLOOP_SERVER || DEFAULT_SERVER,
-    defaultDescription: `$CHAINLOOP_SERVER or ${DEFAULT_SERVER}`,
+    // Resolved in run(): flag, then CHAINLOOP_SERVER, then the context, then the default.
+    defaultDescription: `$CHAINLOOP_SERVER, the context's, or ${DEFAULT_SERVER}`,
     coerce: serverUrl,
     requiresArg: true,
     global: true,
@@ -47,8 +51,16 @@ export const globalOptions = {
   token: {
     type: "string",
     describe: "API token, sent as a bearer token (env CHAINLOOP_TOKEN)",
-    // Resolved from the environment in run(), so that no help text can ever show its value.
-    defaultDescription: "$CHAINLOOP_TOKEN",
+    // Resolved in run() (flag, CHAINLOOP_TOKEN, the context), so no help text can ever show it.
+    defaultDescription: "$CHAINLOOP_TOKEN or the context's",
+    requiresArg: true,
+    global: true,
+    group: GLOBAL_GROUP,
+  },
+  context: {
+    type: "string",
+    describe: "Use this context (chainloop config get-contexts) instead of the current one (env CHAINLOOP_CONTEXT)",
+    defaultDescription: "$CHAINLOOP_CONTEXT or the current context",
     requiresArg: true,
     global: true,
     group: GLOBAL_GROUP,
@@ -74,14 +86,24 @@ export const globalOptions = {
 } satisfies Record<string, Options>;
 
 function serverUrl(value: string): string {
-  const protocol = URL.canParse(value) ? new URL(value).protocol : "";
-  if (protocol !== "http:" && protocol !== "https:") throw new Error(`--server must be an http:// or https:// URL, got "${value}"`);
+  const problem = serverUrlProblem(value, "--server");
+  if (problem) throw new Error(problem);
   return value;
+}
+
+/** Why `value` is not a server URL (`label` names where it came from), or undefined. */
+export function serverUrlProblem(value: string, label: string): string | undefined {
+  const protocol = URL.canParse(value) ? new URL(value).protocol : "";
+  return protocol === "http:" || protocol === "https:" ? undefined : `${label} must be an http:// or https:// URL, got "${value}"`;
 }
 
 /** What an action gets besides its arguments. */
 export interface Context {
-  /** A client for a service on the chosen server, with the token attached. */
+  /**
+   * A client for a service on the chosen server, with the token attached. The server and token
+   * are resolved (flags, variables, context) on the first call: commands that never connect
+   * (`config …`) never read them.
+   */
   client<S extends DescService>(service: S): Client<S>;
   out: Output;
 }
@@ -153,13 +175,35 @@ export function defineGroup(spec: {
 }
 
 async function run<A extends GlobalArgs>(action: CommandSpec<A>["action"], args: ArgumentsCamelCase<A>): Promise<void> {
-  const [{ connect }, { Output, formatError }] = await Promise.all([import("./client.js"), import("./output.js")]);
-  const token = args.token || process.env.CHAINLOOP_TOKEN || undefined;
-  const client = connect({ server: args.server, token, timeoutMs: args.timeout });
+  const [{ connect }, { Output, formatError }, { ConfigError, resolveConnection }] = await Promise.all([
+    import("./client.js"),
+    import("./output.js"),
+    import("./config.js"),
+  ]);
+  // The one place where server and token are chosen: see resolveConnection() in config.ts.
+  let connection: ReturnType<typeof resolveConnection> | undefined;
+  let clients: ReturnType<typeof connect> | undefined;
+  const client = <S extends DescService>(service: S): Client<S> => {
+    connection ??= resolveConnection({ server: args.server, token: args.token, context: args.context });
+    clients ??= connect({ server: connection.server, token: connection.token, timeoutMs: args.timeout });
+    return clients(service);
+  };
   try {
     await action(args, { client, out: new Output(args.output) });
   } catch (e) {
-    process.stderr.write(`${formatError(e, args.server, { tokenGiven: token !== undefined, timeoutMs: args.timeout })}\n`);
+    if (e instanceof ConfigError) {
+      process.stderr.write(`chainloop: ${e.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(
+      `${formatError(e, connection?.server ?? DEFAULT_SERVER, {
+        tokenGiven: connection === undefined ? undefined : connection.token !== undefined,
+        missingTokenHint: connection?.missingTokenHint,
+        context: connection?.context,
+        timeoutMs: args.timeout,
+      })}\n`,
+    );
     process.exitCode = EXIT_FAILURE;
   }
 }

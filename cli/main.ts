@@ -2,16 +2,24 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT_CODES_EPILOGUE, EXIT_USAGE, GLOBAL_GROUP, globalOptions } from "./command.js";
+import { completionShell, COMPLETION_COMMAND, COMPLETION_DESCRIBE } from "./commands/completion.js";
 import { commands } from "./commands/index.js";
 
 // `chainloop … | head` may close stdout early: stop quietly instead of crashing on EPIPE.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => process.exit(e.code === "EPIPE" ? 0 : 1));
 
-const cli = yargs(hideBin(process.argv))
+const args = completionShell(hideBin(process.argv)); // before yargs reads $SHELL
+if ("problem" in args) {
+  process.stderr.write(`chainloop ${COMPLETION_COMMAND} [bash|zsh]\n\n${COMPLETION_DESCRIBE}\n\n${args.problem}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+const cli = yargs(args.argv)
   .scriptName("chainloop")
   .usage("$0 <command> [options]\n\nTrack what runs where: environments, lifecycle stages and the deployments in them.")
   .options(globalOptions)
   .command(commands)
+  .completion(COMPLETION_COMMAND, COMPLETION_DESCRIBE)
   .demandCommand(1, "Choose a command")
   .recommendCommands()
   .strict()

@@ -54,6 +54,20 @@ export class Output {
     process.stdout.write(table(columns, rows));
   }
 
+  /**
+   * A titled table inside a describe-like output, table mode only (the JSON is the whole
+   * response, printed by details()): a blank line, the title, then the table, or "(none)" when
+   * there are no rows. A list command's own table (list()) keeps its header line when empty.
+   */
+  section<T>(title: string, rows: T[], columns: Column<T>[]): void {
+    if (this.format === "table") process.stdout.write(`\n${title}\n${rows.length > 0 ? table(columns, rows) : `${NONE}\n`}`);
+  }
+
+  /** Something that is not an API message (`version`, `config …`): `value` as JSON, or `text` in table mode. */
+  plain(value: unknown, text: string): void {
+    process.stdout.write(this.format === "json" ? `${JSON.stringify(value, null, 2)}\n` : text);
+  }
+
   /** The outcome of an action that leaves no resource to show (a delete); json mode prints nothing. */
   done(confirmation: string): void {
     if (this.format === "table") process.stdout.write(`${confirmation}\n`);
@@ -66,6 +80,9 @@ export class Output {
 }
 
 const JSON_OPTIONS = { alwaysEmitImplicit: true } as const;
+
+/** What an empty section shows instead of a header with nothing under it. */
+export const NONE = "(none)";
 
 function json<D extends DescMessage>(schema: D, message: MessageShape<D>): string {
   return `${JSON.stringify(toJson(schema, message, JSON_OPTIONS), null, 2)}\n`;
@@ -135,8 +152,12 @@ export function when(ts: Timestamp, now = new Date()): string {
 
 /** What the command knew when it failed, for a more helpful line. */
 export interface ErrorContext {
-  /** Whether an API token was sent (--token or CHAINLOOP_TOKEN); never the token itself. */
+  /** Whether an API token was sent (--token, CHAINLOOP_TOKEN or a context); never the token itself. */
   tokenGiven?: boolean;
+  /** Why no token was sent, when a context explains it (never a token); replaces the usual advice. */
+  missingTokenHint?: string;
+  /** The context whose server was used, to name it when that server cannot be reached. */
+  context?: string;
   /** The --timeout in force (ms), to name it when a request ran out of time. */
   timeoutMs?: number;
 }
@@ -151,8 +172,11 @@ export function formatError(e: unknown, server: string, context: ErrorContext = 
   if (e instanceof ConnectError) {
     if (isSystemError(e.cause)) {
       return oneLine(
-        `chainloop: cannot reach the server at ${server} (${e.rawMessage}); ` +
-          "check that it is running, or point the CLI at it with --server or CHAINLOOP_SERVER",
+        context.context === undefined
+          ? `chainloop: cannot reach the server at ${server} (${e.rawMessage}); ` +
+              "check that it is running, or point the CLI at it with --server or CHAINLOOP_SERVER"
+          : `chainloop: cannot reach the server at ${server} of context "${context.context}" (${e.rawMessage}); ` +
+              "check that it is running, or point the CLI at another with --server, CHAINLOOP_SERVER or --context",
       );
     }
     if (e.code === Code.DeadlineExceeded && context.timeoutMs) {
@@ -163,7 +187,9 @@ export function formatError(e: unknown, server: string, context: ErrorContext = 
     }
     if (e.code === Code.Unauthenticated && context.tokenGiven === false) {
       // Without a token that is the only reason; the server's own words would repeat this.
-      return "chainloop: unauthenticated: no API token was given; pass --token <token> or set CHAINLOOP_TOKEN";
+      return oneLine(
+        `chainloop: unauthenticated: no API token was given; ${context.missingTokenHint ?? "pass --token <token> or set CHAINLOOP_TOKEN"}`,
+      );
     }
     return oneLine(`chainloop: ${codeToString(e.code)}: ${e.rawMessage}`);
   }

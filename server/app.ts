@@ -13,6 +13,7 @@ import { deploymentHandlers } from "./handlers/deployment.js";
 import { environmentHandlers } from "./handlers/environment.js";
 import { healthHandlers } from "./handlers/health.js";
 import { keyHandlers } from "./handlers/key.js";
+import { serverInfoHandlers } from "./handlers/server-info.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import type { Logger } from "./log.js";
@@ -88,6 +89,7 @@ export function build(deps: AppDeps): App {
         keys: keyHandlers(keys),
         artifacts: artifactHandlers(artifacts),
         health: healthHandlers(probe),
+        serverInfo: serverInfoHandlers(),
       },
       [loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
       tokens,

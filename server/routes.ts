@@ -9,6 +9,7 @@ import { AttestationService } from "../gen/proto/chainloop/v1/attestation_pb.js"
 import { DeploymentService } from "../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyService } from "../gen/proto/chainloop/v1/key_pb.js";
+import { ServerInfoService } from "../gen/proto/chainloop/v1/server_info_pb.js";
 import { Health } from "../gen/proto/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/proto/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/proto/grpc/reflection/v1alpha/reflection_pb.js";
@@ -25,6 +26,7 @@ export interface Handlers {
   keys: ServiceImpl<typeof KeyService>;
   artifacts: ServiceImpl<typeof ArtifactService>;
   health: ServiceImpl<typeof Health>;
+  serverInfo: ServiceImpl<typeof ServerInfoService>;
 }
 
 const ENVIRONMENT_SCOPES: ScopeTable<typeof EnvironmentService> = {
@@ -68,7 +70,7 @@ const ARTIFACT_SCOPES: ScopeTable<typeof ArtifactService> = {
   describeArtifact: "read",
 };
 
-/** The services that need an API token (everything but health), with their scope tables. */
+/** The services that need an API token (all but OPEN_SERVICES), with their scope tables. */
 export const PROTECTED: Array<{ service: DescService; scopes: Record<string, Scope> }> = [
   { service: EnvironmentService, scopes: ENVIRONMENT_SCOPES },
   { service: DeploymentService, scopes: DEPLOYMENT_SCOPES },
@@ -80,10 +82,11 @@ export const PROTECTED: Array<{ service: DescService; scopes: Record<string, Sco
 export const PROTECTED_SERVICES: DescService[] = PROTECTED.map((p) => p.service);
 
 /**
- * Served without a token: health (for load balancers and probes) and server reflection (it
- * reveals only the public API of proto/, so that gRPC tooling needs no .proto files).
+ * Served without a token: health (for load balancers and probes), server reflection (it
+ * reveals only the public API of proto/, so that gRPC tooling needs no .proto files), and
+ * server info (versions only, so a version check works before a token is set up).
  */
-export const OPEN_SERVICES: DescService[] = [Health, ReflectionV1, ReflectionV1alpha];
+export const OPEN_SERVICES: DescService[] = [Health, ServerInfoService, ReflectionV1, ReflectionV1alpha];
 
 /**
  * @param common interceptors every call runs behind, outermost first (logging, error mapping).
@@ -101,6 +104,7 @@ export function routes(handlers: Handlers, common: Interceptor[], tokens: TokenU
     secured(KeyService, handlers.keys, KEY_SCOPES);
     secured(ArtifactService, handlers.artifacts, ARTIFACT_SCOPES);
     router.service(Health, handlers.health, { interceptors: common });
+    router.service(ServerInfoService, handlers.serverInfo, { interceptors: common });
     const index = new DescriptorIndex([...PROTECTED_SERVICES, ...OPEN_SERVICES]);
     router.service(ReflectionV1, reflectionV1Handlers(index), { interceptors: common });
     router.service(ReflectionV1alpha, reflectionV1alphaHandlers(index), { interceptors: common });

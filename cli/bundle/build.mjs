@@ -47,8 +47,10 @@ const result = await build({
   alias: { "string-width": here("string-width.mjs") },
   inject: [here("headers.mjs")],
   plugins: [importMetaUrl],
+  // The bundle's directory is taken before any bundled module runs: yargs' ESM shim declares
+  // a top-level `__dirname` of its own, which, bundled into the same scope, is reassigned later.
   banner: {
-    js: 'function __chainloopFileUrl(p) { return require("node:url").pathToFileURL(require("node:path").join(__dirname, p)).href; }',
+    js: 'var __chainloopDir = __dirname; function __chainloopFileUrl(p) { return require("node:url").pathToFileURL(require("node:path").join(__chainloopDir, p)).href; }',
   },
   logLevel: "warning",
   write: false,

@@ -10,14 +10,12 @@ export const artifactDescribe = defineCommand({
     ["The same, as JSON", "chainloop artifact describe sha256:… -o json"],
   ],
   async action(args, { client, out }) {
-    const [{ ArtifactService, DescribeArtifactResponseSchema }, { DeploymentSchema, DeploymentStatus, ArtifactKind }, { EvidenceSchema }, fmt, { ago }] =
-      await Promise.all([
-        import("../../gen/proto/chainloop/v1/artifact_pb.js"),
-        import("../../gen/proto/chainloop/v1/deployment_pb.js"),
-        import("../../gen/proto/chainloop/v1/attestation_pb.js"),
-        import("../evidence-format.js"),
-        import("../output.js"),
-      ]);
+    const [{ ArtifactService, DescribeArtifactResponseSchema }, { DeploymentStatus, ArtifactKind }, fmt, { ago }] = await Promise.all([
+      import("../../gen/proto/chainloop/v1/artifact_pb.js"),
+      import("../../gen/proto/chainloop/v1/deployment_pb.js"),
+      import("../evidence-format.js"),
+      import("../output.js"),
+    ]);
     const res = await client(ArtifactService).describeArtifact({ digest: args.digest });
     const running = res.deployments.filter((d) => d.status === DeploymentStatus.DEPLOYED);
     const before = res.deployments.filter((d) => d.status !== DeploymentStatus.DEPLOYED);
@@ -33,9 +31,7 @@ export const artifactDescribe = defineCommand({
     if (args.output !== "table") return;
 
     const status = (s: number) => DeploymentStatus[s]?.toLowerCase() ?? String(s);
-    const section = (title: string) => out.done(`\n${title}`);
-    section("RUNNING NOW");
-    out.list(DeploymentSchema, running, [
+    out.section("RUNNING NOW", running, [
       { header: "ENVIRONMENT", value: (d) => d.environment },
       { header: "LOGICAL-ENV", value: (d) => d.logicalEnvironment },
       { header: "DEPLOYMENT", value: (d) => d.deploymentName },
@@ -44,8 +40,7 @@ export const artifactDescribe = defineCommand({
       { header: "LAST-SEEN", value: (d) => d.lastSeenTime },
       { header: "RECORD", value: (d) => d.id },
     ]);
-    section(`RAN BEFORE${more(res.moreDeployments)}`);
-    out.list(DeploymentSchema, before, [
+    out.section(`RAN BEFORE${more(res.moreDeployments)}`, before, [
       { header: "ENVIRONMENT", value: (d) => d.environment },
       { header: "LOGICAL-ENV", value: (d) => d.logicalEnvironment },
       { header: "DEPLOYMENT", value: (d) => d.deploymentName },
@@ -54,7 +49,6 @@ export const artifactDescribe = defineCommand({
       { header: "UNTIL", value: (d) => d.supersededTime ?? d.decommissionTime },
       { header: "RECORD", value: (d) => d.id },
     ]);
-    section(`EVIDENCE${more(res.moreEvidence)}`);
-    out.list(EvidenceSchema, res.evidence, fmt.evidenceColumns);
+    out.section(`EVIDENCE${more(res.moreEvidence)}`, res.evidence, fmt.evidenceColumns);
   },
 });

@@ -4,6 +4,10 @@ import { artifactDescribe } from "./artifact-describe.js";
 import { attestationDescribe } from "./attestation-describe.js";
 import { attestationList } from "./attestation-list.js";
 import { attestationPush } from "./attestation-push.js";
+import { configDeleteContext } from "./config-delete-context.js";
+import { configGetContexts } from "./config-get-contexts.js";
+import { configSetContext } from "./config-set-context.js";
+import { configUseContext } from "./config-use-context.js";
 import { deploymentDescribe } from "./deployment-describe.js";
 import { deploymentList } from "./deployment-list.js";
 import { deploymentRecord } from "./deployment-record.js";
@@ -23,6 +27,7 @@ import { logicalEnvironmentList } from "./logical-environment-list.js";
 import { tokenCreate } from "./token-create.js";
 import { tokenList } from "./token-list.js";
 import { tokenRevoke } from "./token-revoke.js";
+import { version } from "./version.js";
 
 export const commands = [
   defineGroup({
@@ -62,4 +67,10 @@ export const commands = [
     describe: "Manage API tokens: create them (the secret is shown once), list and revoke them",
     commands: [tokenCreate, tokenList, tokenRevoke],
   }),
+  defineGroup({
+    command: "config",
+    describe: "Manage contexts: named servers and where their API tokens come from (kubectl-style)",
+    commands: [configSetContext, configUseContext, configGetContexts, configDeleteContext],
+  }),
+  version,
 ];

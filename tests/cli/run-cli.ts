@@ -1,10 +1,16 @@
 // Runs the real `chainloop` binary (cli/chainloop.js → dist/cli) as a child process, with an
-// environment holding only PATH and what the test passes, and collects its output.
+// environment holding only PATH, an XDG_CONFIG_HOME where no config file exists (so the
+// contexts of whoever runs the tests never apply), and what the test passes; collects its output.
+import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../helpers/server.js";
 
 export const CLI = path.join(ROOT, "cli/chainloop.js");
+
+/** A directory that does not exist: no chainloop config file is found under it. */
+const NO_CONFIG_HOME = path.join(os.tmpdir(), `chainloop-no-config-${randomBytes(6).toString("hex")}`);
 
 export interface CliResult {
   code: number | null;
@@ -25,7 +31,7 @@ function runProcess(file: string, args: string[], env: Record<string, string>): 
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { PATH: process.env.PATH ?? "", XDG_CONFIG_HOME: NO_CONFIG_HOME, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -16,6 +16,7 @@ import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.
 import { DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyService } from "../../gen/proto/chainloop/v1/key_pb.js";
+import { ServerInfoService } from "../../gen/proto/chainloop/v1/server_info_pb.js";
 import { Health } from "../../gen/proto/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../../gen/proto/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../../gen/proto/grpc/reflection/v1alpha/reflection_pb.js";
@@ -25,7 +26,15 @@ import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../help
 
 const run = promisify(execFile);
 const BUF = path.join(ROOT, "node_modules/.bin/buf");
-const CHAINLOOP_SERVICES: DescService[] = [EnvironmentService, DeploymentService, ApiTokenService, AttestationService, KeyService, ArtifactService];
+const CHAINLOOP_SERVICES: DescService[] = [
+  EnvironmentService,
+  DeploymentService,
+  ApiTokenService,
+  AttestationService,
+  KeyService,
+  ArtifactService,
+  ServerInfoService,
+];
 const SERVED = [...CHAINLOOP_SERVICES, Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection];
 
 /** The files ordered so that each comes after the files it imports (as a FileDescriptorSet wants them); throws if one is missing. */

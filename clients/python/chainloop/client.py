@@ -25,6 +25,7 @@ from chainloop.v1 import (
     deployment_pb2_grpc,
     environment_pb2_grpc,
     key_pb2_grpc,
+    server_info_pb2_grpc,
 )
 
 __all__ = ["Client", "connect"]
@@ -98,3 +99,4 @@ class Client:
         self.keys = key_pb2_grpc.KeyServiceStub(channel)
         self.artifacts = artifact_pb2_grpc.ArtifactServiceStub(channel)
         self.api_tokens = api_token_pb2_grpc.ApiTokenServiceStub(channel)
+        self.server_info = server_info_pb2_grpc.ServerInfoServiceStub(channel)

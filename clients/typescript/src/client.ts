@@ -6,6 +6,7 @@ import { AttestationService } from "./gen/chainloop/v1/attestation_pb.js";
 import { DeploymentService } from "./gen/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "./gen/chainloop/v1/environment_pb.js";
 import { KeyService } from "./gen/chainloop/v1/key_pb.js";
+import { ServerInfoService } from "./gen/chainloop/v1/server_info_pb.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 
 /** "connect" (JSON over HTTP, the default), "grpc" (Node only) or "grpc-web". */
@@ -14,7 +15,7 @@ export type Protocol = "connect" | "grpc" | "grpc-web";
 export interface ChainloopClientOptions {
   /** The server, e.g. "http://127.0.0.1:8080". */
   baseUrl: string;
-  /** An API token (`clp_…`), sent as `Authorization: Bearer`; omit it for health checks only. */
+  /** An API token (`clp_…`), sent as `Authorization: Bearer`; omit it for health checks and server info only. */
   token?: string;
   protocol?: Protocol;
   /** Connect only: call the side-effect-free methods (Get*, List*, DescribeArtifact) with HTTP GET. */
@@ -32,6 +33,8 @@ export interface ChainloopClient {
   artifacts: Client<typeof ArtifactService>;
   apiTokens: Client<typeof ApiTokenService>;
   health: Client<typeof Health>;
+  /** Needs no token: the server's versions. */
+  serverInfo: Client<typeof ServerInfoService>;
 }
 
 /** Sends `Authorization: Bearer <token>` with every call. */
@@ -56,5 +59,6 @@ export function clientsOver(transport: Transport): ChainloopClient {
     artifacts: createClient(ArtifactService, transport),
     apiTokens: createClient(ApiTokenService, transport),
     health: createClient(Health, transport),
+    serverInfo: createClient(ServerInfoService, transport),
   };
 }

@@ -6,4 +6,5 @@ export * from "./gen/chainloop/v1/attestation_pb.js";
 export * from "./gen/chainloop/v1/deployment_pb.js";
 export * from "./gen/chainloop/v1/environment_pb.js";
 export * from "./gen/chainloop/v1/key_pb.js";
+export * from "./gen/chainloop/v1/server_info_pb.js";
 export * from "./gen/grpc/health/v1/health_pb.js";
