@@ -25,7 +25,7 @@ import {
 } from "@connectrpc/connect-node";
 import type { ContextValues } from "@connectrpc/connect";
 import type http from "node:http";
-import type http2 from "node:http2";
+import http2 from "node:http2";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -269,7 +269,12 @@ function universalRequest(req: NodeRequest, res: NodeResponse, contextValues: Co
   };
   const onClose = () => {
     settle();
-    if (!res.writableFinished) controller.abort(clientGone());
+    // Over HTTP/2, Node's compatibility layer finishes the response when the client resets the
+    // stream, so writableFinished is true either way; the reset code tells them apart (NO_ERROR:
+    // the answer ended normally). Without this a cancelled WatchDeployments stream over HTTP/2
+    // (gRPC, Connect h2) kept its watcher (tests/integration/metrics.test.ts).
+    const reset = "stream" in res && res.stream.rstCode !== undefined && res.stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR;
+    if (!res.writableFinished || reset) controller.abort(clientGone());
   };
   req.once("error", onError);
   res.once("close", onClose);
