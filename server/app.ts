@@ -14,8 +14,11 @@ import { environmentHandlers } from "./handlers/environment.js";
 import { healthHandlers } from "./handlers/health.js";
 import { keyHandlers } from "./handlers/key.js";
 import { serverInfoHandlers } from "./handlers/server-info.js";
+import { ServerInfoService } from "../gen/proto/chainloop/v1/server_info_pb.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
+import { metricsInterceptor } from "./interceptors/metrics.js";
+import { createMetrics, isMetricsPath, metricsHandler, type Metrics } from "./metrics.js";
 import type { Logger } from "./log.js";
 import { PROTECTED_SERVICES, routes } from "./routes.js";
 import { rpcNodeAdapter } from "./rpc-adapter.js";
@@ -34,10 +37,22 @@ export interface AppDeps {
    * A slower connection is closed. Defaults to 60 s (Node's own default for HTTP/1.1).
    */
   headersTimeoutMs?: number;
+  /** Prometheus metrics (server/metrics.ts); defaults to a registry of this app's own, without process metrics. */
+  metrics?: Metrics;
+  /**
+   * Serve GET /metrics on this server's port (default true). False when main.ts serves it on
+   * CHAINLOOP_METRICS_PORT: then /metrics here is an unknown path (404), like any other.
+   */
+  metricsOnApiPort?: boolean;
+  /** CHAINLOOP_METRICS_TOKEN: /metrics needs `Authorization: Bearer <it>`. */
+  metricsToken?: string;
+  /** Interceptors every call runs behind first, outermost first (main.ts: tracing, when on). */
+  interceptors?: Interceptor[];
 }
 
 export interface App {
   readonly server: net.Server;
+  readonly metrics: Metrics;
   listen(port: number, host: string): Promise<AddressInfo>;
   /** Stops accepting, lets in-flight calls finish (up to timeoutMs), then closes every connection. */
   shutdown(timeoutMs: number): Promise<void>;
@@ -64,8 +79,13 @@ export function build(deps: AppDeps): App {
   };
 
   const { environments, deployments, snapshots, tokens, evidence, keys, artifacts, live } = deps.useCases ?? createUseCases(db);
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.observeDatabase(db);
+  metrics.observeLive(live);
+  const serveMetrics = deps.metricsOnApiPort === false ? undefined : metricsHandler(metrics, deps.metricsToken);
   const probe = {
-    services: PROTECTED_SERVICES.map((s) => s.typeName),
+    // Health answers for every service a caller may name (server info is served too).
+    services: [...PROTECTED_SERVICES, ServerInfoService].map((s) => s.typeName),
     async check() {
       if (draining) return false;
       try {
@@ -91,7 +111,7 @@ export function build(deps: AppDeps): App {
         health: healthHandlers(probe),
         serverInfo: serverInfoHandlers(),
       },
-      [loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
+      [...(deps.interceptors ?? []), metricsInterceptor(metrics), loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
       tokens,
     ),
     readMaxBytes: maxRequestBytes,
@@ -119,6 +139,7 @@ export function build(deps: AppDeps): App {
         return writeHead.apply(this, args);
       } as ServerResponse["writeHead"];
     }
+    if (serveMetrics && isMetricsPath(req.url)) return serveMetrics(req, res); // Prometheus (server/metrics.ts), outside the RPC router
     if (serveUi(req, res)) return; // the web page (server/ui-static.ts): GET/HEAD of / and /assets/…
     if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) {
       void probe.check().then((ok) => {
@@ -163,6 +184,7 @@ export function build(deps: AppDeps): App {
 
   return {
     server,
+    metrics,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);

@@ -23,6 +23,19 @@ export interface ServerConfig {
   /** Group commit: most records in one statement, and most such statements at once (Postgres). */
   recordBatchMax: number;
   recordBatchesInFlight: number;
+  /** GET /metrics on this port (same host) instead of the API port; 0 picks a free one. */
+  metricsPort: number | undefined;
+  /** When set, GET /metrics needs `Authorization: Bearer <it>`. A secret: never log it. */
+  metricsToken: string | undefined;
+  /** OpenTelemetry traces (OTLP/HTTP), on only when an OTLP endpoint is configured (server/tracing.ts). */
+  tracing: TracingConfig | undefined;
+}
+
+export interface TracingConfig {
+  /** Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  endpoint: string;
+  /** OTEL_SERVICE_NAME, default chainloop-server. */
+  serviceName: string;
 }
 
 export class ConfigError extends Error {}
@@ -37,14 +50,53 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return n;
 }
 
+/** A secret from the environment: unset or empty → undefined. The error never repeats the value. */
+function secretFrom(env: NodeJS.ProcessEnv, name: string, minLength: number, maxLength: number): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (raw.length < minLength || raw.length > maxLength || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(`${name} must be ${minLength}–${maxLength} printable ASCII characters without spaces (its value is not shown)`);
+  }
+  return raw;
+}
+
+/** OTLP/HTTP traces: on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set (and OTEL_SDK_DISABLED is not true). */
+function tracingFrom(env: NodeJS.ProcessEnv): TracingConfig | undefined {
+  if ((env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true") return undefined;
+  const check = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new ConfigError(`${name} must be an http:// or https:// URL (OTLP over HTTP), got ${JSON.stringify(raw)}`);
+    }
+    return raw;
+  };
+  const traces = check("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const base = check("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (traces === undefined && base === undefined) return undefined;
+  const serviceName = env.OTEL_SERVICE_NAME?.trim() || "chainloop-server";
+  return { endpoint: traces ?? `${base!.replace(/\/+$/, "")}/v1/traces`, serviceName };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded database)");
   }
+  const port = intFrom(env, "PORT", 8080, 0, 65535);
+  const metricsPort = env.CHAINLOOP_METRICS_PORT === undefined || env.CHAINLOOP_METRICS_PORT === "" ? undefined : intFrom(env, "CHAINLOOP_METRICS_PORT", 0, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError("CHAINLOOP_METRICS_PORT must differ from PORT (unset it to serve /metrics on the API port)");
+  }
   return {
     host: env.HOST && env.HOST !== "" ? env.HOST : "127.0.0.1",
-    port: intFrom(env, "PORT", 8080, 0, 65535),
+    port,
     databaseUrl,
     dataDir: path.resolve(env.CHAINLOOP_DATA_DIR && env.CHAINLOOP_DATA_DIR !== "" ? env.CHAINLOOP_DATA_DIR : ".data"),
     maxRequestBytes: intFrom(env, "CHAINLOOP_MAX_REQUEST_BYTES", 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -56,5 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     watchQueueLimit: intFrom(env, "CHAINLOOP_WATCH_QUEUE_LIMIT", 1000, 1, 1_000_000),
     recordBatchMax: intFrom(env, "CHAINLOOP_RECORD_BATCH_MAX", 256, 1, 10_000),
     recordBatchesInFlight: intFrom(env, "CHAINLOOP_RECORD_BATCHES_IN_FLIGHT", 1, 1, 1000),
+    metricsPort,
+    metricsToken: secretFrom(env, "CHAINLOOP_METRICS_TOKEN", 16, 4096),
+    tracing: tracingFrom(env),
   };
 }

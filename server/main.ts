@@ -1,5 +1,6 @@
 // The server process: reads config, opens the database, migrates, ensures the default
 // organization, listens. SIGTERM/SIGINT drain in-flight calls and close the database.
+import module from "node:module";
 import v8 from "node:v8";
 import { build } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -7,6 +8,8 @@ import { openDatabase } from "./data/client.js";
 import { migrate } from "./data/migrate.js";
 import { bootstrap } from "./bootstrap.js";
 import { createLogger, serverLogDestination } from "./log.js";
+import { createMetrics, listenMetrics, metricsHandler, type MetricsServer } from "./metrics.js";
+import { redactEndpoint, startTracing } from "./tracing.js";
 import { createUseCases } from "./wiring.js";
 
 /**
@@ -23,6 +26,11 @@ function limitHeapGrowth(): void {
 
 async function main(): Promise<void> {
   limitHeapGrowth();
+  // Node 22.1+ caches compiled modules on disk: this covers what loads from here on (the
+  // OpenTelemetry SDK when tracing is on, modules imported lazily); the static import graph
+  // above was compiled before this line could run (NODE_COMPILE_CACHE=dir covers it too).
+  // Node 20 has no such call.
+  (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   let config;
   try {
     config = loadConfig();
@@ -34,7 +42,14 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel, serverLogDestination());
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger, poolSize: config.dbPoolSize });
+  // Before the database opens: its statements are traced from the start (server/tracing.ts).
+  const tracing = await startTracing(config.tracing, logger);
+  if (config.tracing) {
+    logger.info({ tracing: "otlp", endpoint: redactEndpoint(config.tracing.endpoint), serviceName: config.tracing.serviceName }, "tracing: exporting spans over OTLP/HTTP");
+  } else {
+    logger.info({ tracing: "off" }, "tracing: off (no OTEL_EXPORTER_OTLP_ENDPOINT); the OpenTelemetry SDK is not loaded");
+  }
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger, poolSize: config.dbPoolSize, tracer: tracing?.db });
   logger.info({ database: db.kind, location: db.location }, "database opened");
   const migrated = await migrate(db, logger);
   logger.info(migrated, "migrations up to date");
@@ -44,7 +59,24 @@ async function main(): Promise<void> {
   });
   await bootstrap(useCases, { bootstrapToken: config.bootstrapToken, dataDir: config.dataDir, logger });
 
-  const app = build({ db, logger, useCases, maxRequestBytes: config.maxRequestBytes, headersTimeoutMs: config.headersTimeoutMs });
+  const metrics = createMetrics({ processMetrics: true });
+  const app = build({
+    db,
+    logger,
+    useCases,
+    maxRequestBytes: config.maxRequestBytes,
+    headersTimeoutMs: config.headersTimeoutMs,
+    metrics,
+    metricsOnApiPort: config.metricsPort === undefined,
+    metricsToken: config.metricsToken,
+    interceptors: tracing ? [tracing.interceptor] : [],
+  });
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await listenMetrics(config.metricsPort, config.host, metricsHandler(metrics, config.metricsToken));
+    const m = metricsServer.address;
+    logger.info({ host: m.address, port: m.port, url: `http://${hostForUrl(m.address)}:${m.port}/metrics`, token: config.metricsToken !== undefined }, "metrics listening");
+  }
   const addr = await app.listen(config.port, config.host);
   logger.info({ host: addr.address, port: addr.port, url: `http://${hostForUrl(addr.address)}:${addr.port}` }, "listening");
 
@@ -55,6 +87,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down: draining in-flight calls");
     await app.shutdown(config.shutdownTimeoutMs);
     await db.close();
+    await metricsServer?.close();
+    await tracing?.shutdown(5_000); // the spans still buffered go out before the process ends
     logger.info("stopped");
     process.exit(0);
   };

@@ -47,6 +47,12 @@ const KIND_OF: Record<string, ChangeKind> = { c: "created", h: "heartbeat", s: "
 export interface ChangeLogFeed extends ChangeFeed {
   /** This process committed changes: read them now, and wake the other processes. */
   announce(): void;
+  /**
+   * How far behind this process's reader may be, in ms: the time since the read that gave its
+   * current position was issued. Every change committed before then has been delivered to this
+   * process's watchers. Undefined while it is not reading (no watchers yet, or starting over).
+   */
+  lagMs(): number | undefined;
 }
 
 type Query = (text: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -122,6 +128,8 @@ class Subscribers {
 abstract class ChangeLogReader implements ChangeLogFeed {
   protected readonly subscribers = new Subscribers();
   private position: string | undefined;
+  /** When the read that gave `position` was issued (Date.now()): what it read was committed before then. */
+  private positionAt = 0;
   private lastReadAt = 0;
   private polling = false;
   private pollAgain = false;
@@ -147,9 +155,15 @@ abstract class ChangeLogReader implements ChangeLogFeed {
     this.wakeOthers();
   }
 
+  lagMs(): number | undefined {
+    return this.position === undefined ? undefined : Math.max(0, Date.now() - this.positionAt);
+  }
+
   /** Takes the first position and starts the timer: from now on every committed change is read. */
   protected async start(query: Query): Promise<void> {
+    const issuedAt = Date.now();
     const [row] = await query(POSITION, []);
+    this.positionAt = issuedAt;
     this.position = String(row.snap);
     this.lastReadAt = Date.now();
     if (!this.pollTimer) {
@@ -181,6 +195,7 @@ abstract class ChangeLogReader implements ChangeLogFeed {
     this.polling = true;
     this.pollAgain = false;
     const from = this.position;
+    const issuedAt = Date.now();
     query(READ, [from])
       .then((rows) => {
         if (this.position !== from) return; // reset meanwhile
@@ -190,6 +205,7 @@ abstract class ChangeLogReader implements ChangeLogFeed {
           if (n) this.subscribers.notice(n);
         }
         this.position = String(rows[0].snap);
+        this.positionAt = issuedAt;
         this.lastReadAt = Date.now();
       })
       .catch((e: Error) => {

@@ -45,6 +45,28 @@ export interface SqlTx {
   query<T = Record<string, unknown>>(text: string, params: unknown[], name?: string): Promise<T[]>;
 }
 
+/** The Postgres pool's connections right now (pg.Pool's own counters), for metrics. */
+export interface PoolStats {
+  /** Connections open (in use + idle). */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  /** The most connections the pool opens (CHAINLOOP_DB_POOL_SIZE). */
+  max: number;
+}
+
+/**
+ * Tracing of database work (server/tracing-otel.ts implements it; without tracing nothing is
+ * wrapped). Each call runs `run` as a child span of the active span, if there is one.
+ */
+export interface DbTracer {
+  /** One statement: `text` as sent, with placeholders (never its parameter values); `name`, a prepared statement's name. */
+  statement<T>(text: string, name: string | undefined, run: () => Promise<T>): Promise<T>;
+  /** A transaction: the statements `run` issues become its children. */
+  transaction<T>(run: () => Promise<T>): Promise<T>;
+}
+
 export interface Database {
   readonly kind: "postgres" | "pglite";
   /** Where the data lives, without credentials (safe to log). */
@@ -54,6 +76,8 @@ export interface Database {
   /** Committed deployment changes, for the live view: the change log, read by change-feed.ts. */
   readonly changes: ChangeLogFeed;
   withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
+  /** The connection pool's state (Postgres; PGlite has one in-process session and no pool). */
+  poolStats?(): PoolStats;
   /** Round trip to the database; throws when it cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -65,6 +89,8 @@ export interface OpenOptions {
   logger: Logger;
   /** Connections in the pool (Postgres only). */
   poolSize?: number;
+  /** Trace statements (SqlPool and Prisma's) as child spans of the active span. */
+  tracer?: DbTracer;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -102,14 +128,14 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   // An idle client losing its connection emits 'error' on the pool; without a listener the
   // process would crash. The next query gets a fresh connection.
   pool.on("error", (err) => opts.logger.warn({ err: err.message }, "database connection lost"));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({ adapter: tracedAdapter(new PrismaPg(pool), opts.tracer) });
   const location = redactUrl(url);
   const changes = new PgChangeFeed(url, async (text, params) => (await pool.query(text, params)).rows, opts.logger);
   return {
     kind: "postgres",
     location,
     prisma,
-    sql: {
+    sql: tracedPool(opts.tracer, {
       async query<T>(text: string, params: unknown[], name?: string) {
         return (await pool.query({ text, values: params, ...(name ? { name } : {}) })).rows as T[];
       },
@@ -138,7 +164,7 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
           client.release(broken);
         }
       },
-    },
+    }),
     changes,
     async withConnection(fn) {
       // A session of its own, without the pool's timeouts: the migration runner waits for its
@@ -158,6 +184,9 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
       } finally {
         await client.end().catch(() => undefined);
       }
+    },
+    poolStats() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
     },
     async ping() {
       await pool.query("SELECT 1");
@@ -184,7 +213,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     throw e;
   }
   const yielding = yieldingToIo(db);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(yielding) });
+  const prisma = new PrismaClient({ adapter: tracedAdapter(new PrismaPGlite(yielding), opts.tracer) });
   const changes = new PGliteChangeFeed(yielding, opts.logger);
   const conn: SqlConnection = {
     async query(sql, params) {
@@ -198,7 +227,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     kind: "pglite",
     location: dir,
     prisma,
-    sql: {
+    sql: tracedPool(opts.tracer, {
       // One session: nothing to prepare per connection, so the name is not needed.
       async query<T>(text: string, params: unknown[]) {
         return (await yielding.query(text, params)).rows as T[];
@@ -215,7 +244,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
           return out.value;
         });
       },
-    },
+    }),
     changes,
     withConnection: (fn) => fn(conn),
     async ping() {
@@ -228,6 +257,53 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
       lock.release();
     },
   };
+}
+
+/** The pool with every statement traced (a transaction as a span, its statements as its children); as is without a tracer. */
+function tracedPool(tracer: DbTracer | undefined, pool: SqlPool): SqlPool {
+  if (!tracer) return pool;
+  const tracedTx = (tx: SqlTx): SqlTx => ({
+    query: (text, params, name) => tracer.statement(text, name, () => tx.query(text, params, name)),
+  });
+  return {
+    query: (text, params, name) => tracer.statement(text, name, () => pool.query(text, params, name)),
+    transaction: (fn, opts) => tracer.transaction(() => pool.transaction((tx) => fn(tracedTx(tx)), opts)),
+  };
+}
+
+/**
+ * Prisma's driver adapter (factory) with every statement Prisma sends traced: the SQL Prisma
+ * generated, with placeholders, never the values (they travel separately, in `args`). The
+ * adapter is wrapped rather than Prisma's client ($extends) so that the span carries the
+ * statement itself and covers interactive transactions (BEGIN, their statements, COMMIT).
+ * Written here because no instrumentation for Prisma's driver adapters is installed.
+ */
+function tracedAdapter<F extends object>(factory: F, tracer: DbTracer | undefined): F {
+  if (!tracer) return factory;
+  /** What the adapters' queryRaw/executeRaw take (@prisma/driver-adapter-utils SqlQuery): the SQL, its args apart. */
+  type SqlQuery = { sql: string };
+  type Queryable = { queryRaw(q: SqlQuery): Promise<unknown>; executeRaw(q: SqlQuery): Promise<unknown> };
+  const wrap = <T extends object>(target: T, extra: (prop: string | symbol, fn: (...a: unknown[]) => unknown) => unknown): T =>
+    new Proxy(target, {
+      get(t, prop) {
+        const value = Reflect.get(t, prop, t) as unknown;
+        if (typeof value !== "function") return value;
+        const fn = (value as (...a: unknown[]) => unknown).bind(t);
+        if (prop === "queryRaw" || prop === "executeRaw") return (q: SqlQuery) => tracer.statement(q.sql, undefined, () => fn(q) as Promise<unknown>);
+        return extra(prop, fn) ?? fn;
+      },
+    }) as T;
+  const wrapTx = (tx: Queryable & object) =>
+    wrap(tx, (prop, fn) =>
+      prop === "commit" || prop === "rollback" ? () => tracer.statement(prop.toUpperCase(), undefined, () => fn() as Promise<unknown>) : undefined,
+    );
+  const wrapAdapter = (adapter: Queryable & object) =>
+    wrap(adapter, (prop, fn) =>
+      prop === "startTransaction"
+        ? async (...a: unknown[]) => wrapTx((await tracer.statement("BEGIN", undefined, () => fn(...a) as Promise<Queryable & object>)))
+        : undefined,
+    );
+  return wrap(factory, (prop, fn) => (prop === "connect" ? async () => wrapAdapter((await fn()) as Queryable & object) : undefined));
 }
 
 /**

@@ -34,7 +34,7 @@ export function loggingInterceptor(logger: Logger): Interceptor {
 const round = (ms: number) => Math.round(ms * 100) / 100;
 const toSnake = (s: string) => s.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 
-function protocolOf(contentType: string | null): string {
+export function protocolOf(contentType: string | null): string {
   if (!contentType) return "unknown";
   if (contentType.startsWith("application/grpc-web")) return "grpc-web";
   if (contentType.startsWith("application/grpc")) return "grpc";
