@@ -44,6 +44,11 @@ export interface AppDeps {
    * CHAINLOOP_METRICS_PORT: then /metrics here is an unknown path (404), like any other.
    */
   metricsOnApiPort?: boolean;
+  /**
+   * False (CHAINLOOP_METRICS=off): calls are not counted and /metrics is not served here (an
+   * unknown path). Default true.
+   */
+  metricsEnabled?: boolean;
   /** CHAINLOOP_METRICS_TOKEN: /metrics needs `Authorization: Bearer <it>`. */
   metricsToken?: string;
   /** Interceptors every call runs behind first, outermost first (main.ts: tracing, when on). */
@@ -82,7 +87,8 @@ export function build(deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics();
   metrics.observeDatabase(db);
   metrics.observeLive(live);
-  const serveMetrics = deps.metricsOnApiPort === false ? undefined : metricsHandler(metrics, deps.metricsToken);
+  const metricsEnabled = deps.metricsEnabled !== false;
+  const serveMetrics = deps.metricsOnApiPort === false || !metricsEnabled ? undefined : metricsHandler(metrics, deps.metricsToken);
   const probe = {
     // Health answers for every service a caller may name (server info is served too).
     services: [...PROTECTED_SERVICES, ServerInfoService].map((s) => s.typeName),
@@ -111,7 +117,7 @@ export function build(deps: AppDeps): App {
         health: healthHandlers(probe),
         serverInfo: serverInfoHandlers(),
       },
-      [...(deps.interceptors ?? []), metricsInterceptor(metrics), loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
+      [...(deps.interceptors ?? []), ...(metricsEnabled ? [metricsInterceptor(metrics)] : []), loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
       tokens,
     ),
     readMaxBytes: maxRequestBytes,

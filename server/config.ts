@@ -23,6 +23,8 @@ export interface ServerConfig {
   /** Group commit: most records in one statement, and most such statements at once (Postgres). */
   recordBatchMax: number;
   recordBatchesInFlight: number;
+  /** CHAINLOOP_METRICS=off: no /metrics and no per-call counting (the benchmark's baseline for their cost). */
+  metrics: boolean;
   /** GET /metrics on this port (same host) instead of the API port; 0 picks a free one. */
   metricsPort: number | undefined;
   /** When set, GET /metrics needs `Authorization: Bearer <it>`. A secret: never log it. */
@@ -94,6 +96,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
     throw new ConfigError("CHAINLOOP_METRICS_PORT must differ from PORT (unset it to serve /metrics on the API port)");
   }
+  const metricsSetting = (env.CHAINLOOP_METRICS ?? "").trim().toLowerCase();
+  if (!["", "on", "off"].includes(metricsSetting)) throw new ConfigError(`CHAINLOOP_METRICS must be on or off, got "${env.CHAINLOOP_METRICS}"`);
+  const metrics = metricsSetting !== "off";
+  if (!metrics && (metricsPort !== undefined || (env.CHAINLOOP_METRICS_TOKEN ?? "") !== "")) {
+    throw new ConfigError("CHAINLOOP_METRICS=off serves no /metrics: unset CHAINLOOP_METRICS_PORT and CHAINLOOP_METRICS_TOKEN, or turn metrics on");
+  }
   return {
     host: env.HOST && env.HOST !== "" ? env.HOST : "127.0.0.1",
     port,
@@ -108,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     watchQueueLimit: intFrom(env, "CHAINLOOP_WATCH_QUEUE_LIMIT", 1000, 1, 1_000_000),
     recordBatchMax: intFrom(env, "CHAINLOOP_RECORD_BATCH_MAX", 256, 1, 10_000),
     recordBatchesInFlight: intFrom(env, "CHAINLOOP_RECORD_BATCHES_IN_FLIGHT", 1, 1, 1000),
+    metrics,
     metricsPort,
     metricsToken: secretFrom(env, "CHAINLOOP_METRICS_TOKEN", 16, 4096),
     tracing: tracingFrom(env),

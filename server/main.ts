@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   });
   await bootstrap(useCases, { bootstrapToken: config.bootstrapToken, dataDir: config.dataDir, logger });
 
-  const metrics = createMetrics({ processMetrics: true });
+  const metrics = createMetrics({ processMetrics: config.metrics });
   const app = build({
     db,
     logger,
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     maxRequestBytes: config.maxRequestBytes,
     headersTimeoutMs: config.headersTimeoutMs,
     metrics,
+    metricsEnabled: config.metrics,
     metricsOnApiPort: config.metricsPort === undefined,
     metricsToken: config.metricsToken,
     interceptors: tracing ? [tracing.interceptor] : [],

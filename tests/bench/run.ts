@@ -15,7 +15,8 @@
 //   3. the RPC stack's own cost: grpc.health.v1.Health/Check through server A with wrk
 //      (tests/bench/health.lua), 32 connections
 //   4. light load: 4 connections, 90 % heartbeats: p50/p99, beside Health/Check at 4 connections
-//   5. server A's peak RSS
+//   5. server A's peak RSS, and the metrics' cost: the heartbeat mix through server C, started
+//      with CHAINLOOP_METRICS=off, beside server A's
 //   6. list latency: a page of 50 active records filtered by environment with 10k active slots,
 //      at 100k and 1M history rows, beside the page's statement straight from pg
 //   7. environment snapshots through server A: 10,000 entries (ReportSnapshot) new, unchanged
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "chainloop-bench-"));
   const server = await startServer(databaseUrl, path.join(dataDir, "a"));
   const other = await startServer(databaseUrl, path.join(dataDir, "b"));
+  // Server C: the same, with CHAINLOOP_METRICS=off, for the metrics' cost on the record path.
+  const bare = await startServer(databaseUrl, path.join(dataDir, "c"), { CHAINLOOP_METRICS: "off" });
   let watcher: Watcher | undefined;
   const rows: Row[] = [];
   const results: Record<string, unknown> = { quick: QUICK, startedAt: new Date().toISOString(), phaseSeconds: PHASE_SECONDS };
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
     const envs = createClient(EnvironmentService, transport);
     const deployments = createClient(DeploymentService, transport);
     const attestations = createClient(AttestationService, transport);
-    const recordEnvs = ["bench-warm", ...MIXES.map((m) => m.environment), "bench-light"];
+    const recordEnvs = ["bench-warm", ...MIXES.map((m) => m.environment), "bench-hb-bare", "bench-light"];
     for (const name of [...recordEnvs, "bench-list", "bench-cli", "bench-snapshot"]) await envs.createEnvironment({ name });
 
     log(`attesting ${DIGESTS} digests`);
@@ -175,7 +178,19 @@ async function main(): Promise<void> {
       watcher.command(`phase ${mix.name}`);
       const load = await runWrk(server.url, recordArgs(pool, mix.environment, mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
       mixResults.push({ mix, floor, load });
+      if (mix.name === "heartbeats") {
+        // The metrics' cost: the same mix at once through server C (CHAINLOOP_METRICS=off),
+        // warmed up the same way, so both servers are measured under the same conditions.
+        await settle(sql);
+        log(`server C (CHAINLOOP_METRICS=off): ${WARMUP_SECONDS}s warm-up, then ${PHASE_SECONDS}s of the heartbeat mix`);
+        const bareProcs = { ...procs, server: bare.pid };
+        await runWrk(bare.url, recordArgs(pool, "bench-warm", 90), CONNECTIONS, WARMUP_SECONDS, "record.lua", bareProcs);
+        await settle(sql);
+        watcher.command("phase metrics-off");
+        results.metricsOff = await runWrk(bare.url, recordArgs(pool, "bench-hb-bare", 90), CONNECTIONS, PHASE_SECONDS, "record.lua", bareProcs);
+      }
     }
+    const bareLoad = results.metricsOff as WrkResult;
     // What serialized every record's commit before: the floor's transaction, notifying.
     await settle(sql);
     log(`floor with a NOTIFY per transaction (the old per-record trigger's cost): ${HALF_PHASE_SECONDS}s of pgbench, 90 % heartbeats`);
@@ -236,6 +251,20 @@ async function main(): Promise<void> {
       row("  Postgres backends: lock waits / active samples", waitSummary(notifying.waits)),
     );
     const heartbeatLoad = mixResults[0].load;
+    rows.push(
+      row(
+        "metrics' cost, 90 % hb: record/s server A (metrics on) / C (off)",
+        `${fmt(heartbeatLoad.requests / heartbeatLoad.seconds, 0)} / ${fmt(bareLoad.requests / bareLoad.seconds, 0)}`,
+        "server C",
+        fmt(heartbeatLoad.requests / heartbeatLoad.seconds / (bareLoad.requests / bareLoad.seconds), 2),
+      ),
+      row(
+        "  CPU ms/record, server A (on) / C (off); errors on C",
+        `${fmt(heartbeatLoad.cpu.perRecord.server, 3)} / ${fmt(bareLoad.cpu.perRecord.server, 3)}; ${bareLoad.errors}`,
+        "server C",
+        fmt(heartbeatLoad.cpu.perRecord.server / bareLoad.cpu.perRecord.server, 2),
+      ),
+    );
     rows.push(
       row(
         `Health/Check via server A: calls/s; CPU ms/call`,
@@ -313,6 +342,7 @@ async function main(): Promise<void> {
     await sql.end();
     await server.stop();
     await other.stop();
+    await bare.stop();
     const c = new pg.Client({ connectionString: ADMIN_URL });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -747,13 +777,13 @@ function measureCli(serverUrl: string, pool: string[]) {
 }
 
 /** The server runs as deployed: `npm start`'s command, logging at LOG_LEVEL (default info: a line per call) to a file. */
-async function startServer(databaseUrl: string, dataDir: string) {
+async function startServer(databaseUrl: string, dataDir: string, extraEnv: Record<string, string> = {}) {
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(dataDir, "server.log");
   const out = fs.openSync(logFile, "a");
   const child = spawn(process.execPath, ["--enable-source-maps", path.join(ROOT, "dist/server/main.js")], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, CHAINLOOP_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: SERVER_LOG_LEVEL, CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN },
+    env: { ...process.env, DATABASE_URL: databaseUrl, CHAINLOOP_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: SERVER_LOG_LEVEL, CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN, ...extraEnv },
     stdio: ["ignore", out, "inherit"],
   });
   fs.closeSync(out);

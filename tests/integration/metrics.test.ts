@@ -3,6 +3,7 @@
 // snapshot outcome counters by exactly the outcomes produced, the watcher gauge follows an
 // open WatchDeployments stream, the pool gauges exist on Postgres; and the scrape token and the
 // separate metrics port (HTTP only, so on one database: the first configured).
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { ArtifactKind, DeploymentService, DeploymentStatus } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
@@ -249,5 +250,37 @@ describe("CHAINLOOP_METRICS_TOKEN and CHAINLOOP_METRICS_PORT", () => {
     expect(logs).toContain('"msg":"listening"');
     expect(logs).not.toContain(SCRAPE_TOKEN);
     expect(logs).not.toContain(SCRAPE_TOKEN.slice(0, 12));
+  });
+});
+
+describe("CHAINLOOP_METRICS=off", () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+  beforeAll(async () => {
+    db = await createTestDatabase(backends()[0]);
+    server = await startServer({ ...db.env, CHAINLOOP_METRICS: "off" }, { timeoutMs: 120_000 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  test("serves no /metrics (an unknown path) and still serves every call", async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+    expect((await connectClient(EnvironmentService, server.url).listEnvironments({})).environments).toEqual([]);
+  });
+
+  test("refuses a metrics port or token with metrics off, naming why", async () => {
+    const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(ROOT, "dist/server/main.js")], {
+        env: { PATH: process.env.PATH ?? "", ...db.env, PORT: "0", CHAINLOOP_METRICS: "off", CHAINLOOP_METRICS_PORT: "0" },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+      child.once("close", (code) => resolve({ code, stderr }));
+    });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/CHAINLOOP_METRICS=off serves no \/metrics/);
   });
 });
