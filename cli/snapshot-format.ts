@@ -93,7 +93,7 @@ export function snapshotRows(res: ReportSnapshotResponse): string {
       deployment: d.deploymentName,
       kind: kindName(d.kind),
       digest: shortDigest(d.digest),
-      change: statusName(d.status) === "decommissioned" ? "decommissioned" : statusName(d.status),
+      change: statusName(d.status),
       detail: `record ${d.id}`,
     });
   }

@@ -27,7 +27,7 @@ export function runShell(script: string, binDir: string, env: Record<string, str
   return runProcess("/bin/sh", ["-c", script], { PATH: `${binDir}:${process.env.PATH ?? ""}`, ...env });
 }
 
-function runProcess(file: string, args: string[], env: Record<string, string>): Promise<CliResult> {
+export function runProcess(file: string, args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: ROOT,

@@ -22,8 +22,9 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServer(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--enable-source-maps", path.join(ROOT, "dist/server/main.js")], {
+/** `node`: the Node binary to run the server with (default: the one running the tests). */
+export async function startServer(env: Record<string, string>, opts: { timeoutMs?: number; node?: string } = {}): Promise<ServerProcess> {
+  const child = spawn(opts.node ?? process.execPath, ["--enable-source-maps", path.join(ROOT, "dist/server/main.js")], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
