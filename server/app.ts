@@ -9,6 +9,7 @@ import type { Database } from "./data/client.js";
 import { apiTokenHandlers } from "./handlers/api-token.js";
 import { artifactHandlers } from "./handlers/artifact.js";
 import { attestationHandlers } from "./handlers/attestation.js";
+import { deliveryMetricsHandlers } from "./handlers/delivery-metrics.js";
 import { deploymentHandlers } from "./handlers/deployment.js";
 import { environmentHandlers } from "./handlers/environment.js";
 import { healthHandlers } from "./handlers/health.js";
@@ -83,7 +84,8 @@ export function build(deps: AppDeps): App {
     return next(req);
   };
 
-  const { environments, deployments, snapshots, tokens, evidence, keys, artifacts, live } = deps.useCases ?? createUseCases(db);
+  const { environments, deployments, snapshots, diff, deliveryMetrics, tokens, evidence, keys, artifacts, live } =
+    deps.useCases ?? createUseCases(db);
   const metrics = deps.metrics ?? createMetrics();
   metrics.observeDatabase(db);
   metrics.observeLive(live);
@@ -109,7 +111,8 @@ export function build(deps: AppDeps): App {
     routes: routes(
       {
         environments: environmentHandlers(environments),
-        deployments: deploymentHandlers(deployments, snapshots, live),
+        deployments: deploymentHandlers(deployments, snapshots, live, diff),
+        deliveryMetrics: deliveryMetricsHandlers(deliveryMetrics),
         apiTokens: apiTokenHandlers(tokens),
         attestations: attestationHandlers(evidence),
         keys: keyHandlers(keys),

@@ -50,10 +50,11 @@ const RECORD_OUTCOMES: Record<number, string> = {
   [OutcomePb.CREATED]: "created",
   [OutcomePb.HEARTBEAT]: "heartbeat",
   [OutcomePb.SUPERSEDED]: "superseded",
+  [OutcomePb.ROLLED_BACK]: "rolled_back",
   [OutcomePb.DECOMMISSIONED]: "decommissioned",
   [OutcomePb.ALREADY_DECOMMISSIONED]: "already_decommissioned",
 };
-const SNAPSHOT_OUTCOMES = ["created", "heartbeat", "superseded", "decommissioned", "refused"];
+const SNAPSHOT_OUTCOMES = ["created", "heartbeat", "superseded", "rolled_back", "decommissioned", "refused"];
 
 const RECORD_DEPLOYMENT = DeploymentService.method.recordDeployment;
 const REPORT_SNAPSHOT = DeploymentService.method.reportSnapshot;
@@ -111,13 +112,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   });
   const recordOutcomes = new Counter({
     name: "chainloop_record_outcomes_total",
-    help: "RecordDeployment answers by outcome: created, heartbeat, superseded (a new record replaced the slot's active one), decommissioned, already_decommissioned.",
+    help: "RecordDeployment answers by outcome: created, heartbeat, superseded (a new record replaced the slot's active one), rolled_back (a new record brought back a digest the slot ran before), decommissioned, already_decommissioned.",
     labelNames: ["outcome"],
     registers: [registry],
   });
   const snapshotOutcomes = new Counter({
     name: "chainloop_snapshot_outcomes_total",
-    help: "What committed ReportSnapshot calls did: entries created, heartbeat, superseded or refused, and records decommissioned because no entry named them. Validate-only and refused (nothing committed) snapshots count nothing.",
+    help: "What committed ReportSnapshot calls did: entries created, heartbeat, superseded, rolled back or refused, and records decommissioned because no entry named them. Validate-only and refused (nothing committed) snapshots count nothing.",
     labelNames: ["outcome"],
     registers: [registry],
   });

@@ -6,6 +6,7 @@ import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connec
 import { ApiTokenService } from "../gen/proto/chainloop/v1/api_token_pb.js";
 import { ArtifactService } from "../gen/proto/chainloop/v1/artifact_pb.js";
 import { AttestationService } from "../gen/proto/chainloop/v1/attestation_pb.js";
+import { DeliveryMetricsService } from "../gen/proto/chainloop/v1/delivery_metrics_pb.js";
 import { DeploymentService } from "../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyService } from "../gen/proto/chainloop/v1/key_pb.js";
@@ -21,6 +22,7 @@ import { authInterceptor, type ScopeTable } from "./interceptors/caller.js";
 export interface Handlers {
   environments: ServiceImpl<typeof EnvironmentService>;
   deployments: ServiceImpl<typeof DeploymentService>;
+  deliveryMetrics: ServiceImpl<typeof DeliveryMetricsService>;
   apiTokens: ServiceImpl<typeof ApiTokenService>;
   attestations: ServiceImpl<typeof AttestationService>;
   keys: ServiceImpl<typeof KeyService>;
@@ -46,6 +48,11 @@ const DEPLOYMENT_SCOPES: ScopeTable<typeof DeploymentService> = {
   getDeployment: "read",
   listDeployments: "read",
   watchDeployments: "read",
+  diffDeployments: "read",
+};
+
+const DELIVERY_METRICS_SCOPES: ScopeTable<typeof DeliveryMetricsService> = {
+  getDeliveryMetrics: "read",
 };
 
 const API_TOKEN_SCOPES: ScopeTable<typeof ApiTokenService> = {
@@ -74,6 +81,7 @@ const ARTIFACT_SCOPES: ScopeTable<typeof ArtifactService> = {
 export const PROTECTED: Array<{ service: DescService; scopes: Record<string, Scope> }> = [
   { service: EnvironmentService, scopes: ENVIRONMENT_SCOPES },
   { service: DeploymentService, scopes: DEPLOYMENT_SCOPES },
+  { service: DeliveryMetricsService, scopes: DELIVERY_METRICS_SCOPES },
   { service: ApiTokenService, scopes: API_TOKEN_SCOPES },
   { service: AttestationService, scopes: ATTESTATION_SCOPES },
   { service: KeyService, scopes: KEY_SCOPES },
@@ -99,6 +107,7 @@ export function routes(handlers: Handlers, common: Interceptor[], tokens: TokenU
       router.service(service, impl, { interceptors: [...common, authInterceptor(tokens, service, scopes)] });
     secured(EnvironmentService, handlers.environments, ENVIRONMENT_SCOPES);
     secured(DeploymentService, handlers.deployments, DEPLOYMENT_SCOPES);
+    secured(DeliveryMetricsService, handlers.deliveryMetrics, DELIVERY_METRICS_SCOPES);
     secured(ApiTokenService, handlers.apiTokens, API_TOKEN_SCOPES);
     secured(AttestationService, handlers.attestations, ATTESTATION_SCOPES);
     secured(KeyService, handlers.keys, KEY_SCOPES);

@@ -10,7 +10,9 @@ import { PrismaOrganizationRepository } from "./data/organizations.js";
 import { PrismaTokenRepository } from "./data/tokens.js";
 import { audited } from "./data/transactions.js";
 import { ArtifactUseCase } from "./domain/artifacts.js";
+import { DeliveryMetricsUseCase } from "./domain/delivery-metrics.js";
 import { DeploymentUseCase } from "./domain/deployments.js";
+import { DiffUseCase } from "./domain/diff.js";
 import { EnvironmentUseCase } from "./domain/environments.js";
 import { EvidenceUseCase } from "./domain/evidence.js";
 import { LiveDeployments } from "./domain/live.js";
@@ -25,6 +27,10 @@ export interface UseCases {
   deployments: DeploymentUseCase;
   /** ReportSnapshot: a whole environment at once (domain/snapshots.ts). */
   snapshots: SnapshotUseCase;
+  /** DiffDeployments: two places compared (domain/diff.ts). */
+  diff: DiffUseCase;
+  /** GetDeliveryMetrics: DORA measures (domain/delivery-metrics.ts). */
+  deliveryMetrics: DeliveryMetricsUseCase;
   tokens: TokenUseCase;
   keys: KeyUseCase;
   evidence: EvidenceUseCase;
@@ -60,6 +66,8 @@ export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCase
     environments,
     deployments,
     snapshots: new SnapshotUseCase(deploymentRepo, deployments),
+    diff: new DiffUseCase(),
+    deliveryMetrics: new DeliveryMetricsUseCase(),
     tokens: new TokenUseCase(new PrismaTokenRepository(db.prisma), audited(db.prisma, (tx) => new PrismaTokenRepository(tx))),
     keys,
     evidence,

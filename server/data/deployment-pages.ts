@@ -12,6 +12,36 @@ export interface RawPageRow extends RawDeploymentRow {
   environment_name: string;
   logical_environment_name: string;
   heartbeat_interval_ms: number | null;
+  /** From the newest attestation naming the digest as a subject (PROVENANCE_JOIN); null when none. */
+  project: string | null;
+  project_version: string | null;
+}
+
+/**
+ * What a read of records selects besides the row: the environment's and logical environment's
+ * names, the heartbeat interval, and the artifact's provenance (project and version of the
+ * newest attestation of the organization naming the digest as a subject). `FROM deployments d`
+ * followed by this; list pages and records by id both read it. One index probe per record
+ * (attested_artifacts by organization + digest).
+ */
+export const WITH_NAMES_SELECT = `${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms,
+       l.name AS logical_environment_name, pv.project, pv.project_version`;
+export const WITH_NAMES_JOIN = `JOIN environments e ON e.id = d.environment_id
+     JOIN logical_environments l ON l.id = d.logical_environment_id
+     LEFT JOIN LATERAL (
+       SELECT a.project, a.project_version FROM attested_artifacts aa JOIN attestations a ON a.id = aa.attestation_id
+       WHERE aa.organization_id = d.organization_id AND aa.digest = d.digest AND aa.role = 'subject'
+       ORDER BY a.seq DESC LIMIT 1) pv ON true`;
+
+/**
+ * Point in time, the one place it is written: the record \`alias\` was deployed at the instant
+ * \`at\` (an SQL timestamptz expression): created at or before it, and neither superseded nor
+ * decommissioned by then. The end is never before the start (clocks of two server processes may
+ * disagree by a little), which a range constructor would refuse.
+ */
+export function deployedAtCondition(alias: string, at: string): string {
+  const end = `COALESCE(${alias}.superseded_at, ${alias}.decommissioned_at)`;
+  return `${alias}.created_at <= ${at} AND (${end} IS NULL OR ${end} > ${at})`;
 }
 
 const STATUSES = ["deployed", "superseded", "decommissioned"];
@@ -79,16 +109,17 @@ export function deploymentPageQuery(
   if (f.digest) where.push(`d.digest = ${param(f.digest)}`);
   // Statuses as literals, not parameters: only then can the planner prove `status = 'deployed'`
   // and use the partial indexes on active records. They come from a closed set.
+  if (f.asOf) where.push(deployedAtCondition("d", `${param(f.asOf.toISOString())}::timestamptz`));
+  if (f.rollbacksOnly) where.push("d.rollback_of_id IS NOT NULL");
   if (f.statuses) {
     if (f.statuses.some((s) => !STATUSES.includes(s))) throw new Error(`unknown status in ${f.statuses.join(",")}`);
     where.push(`d.status IN (${f.statuses.map((s) => `'${s}'::deployment_status`).join(", ")})`);
   }
   if (afterSeq !== undefined) where.push(`(-d.seq) > -(${param(afterSeq.toString())}::bigint)`);
   if (f.attestedFor) where.push(attestedForCondition(org, "d.digest", f.attestedFor, param));
-  const text = `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
+  const text = `SELECT ${WITH_NAMES_SELECT}
      FROM deployments d
-     JOIN environments e ON e.id = d.environment_id
-     JOIN logical_environments l ON l.id = d.logical_environment_id
+     ${WITH_NAMES_JOIN}
      WHERE ${where.join(" AND ")}
      ORDER BY (-d.seq)
      LIMIT ${param(limit)}`;

@@ -14,7 +14,7 @@ export const DEPLOYMENT_COLUMNS = [
   "id", "seq", "organization_id", "environment_id", "logical_environment_id", "name", "kind", "digest",
   "artifact_name", "artifact_version", "artifact_reference", "status", "created_at", "last_seen_at",
   "superseded_at", "superseded_by_id", "decommissioned_at", "recorded_by_token_id", "recorded_by_name",
-  "decommissioned_by_token_id", "decommissioned_by_name", "decommissioned_by_snapshot",
+  "decommissioned_by_token_id", "decommissioned_by_name", "decommissioned_by_snapshot", "rollback_of_id",
 ] as const satisfies ReadonlyArray<keyof RawDeploymentRow>;
 // …and every field of RawDeploymentRow is selected (otherwise the next line does not compile).
 const everyRowFieldSelected: Exclude<keyof RawDeploymentRow, (typeof DEPLOYMENT_COLUMNS)[number]> extends never ? true : never = true;
@@ -47,6 +47,7 @@ export interface RawDeploymentRow {
   decommissioned_by_token_id: string | null;
   decommissioned_by_name: string;
   decommissioned_by_snapshot: boolean;
+  rollback_of_id: string | null;
 }
 
 
@@ -73,6 +74,7 @@ export function toDeployment(r: Row, names: SlotNames, heartbeatIntervalMs?: num
       ? { tokenId: r.decommissionedByTokenId, tokenName: r.decommissionedByName }
       : undefined,
     decommissionedBySnapshot: r.decommissionedBySnapshot,
+    rollbackOfId: r.rollbackOfId ?? undefined,
     seq: r.seq,
   };
 }
@@ -104,5 +106,6 @@ export function fromRaw(r: RawDeploymentRow): Row {
     decommissionedByTokenId: r.decommissioned_by_token_id,
     decommissionedByName: r.decommissioned_by_name,
     decommissionedBySnapshot: r.decommissioned_by_snapshot,
+    rollbackOfId: r.rollback_of_id,
   } as Row;
 }

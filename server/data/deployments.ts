@@ -29,7 +29,14 @@ import type { SnapshotItem, SnapshotPlan, SnapshotRepository, SnapshotScope, Sna
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
-import { attestedForCondition, deploymentPage, sqlParams, type RawPageRow } from "./deployment-pages.js";
+import {
+  attestedForCondition,
+  deploymentPage,
+  sqlParams,
+  WITH_NAMES_JOIN,
+  WITH_NAMES_SELECT,
+  type RawPageRow,
+} from "./deployment-pages.js";
 import { deploymentColumns, fromRaw, toDeployment, type RawDeploymentRow } from "./deployment-rows.js";
 import type { PrismaClient, SqlPool } from "./client.js";
 import { isRetryableConflict, sqlStateOf } from "./errors.js";
@@ -37,20 +44,6 @@ import { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { TX_OPTIONS } from "./transactions.js";
 
 type Tx = Prisma.TransactionClient;
-
-const withNames = {
-  environment: { select: { name: true, heartbeatIntervalMs: true } },
-  logicalEnvironment: { select: { name: true } },
-} as const;
-
-type RowWithNames = Prisma.DeploymentGetPayload<{ include: typeof withNames }>;
-
-const fromRowWithNames = (r: RowWithNames) =>
-  toDeployment(
-    r,
-    { environment: r.environment.name, logicalEnvironment: r.logicalEnvironment.name },
-    r.environment.heartbeatIntervalMs ?? undefined,
-  );
 
 export interface DeploymentRepositoryOptions {
   /** Group commit of records (default: batches of up to 256, one at a time). */
@@ -112,7 +105,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
     return {
       outcome: row.outcome,
       deployment: toDeployment(fromRaw(row), slot),
-      ...(row.outcome === "superseded" && row.superseded_id ? { supersededId: row.superseded_id } : {}),
+      ...(row.superseded_id ? { supersededId: row.superseded_id } : {}),
     };
   }
 
@@ -198,7 +191,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
           return {
             outcome: row.outcome,
             deployment: toDeployment(fromRaw(row), scope.names),
-            ...(row.outcome === "superseded" && row.superseded_id ? { supersededId: row.superseded_id } : {}),
+            ...(row.superseded_id ? { supersededId: row.superseded_id } : {}),
           };
         });
         const decision = plan(records.filter((r) => "missing" in r).length);
@@ -255,8 +248,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
   }
 
   async get(orgId: string, id: string): Promise<Deployment | undefined> {
-    const row = await this.prisma.deployment.findFirst({ where: { id, organizationId: orgId }, include: withNames });
-    return row ? fromRowWithNames(row) : undefined;
+    return (await this.getMany(orgId, [id]))[0];
   }
 
   /**
@@ -266,13 +258,12 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
   async getMany(orgId: string, ids: string[]): Promise<Deployment[]> {
     if (ids.length === 0) return [];
     const rows = await this.sql.query<RawPageRow>(
-      `SELECT ${deploymentColumns("d")}, e.name AS environment_name, e.heartbeat_interval_ms, l.name AS logical_environment_name
+      `SELECT ${WITH_NAMES_SELECT}
        FROM deployments d
-       JOIN environments e ON e.id = d.environment_id
-       JOIN logical_environments l ON l.id = d.logical_environment_id
+       ${WITH_NAMES_JOIN}
        WHERE d.organization_id = $1::uuid AND d.id = ANY($2::uuid[])`,
       [orgId, ids],
-      "deployments_by_id_v2",
+      "deployments_by_id_v3",
     );
     return rows.map(fromPageRow);
   }
@@ -305,8 +296,10 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
 }
 
 /** A row read with its environment's and logical environment's names (list pages, records by id). */
-const fromPageRow = (r: RawPageRow): Deployment =>
-  toDeployment(fromRaw(r), { environment: r.environment_name, logicalEnvironment: r.logical_environment_name }, r.heartbeat_interval_ms ?? undefined);
+export const fromPageRow = (r: RawPageRow): Deployment => ({
+  ...toDeployment(fromRaw(r), { environment: r.environment_name, logicalEnvironment: r.logical_environment_name }, r.heartbeat_interval_ms ?? undefined),
+  ...(r.project !== null ? { provenance: { project: r.project, projectVersion: r.project_version ?? "" } } : {}),
+});
 
 /** The group-commit key: one item per slot in a batch, one batch per slot at a time. */
 const recordKey = (i: RecordItem) =>
@@ -376,7 +369,7 @@ export function recordParams(items: RecordItem[], now = new Date()): unknown[] {
 }
 
 /** Prepared-statement name (pg prepares it once per pooled connection; one process only ever has one text for it). */
-export const RECORD_STATEMENT_NAME = "record_deployed_v4";
+export const RECORD_STATEMENT_NAME = "record_deployed_v5";
 
 // One statement records a whole batch (group commit, server/data/group-commit.ts); a single
 // record is a batch of one. The items' slots are distinct. Per item, by its ordinal n:
@@ -427,9 +420,15 @@ export const RECORD_STATEMENT = `
   ), ins AS (
     INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest,
       artifact_name, artifact_version, artifact_reference, status, created_at, last_seen_at,
-      recorded_by_token_id, recorded_by_name)
+      recorded_by_token_id, recorded_by_name, rollback_of_id)
     SELECT s.new_id, s.org, s.env_id, s.lenv_id, s.name, s.kind, s.digest, s.artifact_name, s.artifact_version,
-      s.artifact_reference, 'deployed', $13::timestamptz, $13::timestamptz, s.token_id, s.token_name
+      s.artifact_reference, 'deployed', $13::timestamptz, $13::timestamptz, s.token_id, s.token_name,
+      -- A rollback: the slot ran this digest before and it was superseded there (the newest such
+      -- record; the statement's snapshot does not see the row upd superseded, another digest).
+      (SELECT p.id FROM deployments p
+       WHERE p.environment_id = s.env_id AND p.logical_environment_id = s.lenv_id AND p.name = s.name
+         AND p.kind = s.kind AND p.digest = s.digest AND p.status = 'superseded'
+       ORDER BY p.seq DESC LIMIT 1)
     FROM slot s LEFT JOIN upd u ON u.n = s.n
     WHERE u.beat IS NOT TRUE AND (SELECT count(*) FROM upd) >= 0
     ORDER BY s.org, s.env_id, s.lenv_id, s.name, s.kind
@@ -440,7 +439,8 @@ export const RECORD_STATEMENT = `
   FROM target t LEFT JOIN (
     SELECT u.n, 'heartbeat' AS outcome, NULL::text AS superseded_id, ${deploymentColumns("u")} FROM upd u WHERE u.beat
     UNION ALL
-    SELECT s.n, CASE WHEN u.n IS NULL THEN 'created' ELSE 'superseded' END, u.id::text, ${deploymentColumns("i")}
+    SELECT s.n, CASE WHEN i.rollback_of_id IS NOT NULL THEN 'rolled-back' WHEN u.n IS NULL THEN 'created' ELSE 'superseded' END,
+      u.id::text, ${deploymentColumns("i")}
     FROM ins i JOIN slot s ON s.new_id = i.id LEFT JOIN upd u ON u.n = s.n
   ) r ON r.n = t.n
   ORDER BY t.n`;
@@ -472,6 +472,6 @@ type RawRecordRow = RawDeploymentRow & {
   env_found: boolean;
   lenv_found: boolean;
   attested: boolean;
-  outcome: "heartbeat" | "superseded" | "created" | null;
+  outcome: "heartbeat" | "superseded" | "created" | "rolled-back" | null;
   superseded_id: string | null;
 };

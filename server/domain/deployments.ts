@@ -15,7 +15,11 @@ import { requireName, requireUuid } from "./validation.js";
 export const ARTIFACT_KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 export type DeploymentStatus = "deployed" | "superseded" | "decommissioned";
-export type RecordOutcome = "created" | "heartbeat" | "superseded" | "decommissioned" | "already-decommissioned";
+/**
+ * What recording did. "rolled-back": a new record whose digest ran in the slot before and was
+ * superseded there (the record's `rollbackOfId`); it replaced the active record when there was one.
+ */
+export type RecordOutcome = "created" | "heartbeat" | "superseded" | "rolled-back" | "decommissioned" | "already-decommissioned";
 
 export const DEPLOYMENT_NAME_MAX = 128;
 const ARTIFACT_LIMITS = { artifactName: 512, artifactVersion: 256, artifactReference: 1024 } as const;
@@ -44,10 +48,23 @@ export interface Deployment {
   decommissionedBy: Actor | undefined;
   /** Decommissioned because an environment snapshot did not name it (server/domain/snapshots.ts). */
   decommissionedBySnapshot: boolean;
+  /** Set when the record is a rollback: the slot's earlier, superseded record of the same digest. */
+  rollbackOfId: string | undefined;
+  /**
+   * What produced the artifact: the project and version of the newest attestation naming the
+   * digest as a subject. Read with lists and single records; absent where the repository did not
+   * read it (the record path's answers).
+   */
+  provenance?: Provenance;
   /** Insertion order (newest first, paging keyset). */
   seq: bigint;
   /** The environment's heartbeat interval, when it has one and the repository read it (staleness.ts). */
   heartbeatIntervalMs?: number;
+}
+
+export interface Provenance {
+  project: string;
+  projectVersion: string;
 }
 
 export interface Slot {
@@ -112,6 +129,10 @@ export interface DeploymentFilters {
   statuses?: DeploymentStatus[];
   /** Only digests an attestation of this project (and version) names as a subject. */
   attestedFor?: AttestedFor;
+  /** Point in time: records that were deployed at this instant (then `statuses` is unset). */
+  asOf?: Date;
+  /** Only rollbacks (records with a rollbackOfId). */
+  rollbacksOnly?: boolean;
 }
 
 /** What describing a record needs from the evidence store (implemented by EvidenceUseCase, server/domain/evidence.ts). */
@@ -162,6 +183,10 @@ export interface ListInput extends PageRequest {
   /** Only records whose digest an attestation of this project (and version) names as a subject. */
   project?: string;
   projectVersion?: string;
+  /** Point in time (ListDeployments `as_of`): what was deployed at this instant. */
+  asOf?: Date;
+  /** Only rollbacks. */
+  rollbacksOnly?: boolean;
 }
 
 /**
@@ -310,6 +335,7 @@ export class DeploymentUseCase {
       digest: input.digest,
       status: input.status ?? "",
       history: input.history,
+      ...(input.rollbacksOnly ? { rollbacksOnly: true } : {}),
       ...(input.project || input.projectVersion ? { project: input.project ?? "", projectVersion: input.projectVersion ?? "" } : {}),
     };
     if (input.environment !== "" || input.logicalEnvironment !== "") {
@@ -329,6 +355,7 @@ export class DeploymentUseCase {
     if (input.kind) filters.kind = input.kind;
     if (input.digest !== "") filters.digest = requireDigest("digest", input.digest);
     filters.statuses = input.status ? [input.status] : input.history ? undefined : ["deployed"];
+    if (input.rollbacksOnly) filters.rollbacksOnly = true;
     if (input.projectVersion && !input.project) throw new InvalidArgument("project_version needs project");
     if (input.project) {
       filters.attestedFor = {

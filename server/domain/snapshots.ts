@@ -58,7 +58,7 @@ export interface SnapshotEntryResult {
   kind: ArtifactKind | undefined;
   digest: string;
   /** What recording the entry did (or would do); unset when refused or not written. */
-  outcome?: "created" | "heartbeat" | "superseded";
+  outcome?: "created" | "heartbeat" | "superseded" | "rolled-back";
   /** The slot's record for the entry; unset for a record a validate-only snapshot would create. */
   deploymentId?: string;
   supersededId?: string;
@@ -173,7 +173,7 @@ export class SnapshotUseCase {
     for (const [i, record] of write.records.entries()) {
       const result = results[valid[i]!.index]!;
       if ("missing" in record || !written) continue;
-      result.outcome = record.outcome as "created" | "heartbeat" | "superseded";
+      result.outcome = record.outcome as "created" | "heartbeat" | "superseded" | "rolled-back";
       if (!(input.validateOnly && record.outcome === "created")) result.deploymentId = record.deployment.id;
       if (record.supersededId) result.supersededId = record.supersededId;
     }

@@ -1,6 +1,6 @@
 // DeploymentService: proto ⇄ domain mapping only.
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   ArtifactKind as KindPb,
@@ -24,7 +24,9 @@ import type {
   RecordOutcome,
 } from "../domain/deployments.js";
 import { InvalidArgument } from "../domain/errors.js";
+import type { DiffUseCase } from "../domain/diff.js";
 import type { SnapshotRefusal, SnapshotUseCase } from "../domain/snapshots.js";
+import { diffDeployments } from "./deployment-diff.js";
 import { callerOf } from "../interceptors/caller.js";
 import { enumFromPb } from "./enums.js";
 import { actorToPb } from "./api-token.js";
@@ -43,6 +45,7 @@ const OUTCOME_TO_PB: Record<RecordOutcome, OutcomePb> = {
   created: OutcomePb.CREATED,
   heartbeat: OutcomePb.HEARTBEAT,
   superseded: OutcomePb.SUPERSEDED,
+  "rolled-back": OutcomePb.ROLLED_BACK,
   decommissioned: OutcomePb.DECOMMISSIONED,
   "already-decommissioned": OutcomePb.ALREADY_DECOMMISSIONED,
 };
@@ -80,6 +83,9 @@ export function deploymentToPb(d: Deployment): DeploymentPb {
     stale: isStale(d),
     staleTime: tsOrUndefined(staleAt(d)),
     decommissionedBySnapshot: d.decommissionedBySnapshot,
+    rollbackOfId: d.rollbackOfId ?? "",
+    project: d.provenance?.project ?? "",
+    projectVersion: d.provenance?.projectVersion ?? "",
   });
 }
 
@@ -100,8 +106,10 @@ export function deploymentHandlers(
   deployments: DeploymentUseCase,
   snapshots: SnapshotUseCase,
   live: LiveDeployments,
+  diff: DiffUseCase,
 ): ServiceImpl<typeof DeploymentService> {
   return {
+    diffDeployments: (req, ctx) => diffDeployments(diff, req, ctx),
     async *watchDeployments(req, ctx): AsyncGenerator<WatchDeploymentsResponse> {
       const events = live.watch(
         callerOf(ctx).organizationId,
@@ -210,6 +218,8 @@ export function deploymentHandlers(
         history: req.history,
         project: req.project,
         projectVersion: req.projectVersion,
+        ...(req.asOf ? { asOf: timestampDate(req.asOf) } : {}),
+        rollbacksOnly: req.rollbacksOnly,
       });
       return { deployments: page.items.map(deploymentToPb), nextPageToken: page.nextPageToken };
     },

@@ -1261,7 +1261,8 @@ export const DeploymentScalarFieldEnum = {
   recordedByName: 'recordedByName',
   decommissionedByTokenId: 'decommissionedByTokenId',
   decommissionedByName: 'decommissionedByName',
-  decommissionedBySnapshot: 'decommissionedBySnapshot'
+  decommissionedBySnapshot: 'decommissionedBySnapshot',
+  rollbackOfId: 'rollbackOfId'
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]

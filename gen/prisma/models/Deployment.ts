@@ -60,6 +60,7 @@ export type DeploymentMinAggregateOutputType = {
   decommissionedByTokenId: string | null
   decommissionedByName: string | null
   decommissionedBySnapshot: boolean | null
+  rollbackOfId: string | null
 }
 
 export type DeploymentMaxAggregateOutputType = {
@@ -85,6 +86,7 @@ export type DeploymentMaxAggregateOutputType = {
   decommissionedByTokenId: string | null
   decommissionedByName: string | null
   decommissionedBySnapshot: boolean | null
+  rollbackOfId: string | null
 }
 
 export type DeploymentCountAggregateOutputType = {
@@ -110,6 +112,7 @@ export type DeploymentCountAggregateOutputType = {
   decommissionedByTokenId: number
   decommissionedByName: number
   decommissionedBySnapshot: number
+  rollbackOfId: number
   _all: number
 }
 
@@ -145,6 +148,7 @@ export type DeploymentMinAggregateInputType = {
   decommissionedByTokenId?: true
   decommissionedByName?: true
   decommissionedBySnapshot?: true
+  rollbackOfId?: true
 }
 
 export type DeploymentMaxAggregateInputType = {
@@ -170,6 +174,7 @@ export type DeploymentMaxAggregateInputType = {
   decommissionedByTokenId?: true
   decommissionedByName?: true
   decommissionedBySnapshot?: true
+  rollbackOfId?: true
 }
 
 export type DeploymentCountAggregateInputType = {
@@ -195,6 +200,7 @@ export type DeploymentCountAggregateInputType = {
   decommissionedByTokenId?: true
   decommissionedByName?: true
   decommissionedBySnapshot?: true
+  rollbackOfId?: true
   _all?: true
 }
 
@@ -307,6 +313,7 @@ export type DeploymentGroupByOutputType = {
   decommissionedByTokenId: string | null
   decommissionedByName: string
   decommissionedBySnapshot: boolean
+  rollbackOfId: string | null
   _count: DeploymentCountAggregateOutputType | null
   _avg: DeploymentAvgAggregateOutputType | null
   _sum: DeploymentSumAggregateOutputType | null
@@ -355,11 +362,14 @@ export type DeploymentWhereInput = {
   decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
+  rollbackOfId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
   supersededBy?: Prisma.XOR<Prisma.DeploymentNullableScalarRelationFilter, Prisma.DeploymentWhereInput> | null
   supersedes?: Prisma.DeploymentListRelationFilter
+  rollbackOf?: Prisma.XOR<Prisma.DeploymentNullableScalarRelationFilter, Prisma.DeploymentWhereInput> | null
+  rollbacks?: Prisma.DeploymentListRelationFilter
 }
 
 export type DeploymentOrderByWithRelationInput = {
@@ -385,11 +395,14 @@ export type DeploymentOrderByWithRelationInput = {
   decommissionedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
+  rollbackOfId?: Prisma.SortOrderInput | Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
   environment?: Prisma.EnvironmentOrderByWithRelationInput
   logicalEnvironment?: Prisma.LogicalEnvironmentOrderByWithRelationInput
   supersededBy?: Prisma.DeploymentOrderByWithRelationInput
   supersedes?: Prisma.DeploymentOrderByRelationAggregateInput
+  rollbackOf?: Prisma.DeploymentOrderByWithRelationInput
+  rollbacks?: Prisma.DeploymentOrderByRelationAggregateInput
 }
 
 export type DeploymentWhereUniqueInput = Prisma.AtLeast<{
@@ -418,11 +431,14 @@ export type DeploymentWhereUniqueInput = Prisma.AtLeast<{
   decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
+  rollbackOfId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
   supersededBy?: Prisma.XOR<Prisma.DeploymentNullableScalarRelationFilter, Prisma.DeploymentWhereInput> | null
   supersedes?: Prisma.DeploymentListRelationFilter
+  rollbackOf?: Prisma.XOR<Prisma.DeploymentNullableScalarRelationFilter, Prisma.DeploymentWhereInput> | null
+  rollbacks?: Prisma.DeploymentListRelationFilter
 }, "id">
 
 export type DeploymentOrderByWithAggregationInput = {
@@ -448,6 +464,7 @@ export type DeploymentOrderByWithAggregationInput = {
   decommissionedByTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
+  rollbackOfId?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.DeploymentCountOrderByAggregateInput
   _avg?: Prisma.DeploymentAvgOrderByAggregateInput
   _max?: Prisma.DeploymentMaxOrderByAggregateInput
@@ -481,6 +498,7 @@ export type DeploymentScalarWhereWithAggregatesInput = {
   decommissionedByTokenId?: Prisma.UuidNullableWithAggregatesFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringWithAggregatesFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolWithAggregatesFilter<"Deployment"> | boolean
+  rollbackOfId?: Prisma.UuidNullableWithAggregatesFilter<"Deployment"> | string | null
 }
 
 export type DeploymentCreateInput = {
@@ -507,6 +525,8 @@ export type DeploymentCreateInput = {
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
   supersedes?: Prisma.DeploymentCreateNestedManyWithoutSupersededByInput
+  rollbackOf?: Prisma.DeploymentCreateNestedOneWithoutRollbacksInput
+  rollbacks?: Prisma.DeploymentCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentUncheckedCreateInput = {
@@ -532,7 +552,9 @@ export type DeploymentUncheckedCreateInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
+  rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentUpdateInput = {
@@ -559,6 +581,8 @@ export type DeploymentUpdateInput = {
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
   supersedes?: Prisma.DeploymentUpdateManyWithoutSupersededByNestedInput
+  rollbackOf?: Prisma.DeploymentUpdateOneWithoutRollbacksNestedInput
+  rollbacks?: Prisma.DeploymentUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateInput = {
@@ -584,7 +608,9 @@ export type DeploymentUncheckedUpdateInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
+  rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentCreateManyInput = {
@@ -610,6 +636,7 @@ export type DeploymentCreateManyInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
 }
 
 export type DeploymentUpdateManyMutationInput = {
@@ -656,6 +683,7 @@ export type DeploymentUncheckedUpdateManyInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentListRelationFilter = {
@@ -696,6 +724,7 @@ export type DeploymentCountOrderByAggregateInput = {
   decommissionedByTokenId?: Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
+  rollbackOfId?: Prisma.SortOrder
 }
 
 export type DeploymentAvgOrderByAggregateInput = {
@@ -725,6 +754,7 @@ export type DeploymentMaxOrderByAggregateInput = {
   decommissionedByTokenId?: Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
+  rollbackOfId?: Prisma.SortOrder
 }
 
 export type DeploymentMinOrderByAggregateInput = {
@@ -750,6 +780,7 @@ export type DeploymentMinOrderByAggregateInput = {
   decommissionedByTokenId?: Prisma.SortOrder
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
+  rollbackOfId?: Prisma.SortOrder
 }
 
 export type DeploymentSumOrderByAggregateInput = {
@@ -895,10 +926,30 @@ export type DeploymentCreateNestedManyWithoutSupersededByInput = {
   connect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
 }
 
+export type DeploymentCreateNestedOneWithoutRollbacksInput = {
+  create?: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbacksInput, Prisma.DeploymentUncheckedCreateWithoutRollbacksInput>
+  connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutRollbacksInput
+  connect?: Prisma.DeploymentWhereUniqueInput
+}
+
+export type DeploymentCreateNestedManyWithoutRollbackOfInput = {
+  create?: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbackOfInput, Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput> | Prisma.DeploymentCreateWithoutRollbackOfInput[] | Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput[]
+  connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput | Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput[]
+  createMany?: Prisma.DeploymentCreateManyRollbackOfInputEnvelope
+  connect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+}
+
 export type DeploymentUncheckedCreateNestedManyWithoutSupersededByInput = {
   create?: Prisma.XOR<Prisma.DeploymentCreateWithoutSupersededByInput, Prisma.DeploymentUncheckedCreateWithoutSupersededByInput> | Prisma.DeploymentCreateWithoutSupersededByInput[] | Prisma.DeploymentUncheckedCreateWithoutSupersededByInput[]
   connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutSupersededByInput | Prisma.DeploymentCreateOrConnectWithoutSupersededByInput[]
   createMany?: Prisma.DeploymentCreateManySupersededByInputEnvelope
+  connect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+}
+
+export type DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput = {
+  create?: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbackOfInput, Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput> | Prisma.DeploymentCreateWithoutRollbackOfInput[] | Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput[]
+  connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput | Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput[]
+  createMany?: Prisma.DeploymentCreateManyRollbackOfInputEnvelope
   connect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
 }
 
@@ -950,6 +1001,30 @@ export type DeploymentUpdateManyWithoutSupersededByNestedInput = {
   deleteMany?: Prisma.DeploymentScalarWhereInput | Prisma.DeploymentScalarWhereInput[]
 }
 
+export type DeploymentUpdateOneWithoutRollbacksNestedInput = {
+  create?: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbacksInput, Prisma.DeploymentUncheckedCreateWithoutRollbacksInput>
+  connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutRollbacksInput
+  upsert?: Prisma.DeploymentUpsertWithoutRollbacksInput
+  disconnect?: Prisma.DeploymentWhereInput | boolean
+  delete?: Prisma.DeploymentWhereInput | boolean
+  connect?: Prisma.DeploymentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.DeploymentUpdateToOneWithWhereWithoutRollbacksInput, Prisma.DeploymentUpdateWithoutRollbacksInput>, Prisma.DeploymentUncheckedUpdateWithoutRollbacksInput>
+}
+
+export type DeploymentUpdateManyWithoutRollbackOfNestedInput = {
+  create?: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbackOfInput, Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput> | Prisma.DeploymentCreateWithoutRollbackOfInput[] | Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput[]
+  connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput | Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput[]
+  upsert?: Prisma.DeploymentUpsertWithWhereUniqueWithoutRollbackOfInput | Prisma.DeploymentUpsertWithWhereUniqueWithoutRollbackOfInput[]
+  createMany?: Prisma.DeploymentCreateManyRollbackOfInputEnvelope
+  set?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  disconnect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  delete?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  connect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  update?: Prisma.DeploymentUpdateWithWhereUniqueWithoutRollbackOfInput | Prisma.DeploymentUpdateWithWhereUniqueWithoutRollbackOfInput[]
+  updateMany?: Prisma.DeploymentUpdateManyWithWhereWithoutRollbackOfInput | Prisma.DeploymentUpdateManyWithWhereWithoutRollbackOfInput[]
+  deleteMany?: Prisma.DeploymentScalarWhereInput | Prisma.DeploymentScalarWhereInput[]
+}
+
 export type DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput = {
   create?: Prisma.XOR<Prisma.DeploymentCreateWithoutSupersededByInput, Prisma.DeploymentUncheckedCreateWithoutSupersededByInput> | Prisma.DeploymentCreateWithoutSupersededByInput[] | Prisma.DeploymentUncheckedCreateWithoutSupersededByInput[]
   connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutSupersededByInput | Prisma.DeploymentCreateOrConnectWithoutSupersededByInput[]
@@ -961,6 +1036,20 @@ export type DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput = {
   connect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
   update?: Prisma.DeploymentUpdateWithWhereUniqueWithoutSupersededByInput | Prisma.DeploymentUpdateWithWhereUniqueWithoutSupersededByInput[]
   updateMany?: Prisma.DeploymentUpdateManyWithWhereWithoutSupersededByInput | Prisma.DeploymentUpdateManyWithWhereWithoutSupersededByInput[]
+  deleteMany?: Prisma.DeploymentScalarWhereInput | Prisma.DeploymentScalarWhereInput[]
+}
+
+export type DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput = {
+  create?: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbackOfInput, Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput> | Prisma.DeploymentCreateWithoutRollbackOfInput[] | Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput[]
+  connectOrCreate?: Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput | Prisma.DeploymentCreateOrConnectWithoutRollbackOfInput[]
+  upsert?: Prisma.DeploymentUpsertWithWhereUniqueWithoutRollbackOfInput | Prisma.DeploymentUpsertWithWhereUniqueWithoutRollbackOfInput[]
+  createMany?: Prisma.DeploymentCreateManyRollbackOfInputEnvelope
+  set?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  disconnect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  delete?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  connect?: Prisma.DeploymentWhereUniqueInput | Prisma.DeploymentWhereUniqueInput[]
+  update?: Prisma.DeploymentUpdateWithWhereUniqueWithoutRollbackOfInput | Prisma.DeploymentUpdateWithWhereUniqueWithoutRollbackOfInput[]
+  updateMany?: Prisma.DeploymentUpdateManyWithWhereWithoutRollbackOfInput | Prisma.DeploymentUpdateManyWithWhereWithoutRollbackOfInput[]
   deleteMany?: Prisma.DeploymentScalarWhereInput | Prisma.DeploymentScalarWhereInput[]
 }
 
@@ -987,6 +1076,8 @@ export type DeploymentCreateWithoutOrganizationInput = {
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
   supersedes?: Prisma.DeploymentCreateNestedManyWithoutSupersededByInput
+  rollbackOf?: Prisma.DeploymentCreateNestedOneWithoutRollbacksInput
+  rollbacks?: Prisma.DeploymentCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentUncheckedCreateWithoutOrganizationInput = {
@@ -1011,7 +1102,9 @@ export type DeploymentUncheckedCreateWithoutOrganizationInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
+  rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentCreateOrConnectWithoutOrganizationInput = {
@@ -1066,6 +1159,7 @@ export type DeploymentScalarWhereInput = {
   decommissionedByTokenId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
+  rollbackOfId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
 }
 
 export type DeploymentCreateWithoutEnvironmentInput = {
@@ -1091,6 +1185,8 @@ export type DeploymentCreateWithoutEnvironmentInput = {
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
   supersedes?: Prisma.DeploymentCreateNestedManyWithoutSupersededByInput
+  rollbackOf?: Prisma.DeploymentCreateNestedOneWithoutRollbacksInput
+  rollbacks?: Prisma.DeploymentCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentUncheckedCreateWithoutEnvironmentInput = {
@@ -1115,7 +1211,9 @@ export type DeploymentUncheckedCreateWithoutEnvironmentInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
+  rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentCreateOrConnectWithoutEnvironmentInput = {
@@ -1167,6 +1265,8 @@ export type DeploymentCreateWithoutLogicalEnvironmentInput = {
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
   supersedes?: Prisma.DeploymentCreateNestedManyWithoutSupersededByInput
+  rollbackOf?: Prisma.DeploymentCreateNestedOneWithoutRollbacksInput
+  rollbacks?: Prisma.DeploymentCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentUncheckedCreateWithoutLogicalEnvironmentInput = {
@@ -1191,7 +1291,9 @@ export type DeploymentUncheckedCreateWithoutLogicalEnvironmentInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
+  rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentCreateOrConnectWithoutLogicalEnvironmentInput = {
@@ -1243,6 +1345,8 @@ export type DeploymentCreateWithoutSupersedesInput = {
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
+  rollbackOf?: Prisma.DeploymentCreateNestedOneWithoutRollbacksInput
+  rollbacks?: Prisma.DeploymentCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentUncheckedCreateWithoutSupersedesInput = {
@@ -1268,6 +1372,8 @@ export type DeploymentUncheckedCreateWithoutSupersedesInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
+  rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentCreateOrConnectWithoutSupersedesInput = {
@@ -1298,6 +1404,8 @@ export type DeploymentCreateWithoutSupersededByInput = {
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersedes?: Prisma.DeploymentCreateNestedManyWithoutSupersededByInput
+  rollbackOf?: Prisma.DeploymentCreateNestedOneWithoutRollbacksInput
+  rollbacks?: Prisma.DeploymentCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentUncheckedCreateWithoutSupersededByInput = {
@@ -1322,7 +1430,9 @@ export type DeploymentUncheckedCreateWithoutSupersededByInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
+  rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
 
 export type DeploymentCreateOrConnectWithoutSupersededByInput = {
@@ -1332,6 +1442,129 @@ export type DeploymentCreateOrConnectWithoutSupersededByInput = {
 
 export type DeploymentCreateManySupersededByInputEnvelope = {
   data: Prisma.DeploymentCreateManySupersededByInput | Prisma.DeploymentCreateManySupersededByInput[]
+  skipDuplicates?: boolean
+}
+
+export type DeploymentCreateWithoutRollbacksInput = {
+  id?: string
+  seq?: bigint | number
+  name: string
+  kind: $Enums.ArtifactKind
+  digest: string
+  artifactName?: string
+  artifactVersion?: string
+  artifactReference?: string
+  status?: $Enums.DeploymentStatus
+  createdAt?: Date | string
+  lastSeenAt?: Date | string
+  supersededAt?: Date | string | null
+  decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
+  organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
+  environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
+  logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
+  supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
+  supersedes?: Prisma.DeploymentCreateNestedManyWithoutSupersededByInput
+  rollbackOf?: Prisma.DeploymentCreateNestedOneWithoutRollbacksInput
+}
+
+export type DeploymentUncheckedCreateWithoutRollbacksInput = {
+  id?: string
+  seq?: bigint | number
+  organizationId: string
+  environmentId: string
+  logicalEnvironmentId: string
+  name: string
+  kind: $Enums.ArtifactKind
+  digest: string
+  artifactName?: string
+  artifactVersion?: string
+  artifactReference?: string
+  status?: $Enums.DeploymentStatus
+  createdAt?: Date | string
+  lastSeenAt?: Date | string
+  supersededAt?: Date | string | null
+  supersededById?: string | null
+  decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
+  supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
+}
+
+export type DeploymentCreateOrConnectWithoutRollbacksInput = {
+  where: Prisma.DeploymentWhereUniqueInput
+  create: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbacksInput, Prisma.DeploymentUncheckedCreateWithoutRollbacksInput>
+}
+
+export type DeploymentCreateWithoutRollbackOfInput = {
+  id?: string
+  seq?: bigint | number
+  name: string
+  kind: $Enums.ArtifactKind
+  digest: string
+  artifactName?: string
+  artifactVersion?: string
+  artifactReference?: string
+  status?: $Enums.DeploymentStatus
+  createdAt?: Date | string
+  lastSeenAt?: Date | string
+  supersededAt?: Date | string | null
+  decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
+  organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
+  environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
+  logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
+  supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
+  supersedes?: Prisma.DeploymentCreateNestedManyWithoutSupersededByInput
+  rollbacks?: Prisma.DeploymentCreateNestedManyWithoutRollbackOfInput
+}
+
+export type DeploymentUncheckedCreateWithoutRollbackOfInput = {
+  id?: string
+  seq?: bigint | number
+  organizationId: string
+  environmentId: string
+  logicalEnvironmentId: string
+  name: string
+  kind: $Enums.ArtifactKind
+  digest: string
+  artifactName?: string
+  artifactVersion?: string
+  artifactReference?: string
+  status?: $Enums.DeploymentStatus
+  createdAt?: Date | string
+  lastSeenAt?: Date | string
+  supersededAt?: Date | string | null
+  supersededById?: string | null
+  decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
+  supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
+  rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
+}
+
+export type DeploymentCreateOrConnectWithoutRollbackOfInput = {
+  where: Prisma.DeploymentWhereUniqueInput
+  create: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbackOfInput, Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput>
+}
+
+export type DeploymentCreateManyRollbackOfInputEnvelope = {
+  data: Prisma.DeploymentCreateManyRollbackOfInput | Prisma.DeploymentCreateManyRollbackOfInput[]
   skipDuplicates?: boolean
 }
 
@@ -1369,6 +1602,8 @@ export type DeploymentUpdateWithoutSupersedesInput = {
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
+  rollbackOf?: Prisma.DeploymentUpdateOneWithoutRollbacksNestedInput
+  rollbacks?: Prisma.DeploymentUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateWithoutSupersedesInput = {
@@ -1394,6 +1629,8 @@ export type DeploymentUncheckedUpdateWithoutSupersedesInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUpsertWithWhereUniqueWithoutSupersededByInput = {
@@ -1410,6 +1647,87 @@ export type DeploymentUpdateWithWhereUniqueWithoutSupersededByInput = {
 export type DeploymentUpdateManyWithWhereWithoutSupersededByInput = {
   where: Prisma.DeploymentScalarWhereInput
   data: Prisma.XOR<Prisma.DeploymentUpdateManyMutationInput, Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByInput>
+}
+
+export type DeploymentUpsertWithoutRollbacksInput = {
+  update: Prisma.XOR<Prisma.DeploymentUpdateWithoutRollbacksInput, Prisma.DeploymentUncheckedUpdateWithoutRollbacksInput>
+  create: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbacksInput, Prisma.DeploymentUncheckedCreateWithoutRollbacksInput>
+  where?: Prisma.DeploymentWhereInput
+}
+
+export type DeploymentUpdateToOneWithWhereWithoutRollbacksInput = {
+  where?: Prisma.DeploymentWhereInput
+  data: Prisma.XOR<Prisma.DeploymentUpdateWithoutRollbacksInput, Prisma.DeploymentUncheckedUpdateWithoutRollbacksInput>
+}
+
+export type DeploymentUpdateWithoutRollbacksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  seq?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.EnumArtifactKindFieldUpdateOperationsInput | $Enums.ArtifactKind
+  digest?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactName?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactVersion?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactReference?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumDeploymentStatusFieldUpdateOperationsInput | $Enums.DeploymentStatus
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
+  environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
+  logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
+  supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
+  supersedes?: Prisma.DeploymentUpdateManyWithoutSupersededByNestedInput
+  rollbackOf?: Prisma.DeploymentUpdateOneWithoutRollbacksNestedInput
+}
+
+export type DeploymentUncheckedUpdateWithoutRollbacksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  seq?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  environmentId?: Prisma.StringFieldUpdateOperationsInput | string
+  logicalEnvironmentId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.EnumArtifactKindFieldUpdateOperationsInput | $Enums.ArtifactKind
+  digest?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactName?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactVersion?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactReference?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumDeploymentStatusFieldUpdateOperationsInput | $Enums.DeploymentStatus
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
+}
+
+export type DeploymentUpsertWithWhereUniqueWithoutRollbackOfInput = {
+  where: Prisma.DeploymentWhereUniqueInput
+  update: Prisma.XOR<Prisma.DeploymentUpdateWithoutRollbackOfInput, Prisma.DeploymentUncheckedUpdateWithoutRollbackOfInput>
+  create: Prisma.XOR<Prisma.DeploymentCreateWithoutRollbackOfInput, Prisma.DeploymentUncheckedCreateWithoutRollbackOfInput>
+}
+
+export type DeploymentUpdateWithWhereUniqueWithoutRollbackOfInput = {
+  where: Prisma.DeploymentWhereUniqueInput
+  data: Prisma.XOR<Prisma.DeploymentUpdateWithoutRollbackOfInput, Prisma.DeploymentUncheckedUpdateWithoutRollbackOfInput>
+}
+
+export type DeploymentUpdateManyWithWhereWithoutRollbackOfInput = {
+  where: Prisma.DeploymentScalarWhereInput
+  data: Prisma.XOR<Prisma.DeploymentUpdateManyMutationInput, Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfInput>
 }
 
 export type DeploymentCreateManyOrganizationInput = {
@@ -1434,6 +1752,7 @@ export type DeploymentCreateManyOrganizationInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
 }
 
 export type DeploymentUpdateWithoutOrganizationInput = {
@@ -1459,6 +1778,8 @@ export type DeploymentUpdateWithoutOrganizationInput = {
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
   supersedes?: Prisma.DeploymentUpdateManyWithoutSupersededByNestedInput
+  rollbackOf?: Prisma.DeploymentUpdateOneWithoutRollbacksNestedInput
+  rollbacks?: Prisma.DeploymentUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateWithoutOrganizationInput = {
@@ -1483,7 +1804,9 @@ export type DeploymentUncheckedUpdateWithoutOrganizationInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
+  rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateManyWithoutOrganizationInput = {
@@ -1508,6 +1831,7 @@ export type DeploymentUncheckedUpdateManyWithoutOrganizationInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentCreateManyEnvironmentInput = {
@@ -1532,6 +1856,7 @@ export type DeploymentCreateManyEnvironmentInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
 }
 
 export type DeploymentUpdateWithoutEnvironmentInput = {
@@ -1557,6 +1882,8 @@ export type DeploymentUpdateWithoutEnvironmentInput = {
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
   supersedes?: Prisma.DeploymentUpdateManyWithoutSupersededByNestedInput
+  rollbackOf?: Prisma.DeploymentUpdateOneWithoutRollbacksNestedInput
+  rollbacks?: Prisma.DeploymentUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateWithoutEnvironmentInput = {
@@ -1581,7 +1908,9 @@ export type DeploymentUncheckedUpdateWithoutEnvironmentInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
+  rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateManyWithoutEnvironmentInput = {
@@ -1606,6 +1935,7 @@ export type DeploymentUncheckedUpdateManyWithoutEnvironmentInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentCreateManyLogicalEnvironmentInput = {
@@ -1630,6 +1960,7 @@ export type DeploymentCreateManyLogicalEnvironmentInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
 }
 
 export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
@@ -1655,6 +1986,8 @@ export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
   supersedes?: Prisma.DeploymentUpdateManyWithoutSupersededByNestedInput
+  rollbackOf?: Prisma.DeploymentUpdateOneWithoutRollbacksNestedInput
+  rollbacks?: Prisma.DeploymentUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateWithoutLogicalEnvironmentInput = {
@@ -1679,7 +2012,9 @@ export type DeploymentUncheckedUpdateWithoutLogicalEnvironmentInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
+  rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentInput = {
@@ -1704,6 +2039,7 @@ export type DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentCreateManySupersededByInput = {
@@ -1722,6 +2058,32 @@ export type DeploymentCreateManySupersededByInput = {
   createdAt?: Date | string
   lastSeenAt?: Date | string
   supersededAt?: Date | string | null
+  decommissionedAt?: Date | string | null
+  recordedByTokenId?: string | null
+  recordedByName?: string
+  decommissionedByTokenId?: string | null
+  decommissionedByName?: string
+  decommissionedBySnapshot?: boolean
+  rollbackOfId?: string | null
+}
+
+export type DeploymentCreateManyRollbackOfInput = {
+  id?: string
+  seq?: bigint | number
+  organizationId: string
+  environmentId: string
+  logicalEnvironmentId: string
+  name: string
+  kind: $Enums.ArtifactKind
+  digest: string
+  artifactName?: string
+  artifactVersion?: string
+  artifactReference?: string
+  status?: $Enums.DeploymentStatus
+  createdAt?: Date | string
+  lastSeenAt?: Date | string
+  supersededAt?: Date | string | null
+  supersededById?: string | null
   decommissionedAt?: Date | string | null
   recordedByTokenId?: string | null
   recordedByName?: string
@@ -1753,6 +2115,8 @@ export type DeploymentUpdateWithoutSupersededByInput = {
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersedes?: Prisma.DeploymentUpdateManyWithoutSupersededByNestedInput
+  rollbackOf?: Prisma.DeploymentUpdateOneWithoutRollbacksNestedInput
+  rollbacks?: Prisma.DeploymentUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateWithoutSupersededByInput = {
@@ -1777,7 +2141,9 @@ export type DeploymentUncheckedUpdateWithoutSupersededByInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
+  rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
 
 export type DeploymentUncheckedUpdateManyWithoutSupersededByInput = {
@@ -1802,6 +2168,86 @@ export type DeploymentUncheckedUpdateManyWithoutSupersededByInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+}
+
+export type DeploymentUpdateWithoutRollbackOfInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  seq?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.EnumArtifactKindFieldUpdateOperationsInput | $Enums.ArtifactKind
+  digest?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactName?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactVersion?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactReference?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumDeploymentStatusFieldUpdateOperationsInput | $Enums.DeploymentStatus
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
+  environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
+  logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
+  supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
+  supersedes?: Prisma.DeploymentUpdateManyWithoutSupersededByNestedInput
+  rollbacks?: Prisma.DeploymentUpdateManyWithoutRollbackOfNestedInput
+}
+
+export type DeploymentUncheckedUpdateWithoutRollbackOfInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  seq?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  environmentId?: Prisma.StringFieldUpdateOperationsInput | string
+  logicalEnvironmentId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.EnumArtifactKindFieldUpdateOperationsInput | $Enums.ArtifactKind
+  digest?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactName?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactVersion?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactReference?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumDeploymentStatusFieldUpdateOperationsInput | $Enums.DeploymentStatus
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
+  rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
+}
+
+export type DeploymentUncheckedUpdateManyWithoutRollbackOfInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  seq?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  environmentId?: Prisma.StringFieldUpdateOperationsInput | string
+  logicalEnvironmentId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.EnumArtifactKindFieldUpdateOperationsInput | $Enums.ArtifactKind
+  digest?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactName?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactVersion?: Prisma.StringFieldUpdateOperationsInput | string
+  artifactReference?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumDeploymentStatusFieldUpdateOperationsInput | $Enums.DeploymentStatus
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastSeenAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  supersededAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  supersededById?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  recordedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recordedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
+  decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 
@@ -1811,10 +2257,12 @@ export type DeploymentUncheckedUpdateManyWithoutSupersededByInput = {
 
 export type DeploymentCountOutputType = {
   supersedes: number
+  rollbacks: number
 }
 
 export type DeploymentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   supersedes?: boolean | DeploymentCountOutputTypeCountSupersedesArgs
+  rollbacks?: boolean | DeploymentCountOutputTypeCountRollbacksArgs
 }
 
 /**
@@ -1831,6 +2279,13 @@ export type DeploymentCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.E
  * DeploymentCountOutputType without action
  */
 export type DeploymentCountOutputTypeCountSupersedesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.DeploymentWhereInput
+}
+
+/**
+ * DeploymentCountOutputType without action
+ */
+export type DeploymentCountOutputTypeCountRollbacksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.DeploymentWhereInput
 }
 
@@ -1858,11 +2313,14 @@ export type DeploymentSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
   supersededBy?: boolean | Prisma.Deployment$supersededByArgs<ExtArgs>
   supersedes?: boolean | Prisma.Deployment$supersedesArgs<ExtArgs>
+  rollbackOf?: boolean | Prisma.Deployment$rollbackOfArgs<ExtArgs>
+  rollbacks?: boolean | Prisma.Deployment$rollbacksArgs<ExtArgs>
   _count?: boolean | Prisma.DeploymentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["deployment"]>
 
@@ -1889,10 +2347,12 @@ export type DeploymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
   supersededBy?: boolean | Prisma.Deployment$supersededByArgs<ExtArgs>
+  rollbackOf?: boolean | Prisma.Deployment$rollbackOfArgs<ExtArgs>
 }, ExtArgs["result"]["deployment"]>
 
 export type DeploymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1918,10 +2378,12 @@ export type DeploymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
   supersededBy?: boolean | Prisma.Deployment$supersededByArgs<ExtArgs>
+  rollbackOf?: boolean | Prisma.Deployment$rollbackOfArgs<ExtArgs>
 }, ExtArgs["result"]["deployment"]>
 
 export type DeploymentSelectScalar = {
@@ -1947,15 +2409,18 @@ export type DeploymentSelectScalar = {
   decommissionedByTokenId?: boolean
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
+  rollbackOfId?: boolean
 }
 
-export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt" | "recordedByTokenId" | "recordedByName" | "decommissionedByTokenId" | "decommissionedByName" | "decommissionedBySnapshot", ExtArgs["result"]["deployment"]>
+export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt" | "recordedByTokenId" | "recordedByName" | "decommissionedByTokenId" | "decommissionedByName" | "decommissionedBySnapshot" | "rollbackOfId", ExtArgs["result"]["deployment"]>
 export type DeploymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
   supersededBy?: boolean | Prisma.Deployment$supersededByArgs<ExtArgs>
   supersedes?: boolean | Prisma.Deployment$supersedesArgs<ExtArgs>
+  rollbackOf?: boolean | Prisma.Deployment$rollbackOfArgs<ExtArgs>
+  rollbacks?: boolean | Prisma.Deployment$rollbacksArgs<ExtArgs>
   _count?: boolean | Prisma.DeploymentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type DeploymentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1963,12 +2428,14 @@ export type DeploymentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.E
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
   supersededBy?: boolean | Prisma.Deployment$supersededByArgs<ExtArgs>
+  rollbackOf?: boolean | Prisma.Deployment$rollbackOfArgs<ExtArgs>
 }
 export type DeploymentIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
   supersededBy?: boolean | Prisma.Deployment$supersededByArgs<ExtArgs>
+  rollbackOf?: boolean | Prisma.Deployment$rollbackOfArgs<ExtArgs>
 }
 
 export type $DeploymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1979,6 +2446,8 @@ export type $DeploymentPayload<ExtArgs extends runtime.Types.Extensions.Internal
     logicalEnvironment: Prisma.$LogicalEnvironmentPayload<ExtArgs>
     supersededBy: Prisma.$DeploymentPayload<ExtArgs> | null
     supersedes: Prisma.$DeploymentPayload<ExtArgs>[]
+    rollbackOf: Prisma.$DeploymentPayload<ExtArgs> | null
+    rollbacks: Prisma.$DeploymentPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -2013,6 +2482,10 @@ export type $DeploymentPayload<ExtArgs extends runtime.Types.Extensions.Internal
      * Decommissioned because an environment snapshot (ReportSnapshot) did not name it.
      */
     decommissionedBySnapshot: boolean
+    /**
+     * Set when the record is a rollback: the slot's earlier (superseded) record of the same digest.
+     */
+    rollbackOfId: string | null
   }, ExtArgs["result"]["deployment"]>
   composites: {}
 }
@@ -2412,6 +2885,8 @@ export interface Prisma__DeploymentClient<T, Null = never, ExtArgs extends runti
   logicalEnvironment<T extends Prisma.LogicalEnvironmentDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>>): Prisma.Prisma__LogicalEnvironmentClient<runtime.Types.Result.GetResult<Prisma.$LogicalEnvironmentPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   supersededBy<T extends Prisma.Deployment$supersededByArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Deployment$supersededByArgs<ExtArgs>>): Prisma.Prisma__DeploymentClient<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   supersedes<T extends Prisma.Deployment$supersedesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Deployment$supersedesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  rollbackOf<T extends Prisma.Deployment$rollbackOfArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Deployment$rollbackOfArgs<ExtArgs>>): Prisma.Prisma__DeploymentClient<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
+  rollbacks<T extends Prisma.Deployment$rollbacksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Deployment$rollbacksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2463,6 +2938,7 @@ export interface DeploymentFieldRefs {
   readonly decommissionedByTokenId: Prisma.FieldRef<"Deployment", 'String'>
   readonly decommissionedByName: Prisma.FieldRef<"Deployment", 'String'>
   readonly decommissionedBySnapshot: Prisma.FieldRef<"Deployment", 'Boolean'>
+  readonly rollbackOfId: Prisma.FieldRef<"Deployment", 'String'>
 }
     
 
@@ -2886,6 +3362,49 @@ export type Deployment$supersededByArgs<ExtArgs extends runtime.Types.Extensions
  * Deployment.supersedes
  */
 export type Deployment$supersedesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Deployment
+   */
+  select?: Prisma.DeploymentSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Deployment
+   */
+  omit?: Prisma.DeploymentOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.DeploymentInclude<ExtArgs> | null
+  where?: Prisma.DeploymentWhereInput
+  orderBy?: Prisma.DeploymentOrderByWithRelationInput | Prisma.DeploymentOrderByWithRelationInput[]
+  cursor?: Prisma.DeploymentWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.DeploymentScalarFieldEnum | Prisma.DeploymentScalarFieldEnum[]
+}
+
+/**
+ * Deployment.rollbackOf
+ */
+export type Deployment$rollbackOfArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Deployment
+   */
+  select?: Prisma.DeploymentSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Deployment
+   */
+  omit?: Prisma.DeploymentOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.DeploymentInclude<ExtArgs> | null
+  where?: Prisma.DeploymentWhereInput
+}
+
+/**
+ * Deployment.rollbacks
+ */
+export type Deployment$rollbacksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   /**
    * Select specific fields to fetch from the Deployment
    */

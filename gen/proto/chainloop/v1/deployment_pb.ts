@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chainloop/v1/deployment.proto.
  */
 export const file_chainloop_v1_deployment: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGFpbmxvb3AvdjEvZGVwbG95bWVudC5wcm90bxIMY2hhaW5sb29wLnYxIsIFCgpEZXBsb3ltZW50EgoKAmlkGAEgASgJEhMKC2Vudmlyb25tZW50GAIgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAyABKAkSFwoPZGVwbG95bWVudF9uYW1lGAQgASgJEigKBGtpbmQYBSABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgGIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAcgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YCCABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAkgASgJEi4KBnN0YXR1cxgKIAEoDjIeLmNoYWlubG9vcC52MS5EZXBsb3ltZW50U3RhdHVzEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPc3VwZXJzZWRlZF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdXBlcnNlZGVkX2J5X2lkGA4gASgJEjUKEWRlY29tbWlzc2lvbl90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgtyZWNvcmRlZF9ieRgQIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchIuChFkZWNvbW1pc3Npb25lZF9ieRgRIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchINCgVzdGFsZRgSIAEoCBIuCgpzdGFsZV90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiChpkZWNvbW1pc3Npb25lZF9ieV9zbmFwc2hvdBgUIAEoCCKbAgoXUmVjb3JkRGVwbG95bWVudFJlcXVlc3QSEwoLZW52aXJvbm1lbnQYASABKAkSGwoTbG9naWNhbF9lbnZpcm9ubWVudBgCIAEoCRIXCg9kZXBsb3ltZW50X25hbWUYAyABKAkSKAoEa2luZBgEIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAUgASgJEhUKDWFydGlmYWN0X25hbWUYBiABKAkSGAoQYXJ0aWZhY3RfdmVyc2lvbhgHIAEoCRIaChJhcnRpZmFjdF9yZWZlcmVuY2UYCCABKAkSLgoGc3RhdHVzGAkgASgOMh4uY2hhaW5sb29wLnYxLkRlcGxveW1lbnRTdGF0dXMimAEKGFJlY29yZERlcGxveW1lbnRSZXNwb25zZRIsCgpkZXBsb3ltZW50GAEgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSLAoHb3V0Y29tZRgCIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEiAKGHN1cGVyc2VkZWRfZGVwbG95bWVudF9pZBgDIAEoCSIiChRHZXREZXBsb3ltZW50UmVxdWVzdBIKCgJpZBgBIAEoCSJvChVHZXREZXBsb3ltZW50UmVzcG9uc2USLAoKZGVwbG95bWVudBgBIAEoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50EigKCGV2aWRlbmNlGAIgAygLMhYuY2hhaW5sb29wLnYxLkV2aWRlbmNlIq8CChZMaXN0RGVwbG95bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC2Vudmlyb25tZW50GAMgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYBCABKAkSFwoPZGVwbG95bWVudF9uYW1lGAUgASgJEigKBGtpbmQYBiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgHIAEoCRIuCgZzdGF0dXMYCCABKA4yHi5jaGFpbmxvb3AudjEuRGVwbG95bWVudFN0YXR1cxIPCgdoaXN0b3J5GAkgASgIEg8KB3Byb2plY3QYCiABKAkSFwoPcHJvamVjdF92ZXJzaW9uGAsgASgJImEKF0xpc3REZXBsb3ltZW50c1Jlc3BvbnNlEi0KC2RlcGxveW1lbnRzGAEgAygLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIsgBChdXYXRjaERlcGxveW1lbnRzUmVxdWVzdBITCgtlbnZpcm9ubWVudBgBIAEoCRIbChNsb2dpY2FsX2Vudmlyb25tZW50GAIgASgJEhcKD2RlcGxveW1lbnRfbmFtZRgDIAEoCRIoCgRraW5kGAQgASgOMhouY2hhaW5sb29wLnYxLkFydGlmYWN0S2luZBIOCgZkaWdlc3QYBSABKAkSDwoHcHJvamVjdBgGIAEoCRIXCg9wcm9qZWN0X3ZlcnNpb24YByABKAkipAEKGFdhdGNoRGVwbG95bWVudHNSZXNwb25zZRIqCgR0eXBlGAEgASgOMhwuY2hhaW5sb29wLnYxLldhdGNoRXZlbnRUeXBlEiwKCmRlcGxveW1lbnQYAiABKAsyGC5jaGFpbmxvb3AudjEuRGVwbG95bWVudBIuCgpldmVudF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLiAQoVUmVwb3J0U25hcHNob3RSZXF1ZXN0EhMKC2Vudmlyb25tZW50GAEgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAiABKAkSLAoHZW50cmllcxgDIAMoCzIbLmNoYWlubG9vcC52MS5TbmFwc2hvdEVudHJ5EiEKFGRlY29tbWlzc2lvbl9taXNzaW5nGAQgASgISACIAQESFgoOYWxsX29yX25vdGhpbmcYBSABKAgSFQoNdmFsaWRhdGVfb25seRgGIAEoCEIXChVfZGVjb21taXNzaW9uX21pc3NpbmcirwEKDVNuYXBzaG90RW50cnkSFwoPZGVwbG95bWVudF9uYW1lGAEgASgJEigKBGtpbmQYAiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgDIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAQgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YBSABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAYgASgJIp8CChNTbmFwc2hvdEVudHJ5UmVzdWx0Eg0KBWluZGV4GAEgASgFEhcKD2RlcGxveW1lbnRfbmFtZRgCIAEoCRIoCgRraW5kGAMgASgOMhouY2hhaW5sb29wLnYxLkFydGlmYWN0S2luZBIOCgZkaWdlc3QYBCABKAkSLAoHb3V0Y29tZRgFIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEhUKDWRlcGxveW1lbnRfaWQYBiABKAkSIAoYc3VwZXJzZWRlZF9kZXBsb3ltZW50X2lkGAcgASgJEi4KB3JlZnVzYWwYCCABKA4yHS5jaGFpbmxvb3AudjEuU25hcHNob3RSZWZ1c2FsEg8KB21lc3NhZ2UYCSABKAkitAEKFlJlcG9ydFNuYXBzaG90UmVzcG9uc2USMgoHcmVzdWx0cxgBIAMoCzIhLmNoYWlubG9vcC52MS5TbmFwc2hvdEVudHJ5UmVzdWx0EjAKDmRlY29tbWlzc2lvbmVkGAIgAygLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSDwoHYXBwbGllZBgDIAEoCBIjChtkZWNvbW1pc3Npb25fc2tpcHBlZF9yZWFzb24YBCABKAkqbgoMQXJ0aWZhY3RLaW5kEh0KGUFSVElGQUNUX0tJTkRfVU5TUEVDSUZJRUQQABIhCh1BUlRJRkFDVF9LSU5EX0NPTlRBSU5FUl9JTUFHRRABEhwKGEFSVElGQUNUX0tJTkRfSEVMTV9DSEFSVBACKp0BChBEZXBsb3ltZW50U3RhdHVzEiEKHURFUExPWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaREVQTE9ZTUVOVF9TVEFUVVNfREVQTE9ZRUQQARIgChxERVBMT1lNRU5UX1NUQVRVU19TVVBFUlNFREVEEAISJAogREVQTE9ZTUVOVF9TVEFUVVNfREVDT01NSVNTSU9ORUQQAyrWAQoNUmVjb3JkT3V0Y29tZRIeChpSRUNPUkRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlJFQ09SRF9PVVRDT01FX0NSRUFURUQQARIcChhSRUNPUkRfT1VUQ09NRV9IRUFSVEJFQVQQAhIdChlSRUNPUkRfT1VUQ09NRV9TVVBFUlNFREVEEAMSIQodUkVDT1JEX09VVENPTUVfREVDT01NSVNTSU9ORUQQBBIpCiVSRUNPUkRfT1VUQ09NRV9BTFJFQURZX0RFQ09NTUlTU0lPTkVEEAUqvQIKDldhdGNoRXZlbnRUeXBlEiAKHFdBVENIX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIdChlXQVRDSF9FVkVOVF9UWVBFX1NOQVBTSE9UEAESIQodV0FUQ0hfRVZFTlRfVFlQRV9TTkFQU0hPVF9FTkQQAhIcChhXQVRDSF9FVkVOVF9UWVBFX0NSRUFURUQQAxIeChpXQVRDSF9FVkVOVF9UWVBFX0hFQVJUQkVBVBAEEh8KG1dBVENIX0VWRU5UX1RZUEVfU1VQRVJTRURFRBAFEiMKH1dBVENIX0VWRU5UX1RZUEVfREVDT01NSVNTSU9ORUQQBhIaChZXQVRDSF9FVkVOVF9UWVBFX1NUQUxFEAcSJwojV0FUQ0hfRVZFTlRfVFlQRV9TVEFMRV9USU1FX0NIQU5HRUQQCCp5Cg9TbmFwc2hvdFJlZnVzYWwSIAocU05BUFNIT1RfUkVGVVNBTF9VTlNQRUNJRklFRBAAEiIKHlNOQVBTSE9UX1JFRlVTQUxfSU5WQUxJRF9FTlRSWRABEiAKHFNOQVBTSE9UX1JFRlVTQUxfTk9fRVZJREVOQ0UQAjL8AwoRRGVwbG95bWVudFNlcnZpY2USYQoQUmVjb3JkRGVwbG95bWVudBIlLmNoYWlubG9vcC52MS5SZWNvcmREZXBsb3ltZW50UmVxdWVzdBomLmNoYWlubG9vcC52MS5SZWNvcmREZXBsb3ltZW50UmVzcG9uc2USXQoNR2V0RGVwbG95bWVudBIiLmNoYWlubG9vcC52MS5HZXREZXBsb3ltZW50UmVxdWVzdBojLmNoYWlubG9vcC52MS5HZXREZXBsb3ltZW50UmVzcG9uc2UiA5ACARJjCg9MaXN0RGVwbG95bWVudHMSJC5jaGFpbmxvb3AudjEuTGlzdERlcGxveW1lbnRzUmVxdWVzdBolLmNoYWlubG9vcC52MS5MaXN0RGVwbG95bWVudHNSZXNwb25zZSIDkAIBEmMKEFdhdGNoRGVwbG95bWVudHMSJS5jaGFpbmxvb3AudjEuV2F0Y2hEZXBsb3ltZW50c1JlcXVlc3QaJi5jaGFpbmxvb3AudjEuV2F0Y2hEZXBsb3ltZW50c1Jlc3BvbnNlMAESWwoOUmVwb3J0U25hcHNob3QSIy5jaGFpbmxvb3AudjEuUmVwb3J0U25hcHNob3RSZXF1ZXN0GiQuY2hhaW5sb29wLnYxLlJlcG9ydFNuYXBzaG90UmVzcG9uc2ViBnByb3RvMw", [file_chainloop_v1_api_token, file_chainloop_v1_attestation, file_google_protobuf_timestamp]);
+  fileDesc("Ch1jaGFpbmxvb3AvdjEvZGVwbG95bWVudC5wcm90bxIMY2hhaW5sb29wLnYxIoQGCgpEZXBsb3ltZW50EgoKAmlkGAEgASgJEhMKC2Vudmlyb25tZW50GAIgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAyABKAkSFwoPZGVwbG95bWVudF9uYW1lGAQgASgJEigKBGtpbmQYBSABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgGIAEoCRIVCg1hcnRpZmFjdF9uYW1lGAcgASgJEhgKEGFydGlmYWN0X3ZlcnNpb24YCCABKAkSGgoSYXJ0aWZhY3RfcmVmZXJlbmNlGAkgASgJEi4KBnN0YXR1cxgKIAEoDjIeLmNoYWlubG9vcC52MS5EZXBsb3ltZW50U3RhdHVzEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3NlZW5fdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPc3VwZXJzZWRlZF90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdXBlcnNlZGVkX2J5X2lkGA4gASgJEjUKEWRlY29tbWlzc2lvbl90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgtyZWNvcmRlZF9ieRgQIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchIuChFkZWNvbW1pc3Npb25lZF9ieRgRIAEoCzITLmNoYWlubG9vcC52MS5BY3RvchINCgVzdGFsZRgSIAEoCBIuCgpzdGFsZV90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiChpkZWNvbW1pc3Npb25lZF9ieV9zbmFwc2hvdBgUIAEoCBIWCg5yb2xsYmFja19vZl9pZBgVIAEoCRIPCgdwcm9qZWN0GBYgASgJEhcKD3Byb2plY3RfdmVyc2lvbhgXIAEoCSKbAgoXUmVjb3JkRGVwbG95bWVudFJlcXVlc3QSEwoLZW52aXJvbm1lbnQYASABKAkSGwoTbG9naWNhbF9lbnZpcm9ubWVudBgCIAEoCRIXCg9kZXBsb3ltZW50X25hbWUYAyABKAkSKAoEa2luZBgEIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAUgASgJEhUKDWFydGlmYWN0X25hbWUYBiABKAkSGAoQYXJ0aWZhY3RfdmVyc2lvbhgHIAEoCRIaChJhcnRpZmFjdF9yZWZlcmVuY2UYCCABKAkSLgoGc3RhdHVzGAkgASgOMh4uY2hhaW5sb29wLnYxLkRlcGxveW1lbnRTdGF0dXMimAEKGFJlY29yZERlcGxveW1lbnRSZXNwb25zZRIsCgpkZXBsb3ltZW50GAEgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSLAoHb3V0Y29tZRgCIAEoDjIbLmNoYWlubG9vcC52MS5SZWNvcmRPdXRjb21lEiAKGHN1cGVyc2VkZWRfZGVwbG95bWVudF9pZBgDIAEoCSIiChRHZXREZXBsb3ltZW50UmVxdWVzdBIKCgJpZBgBIAEoCSJvChVHZXREZXBsb3ltZW50UmVzcG9uc2USLAoKZGVwbG95bWVudBgBIAEoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50EigKCGV2aWRlbmNlGAIgAygLMhYuY2hhaW5sb29wLnYxLkV2aWRlbmNlIvICChZMaXN0RGVwbG95bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhMKC2Vudmlyb25tZW50GAMgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYBCABKAkSFwoPZGVwbG95bWVudF9uYW1lGAUgASgJEigKBGtpbmQYBiABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEg4KBmRpZ2VzdBgHIAEoCRIuCgZzdGF0dXMYCCABKA4yHi5jaGFpbmxvb3AudjEuRGVwbG95bWVudFN0YXR1cxIPCgdoaXN0b3J5GAkgASgIEg8KB3Byb2plY3QYCiABKAkSFwoPcHJvamVjdF92ZXJzaW9uGAsgASgJEikKBWFzX29mGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yb2xsYmFja3Nfb25seRgNIAEoCCJhChdMaXN0RGVwbG95bWVudHNSZXNwb25zZRItCgtkZXBsb3ltZW50cxgBIAMoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLIAQoXV2F0Y2hEZXBsb3ltZW50c1JlcXVlc3QSEwoLZW52aXJvbm1lbnQYASABKAkSGwoTbG9naWNhbF9lbnZpcm9ubWVudBgCIAEoCRIXCg9kZXBsb3ltZW50X25hbWUYAyABKAkSKAoEa2luZBgEIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAUgASgJEg8KB3Byb2plY3QYBiABKAkSFwoPcHJvamVjdF92ZXJzaW9uGAcgASgJIqQBChhXYXRjaERlcGxveW1lbnRzUmVzcG9uc2USKgoEdHlwZRgBIAEoDjIcLmNoYWlubG9vcC52MS5XYXRjaEV2ZW50VHlwZRIsCgpkZXBsb3ltZW50GAIgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQSLgoKZXZlbnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4gEKFVJlcG9ydFNuYXBzaG90UmVxdWVzdBITCgtlbnZpcm9ubWVudBgBIAEoCRIbChNsb2dpY2FsX2Vudmlyb25tZW50GAIgASgJEiwKB2VudHJpZXMYAyADKAsyGy5jaGFpbmxvb3AudjEuU25hcHNob3RFbnRyeRIhChRkZWNvbW1pc3Npb25fbWlzc2luZxgEIAEoCEgAiAEBEhYKDmFsbF9vcl9ub3RoaW5nGAUgASgIEhUKDXZhbGlkYXRlX29ubHkYBiABKAhCFwoVX2RlY29tbWlzc2lvbl9taXNzaW5nIq8BCg1TbmFwc2hvdEVudHJ5EhcKD2RlcGxveW1lbnRfbmFtZRgBIAEoCRIoCgRraW5kGAIgASgOMhouY2hhaW5sb29wLnYxLkFydGlmYWN0S2luZBIOCgZkaWdlc3QYAyABKAkSFQoNYXJ0aWZhY3RfbmFtZRgEIAEoCRIYChBhcnRpZmFjdF92ZXJzaW9uGAUgASgJEhoKEmFydGlmYWN0X3JlZmVyZW5jZRgGIAEoCSKfAgoTU25hcHNob3RFbnRyeVJlc3VsdBINCgVpbmRleBgBIAEoBRIXCg9kZXBsb3ltZW50X25hbWUYAiABKAkSKAoEa2luZBgDIAEoDjIaLmNoYWlubG9vcC52MS5BcnRpZmFjdEtpbmQSDgoGZGlnZXN0GAQgASgJEiwKB291dGNvbWUYBSABKA4yGy5jaGFpbmxvb3AudjEuUmVjb3JkT3V0Y29tZRIVCg1kZXBsb3ltZW50X2lkGAYgASgJEiAKGHN1cGVyc2VkZWRfZGVwbG95bWVudF9pZBgHIAEoCRIuCgdyZWZ1c2FsGAggASgOMh0uY2hhaW5sb29wLnYxLlNuYXBzaG90UmVmdXNhbBIPCgdtZXNzYWdlGAkgASgJIrQBChZSZXBvcnRTbmFwc2hvdFJlc3BvbnNlEjIKB3Jlc3VsdHMYASADKAsyIS5jaGFpbmxvb3AudjEuU25hcHNob3RFbnRyeVJlc3VsdBIwCg5kZWNvbW1pc3Npb25lZBgCIAMoCzIYLmNoYWlubG9vcC52MS5EZXBsb3ltZW50Eg8KB2FwcGxpZWQYAyABKAgSIwobZGVjb21taXNzaW9uX3NraXBwZWRfcmVhc29uGAQgASgJIm4KD0RlcGxveW1lbnRQbGFjZRITCgtlbnZpcm9ubWVudBgBIAEoCRIbChNsb2dpY2FsX2Vudmlyb25tZW50GAIgASgJEikKBWFzX29mGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKWAQoWRGlmZkRlcGxveW1lbnRzUmVxdWVzdBIxCgpmcm9tX3BsYWNlGAEgASgLMh0uY2hhaW5sb29wLnYxLkRlcGxveW1lbnRQbGFjZRIvCgh0b19wbGFjZRgCIAEoCzIdLmNoYWlubG9vcC52MS5EZXBsb3ltZW50UGxhY2USGAoQZGlmZmVyZW5jZXNfb25seRgDIAEoCCKMAgoJRGlmZkVudHJ5EhMKC2Vudmlyb25tZW50GAEgASgJEhsKE2xvZ2ljYWxfZW52aXJvbm1lbnQYAiABKAkSFwoPZGVwbG95bWVudF9uYW1lGAMgASgJEigKBGtpbmQYBCABKA4yGi5jaGFpbmxvb3AudjEuQXJ0aWZhY3RLaW5kEiYKBXN0YXRlGAUgASgOMhcuY2hhaW5sb29wLnYxLkRpZmZTdGF0ZRIxCg9mcm9tX2RlcGxveW1lbnQYBiABKAsyGC5jaGFpbmxvb3AudjEuRGVwbG95bWVudBIvCg10b19kZXBsb3ltZW50GAcgASgLMhguY2hhaW5sb29wLnYxLkRlcGxveW1lbnQiuQEKF0RpZmZEZXBsb3ltZW50c1Jlc3BvbnNlEigKB2VudHJpZXMYASADKAsyFy5jaGFpbmxvb3AudjEuRGlmZkVudHJ5EhIKCnNhbWVfY291bnQYAiABKAUSFwoPZGlmZmVyZW50X2NvdW50GAMgASgFEhoKEm9ubHlfaW5fZnJvbV9jb3VudBgEIAEoBRIYChBvbmx5X2luX3RvX2NvdW50GAUgASgFEhEKCWlkZW50aWNhbBgGIAEoCCpuCgxBcnRpZmFjdEtpbmQSHQoZQVJUSUZBQ1RfS0lORF9VTlNQRUNJRklFRBAAEiEKHUFSVElGQUNUX0tJTkRfQ09OVEFJTkVSX0lNQUdFEAESHAoYQVJUSUZBQ1RfS0lORF9IRUxNX0NIQVJUEAIqnQEKEERlcGxveW1lbnRTdGF0dXMSIQodREVQTE9ZTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpERVBMT1lNRU5UX1NUQVRVU19ERVBMT1lFRBABEiAKHERFUExPWU1FTlRfU1RBVFVTX1NVUEVSU0VERUQQAhIkCiBERVBMT1lNRU5UX1NUQVRVU19ERUNPTU1JU1NJT05FRBADKvYBCg1SZWNvcmRPdXRjb21lEh4KGlJFQ09SRF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX09VVENPTUVfQ1JFQVRFRBABEhwKGFJFQ09SRF9PVVRDT01FX0hFQVJUQkVBVBACEh0KGVJFQ09SRF9PVVRDT01FX1NVUEVSU0VERUQQAxIhCh1SRUNPUkRfT1VUQ09NRV9ERUNPTU1JU1NJT05FRBAEEikKJVJFQ09SRF9PVVRDT01FX0FMUkVBRFlfREVDT01NSVNTSU9ORUQQBRIeChpSRUNPUkRfT1VUQ09NRV9ST0xMRURfQkFDSxAGKr0CCg5XYXRjaEV2ZW50VHlwZRIgChxXQVRDSF9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHQoZV0FUQ0hfRVZFTlRfVFlQRV9TTkFQU0hPVBABEiEKHVdBVENIX0VWRU5UX1RZUEVfU05BUFNIT1RfRU5EEAISHAoYV0FUQ0hfRVZFTlRfVFlQRV9DUkVBVEVEEAMSHgoaV0FUQ0hfRVZFTlRfVFlQRV9IRUFSVEJFQVQQBBIfChtXQVRDSF9FVkVOVF9UWVBFX1NVUEVSU0VERUQQBRIjCh9XQVRDSF9FVkVOVF9UWVBFX0RFQ09NTUlTU0lPTkVEEAYSGgoWV0FUQ0hfRVZFTlRfVFlQRV9TVEFMRRAHEicKI1dBVENIX0VWRU5UX1RZUEVfU1RBTEVfVElNRV9DSEFOR0VEEAgqeQoPU25hcHNob3RSZWZ1c2FsEiAKHFNOQVBTSE9UX1JFRlVTQUxfVU5TUEVDSUZJRUQQABIiCh5TTkFQU0hPVF9SRUZVU0FMX0lOVkFMSURfRU5UUlkQARIgChxTTkFQU0hPVF9SRUZVU0FMX05PX0VWSURFTkNFEAIqjgEKCURpZmZTdGF0ZRIaChZESUZGX1NUQVRFX1VOU1BFQ0lGSUVEEAASEwoPRElGRl9TVEFURV9TQU1FEAESGAoURElGRl9TVEFURV9ESUZGRVJFTlQQAhIbChdESUZGX1NUQVRFX09OTFlfSU5fRlJPTRADEhkKFURJRkZfU1RBVEVfT05MWV9JTl9UTxAEMuEEChFEZXBsb3ltZW50U2VydmljZRJhChBSZWNvcmREZXBsb3ltZW50EiUuY2hhaW5sb29wLnYxLlJlY29yZERlcGxveW1lbnRSZXF1ZXN0GiYuY2hhaW5sb29wLnYxLlJlY29yZERlcGxveW1lbnRSZXNwb25zZRJdCg1HZXREZXBsb3ltZW50EiIuY2hhaW5sb29wLnYxLkdldERlcGxveW1lbnRSZXF1ZXN0GiMuY2hhaW5sb29wLnYxLkdldERlcGxveW1lbnRSZXNwb25zZSIDkAIBEmMKD0xpc3REZXBsb3ltZW50cxIkLmNoYWlubG9vcC52MS5MaXN0RGVwbG95bWVudHNSZXF1ZXN0GiUuY2hhaW5sb29wLnYxLkxpc3REZXBsb3ltZW50c1Jlc3BvbnNlIgOQAgESYwoQV2F0Y2hEZXBsb3ltZW50cxIlLmNoYWlubG9vcC52MS5XYXRjaERlcGxveW1lbnRzUmVxdWVzdBomLmNoYWlubG9vcC52MS5XYXRjaERlcGxveW1lbnRzUmVzcG9uc2UwARJbCg5SZXBvcnRTbmFwc2hvdBIjLmNoYWlubG9vcC52MS5SZXBvcnRTbmFwc2hvdFJlcXVlc3QaJC5jaGFpbmxvb3AudjEuUmVwb3J0U25hcHNob3RSZXNwb25zZRJjCg9EaWZmRGVwbG95bWVudHMSJC5jaGFpbmxvb3AudjEuRGlmZkRlcGxveW1lbnRzUmVxdWVzdBolLmNoYWlubG9vcC52MS5EaWZmRGVwbG95bWVudHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_chainloop_v1_api_token, file_chainloop_v1_attestation, file_google_protobuf_timestamp]);
 
 /**
  * One artifact in one slot, for one period of time.
@@ -160,6 +160,30 @@ export type Deployment = Message<"chainloop.v1.Deployment"> & {
    * @generated from field: bool decommissioned_by_snapshot = 20;
    */
   decommissionedBySnapshot: boolean;
+
+  /**
+   * Set when the record is a rollback: its digest ran in the slot before and was superseded
+   * there. This is the id of that earlier record (the newest one, when there were several).
+   *
+   * @generated from field: string rollback_of_id = 21;
+   */
+  rollbackOfId: string;
+
+  /**
+   * What produced the artifact, from its evidence: the project and project version of the
+   * newest attestation of the organization that names the digest as a subject. Empty when no
+   * attestation names it as a subject (`artifact_name` / `artifact_version` still say what was
+   * recorded). Read when the record is returned; RecordDeployment's and ReportSnapshot's
+   * answers leave them empty.
+   *
+   * @generated from field: string project = 22;
+   */
+  project: string;
+
+  /**
+   * @generated from field: string project_version = 23;
+   */
+  projectVersion: string;
 };
 
 /**
@@ -387,6 +411,23 @@ export type ListDeploymentsRequest = Message<"chainloop.v1.ListDeploymentsReques
    * @generated from field: string project_version = 11;
    */
   projectVersion: string;
+
+  /**
+   * Point in time: the records that were `DEPLOYED` at this instant (created at or before it,
+   * and neither superseded nor decommissioned by then), whatever their status now; with every
+   * other filter and paging. Cannot be combined with `history` or `status`, nor be in the
+   * future (INVALID_ARGUMENT).
+   *
+   * @generated from field: google.protobuf.Timestamp as_of = 12;
+   */
+  asOf?: Timestamp | undefined;
+
+  /**
+   * Only rollbacks: records with `rollback_of_id` set (combine with `history` to see past ones).
+   *
+   * @generated from field: bool rollbacks_only = 13;
+   */
+  rollbacksOnly: boolean;
 };
 
 /**
@@ -643,8 +684,8 @@ export type SnapshotEntryResult = Message<"chainloop.v1.SnapshotEntryResult"> & 
   digest: string;
 
   /**
-   * CREATED, HEARTBEAT or SUPERSEDED when the entry was recorded (or, with `validate_only`,
-   * would be); unspecified when it was refused, or not written because another was refused
+   * CREATED, HEARTBEAT, SUPERSEDED or ROLLED_BACK when the entry was recorded (or, with
+   * `validate_only`, would be); unspecified when it was refused, or not written because another was refused
    * under `all_or_nothing`.
    *
    * @generated from field: chainloop.v1.RecordOutcome outcome = 5;
@@ -728,6 +769,175 @@ export type ReportSnapshotResponse = Message<"chainloop.v1.ReportSnapshotRespons
  */
 export const ReportSnapshotResponseSchema: GenMessage<ReportSnapshotResponse> = /*@__PURE__*/
   messageDesc(file_chainloop_v1_deployment, 12);
+
+/**
+ * A place to compare: an environment, a logical environment, or both; now or as of a time.
+ *
+ * @generated from message chainloop.v1.DeploymentPlace
+ */
+export type DeploymentPlace = Message<"chainloop.v1.DeploymentPlace"> & {
+  /**
+   * Environment name; empty means every environment.
+   *
+   * @generated from field: string environment = 1;
+   */
+  environment: string;
+
+  /**
+   * Logical environment name; empty means every logical environment.
+   *
+   * @generated from field: string logical_environment = 2;
+   */
+  logicalEnvironment: string;
+
+  /**
+   * What was `DEPLOYED` there at this instant (as ListDeployments' `as_of`); unset means now.
+   *
+   * @generated from field: google.protobuf.Timestamp as_of = 3;
+   */
+  asOf?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chainloop.v1.DeploymentPlace.
+ * Use `create(DeploymentPlaceSchema)` to create a new message.
+ */
+export const DeploymentPlaceSchema: GenMessage<DeploymentPlace> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 13);
+
+/**
+ * @generated from message chainloop.v1.DiffDeploymentsRequest
+ */
+export type DiffDeploymentsRequest = Message<"chainloop.v1.DiffDeploymentsRequest"> & {
+  /**
+   * The two places. Each names an environment, a logical environment or both, and both name
+   * the same parts: `k8s-east/staging` with `k8s-east/production`, `k8s-east` with
+   * `k8s-west`, or `staging` with `production` (every environment).
+   *
+   * @generated from field: chainloop.v1.DeploymentPlace from_place = 1;
+   */
+  fromPlace?: DeploymentPlace | undefined;
+
+  /**
+   * @generated from field: chainloop.v1.DeploymentPlace to_place = 2;
+   */
+  toPlace?: DeploymentPlace | undefined;
+
+  /**
+   * Only entries that are not DIFF_STATE_SAME (the summary counts every entry).
+   *
+   * @generated from field: bool differences_only = 3;
+   */
+  differencesOnly: boolean;
+};
+
+/**
+ * Describes the message chainloop.v1.DiffDeploymentsRequest.
+ * Use `create(DiffDeploymentsRequestSchema)` to create a new message.
+ */
+export const DiffDeploymentsRequestSchema: GenMessage<DiffDeploymentsRequest> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 14);
+
+/**
+ * One deployment compared. The key is the deployment name and kind, and the environment or
+ * logical environment that neither place names (the other one is left empty).
+ *
+ * @generated from message chainloop.v1.DiffEntry
+ */
+export type DiffEntry = Message<"chainloop.v1.DiffEntry"> & {
+  /**
+   * @generated from field: string environment = 1;
+   */
+  environment: string;
+
+  /**
+   * @generated from field: string logical_environment = 2;
+   */
+  logicalEnvironment: string;
+
+  /**
+   * @generated from field: string deployment_name = 3;
+   */
+  deploymentName: string;
+
+  /**
+   * @generated from field: chainloop.v1.ArtifactKind kind = 4;
+   */
+  kind: ArtifactKind;
+
+  /**
+   * @generated from field: chainloop.v1.DiffState state = 5;
+   */
+  state: DiffState;
+
+  /**
+   * The record in each place (with `project` / `project_version` from the evidence); unset
+   * when the place does not run the deployment.
+   *
+   * @generated from field: chainloop.v1.Deployment from_deployment = 6;
+   */
+  fromDeployment?: Deployment | undefined;
+
+  /**
+   * @generated from field: chainloop.v1.Deployment to_deployment = 7;
+   */
+  toDeployment?: Deployment | undefined;
+};
+
+/**
+ * Describes the message chainloop.v1.DiffEntry.
+ * Use `create(DiffEntrySchema)` to create a new message.
+ */
+export const DiffEntrySchema: GenMessage<DiffEntry> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 15);
+
+/**
+ * @generated from message chainloop.v1.DiffDeploymentsResponse
+ */
+export type DiffDeploymentsResponse = Message<"chainloop.v1.DiffDeploymentsResponse"> & {
+  /**
+   * Ordered by environment, logical environment, deployment name and kind.
+   *
+   * @generated from field: repeated chainloop.v1.DiffEntry entries = 1;
+   */
+  entries: DiffEntry[];
+
+  /**
+   * Counts over every entry, whatever `differences_only` says.
+   *
+   * @generated from field: int32 same_count = 2;
+   */
+  sameCount: number;
+
+  /**
+   * @generated from field: int32 different_count = 3;
+   */
+  differentCount: number;
+
+  /**
+   * @generated from field: int32 only_in_from_count = 4;
+   */
+  onlyInFromCount: number;
+
+  /**
+   * @generated from field: int32 only_in_to_count = 5;
+   */
+  onlyInToCount: number;
+
+  /**
+   * True when every entry is DIFF_STATE_SAME (two empty places are identical).
+   *
+   * @generated from field: bool identical = 6;
+   */
+  identical: boolean;
+};
+
+/**
+ * Describes the message chainloop.v1.DiffDeploymentsResponse.
+ * Use `create(DiffDeploymentsResponseSchema)` to create a new message.
+ */
+export const DiffDeploymentsResponseSchema: GenMessage<DiffDeploymentsResponse> = /*@__PURE__*/
+  messageDesc(file_chainloop_v1_deployment, 16);
 
 /**
  * What kind of artifact a record describes.
@@ -845,6 +1055,17 @@ export enum RecordOutcome {
    * @generated from enum value: RECORD_OUTCOME_ALREADY_DECOMMISSIONED = 5;
    */
   ALREADY_DECOMMISSIONED = 5,
+
+  /**
+   * A rollback: the digest ran in the slot before and was superseded there. A new record was
+   * created (`rollback_of_id` names the earlier record of that digest), replacing the slot's
+   * active record when there was one (`superseded_deployment_id`). A client written before
+   * this value existed can read it as RECORD_OUTCOME_SUPERSEDED when `superseded_deployment_id`
+   * is set, and as RECORD_OUTCOME_CREATED otherwise.
+   *
+   * @generated from enum value: RECORD_OUTCOME_ROLLED_BACK = 6;
+   */
+  ROLLED_BACK = 6,
 }
 
 /**
@@ -963,6 +1184,52 @@ export const SnapshotRefusalSchema: GenEnum<SnapshotRefusal> = /*@__PURE__*/
   enumDesc(file_chainloop_v1_deployment, 4);
 
 /**
+ * How one slot compares between the two places.
+ *
+ * @generated from enum chainloop.v1.DiffState
+ */
+export enum DiffState {
+  /**
+   * @generated from enum value: DIFF_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Both places run the same digest.
+   *
+   * @generated from enum value: DIFF_STATE_SAME = 1;
+   */
+  SAME = 1,
+
+  /**
+   * Both places run the deployment, with different digests.
+   *
+   * @generated from enum value: DIFF_STATE_DIFFERENT = 2;
+   */
+  DIFFERENT = 2,
+
+  /**
+   * Only `from_place` runs it.
+   *
+   * @generated from enum value: DIFF_STATE_ONLY_IN_FROM = 3;
+   */
+  ONLY_IN_FROM = 3,
+
+  /**
+   * Only `to_place` runs it.
+   *
+   * @generated from enum value: DIFF_STATE_ONLY_IN_TO = 4;
+   */
+  ONLY_IN_TO = 4,
+}
+
+/**
+ * Describes the enum chainloop.v1.DiffState.
+ */
+export const DiffStateSchema: GenEnum<DiffState> = /*@__PURE__*/
+  enumDesc(file_chainloop_v1_deployment, 5);
+
+/**
  * DeploymentService records which artifact runs where.
  *
  * A deployment record puts one artifact (by digest) in one *slot*: an environment, a
@@ -976,6 +1243,8 @@ export const SnapshotRefusalSchema: GenEnum<SnapshotRefusal> = /*@__PURE__*/
  *   transaction (`RECORD_OUTCOME_SUPERSEDED`);
  * * with status `DECOMMISSIONED`, the active record with that digest is decommissioned
  *   (`RECORD_OUTCOME_DECOMMISSIONED`; repeating it gives `RECORD_OUTCOME_ALREADY_DECOMMISSIONED`).
+ * * a digest that ran in the slot before and was superseded there is a rollback
+ *   (`RECORD_OUTCOME_ROLLED_BACK`): a new record, marked with `rollback_of_id`.
  *
  * Records are never rewritten to describe another artifact: the history is an audit trail.
  * Concurrent recorders are safe; races are resolved inside the server.
@@ -1057,6 +1326,23 @@ export const DeploymentService: GenService<{
     methodKind: "unary";
     input: typeof ReportSnapshotRequestSchema;
     output: typeof ReportSnapshotResponseSchema;
+  },
+  /**
+   * Compares two places (an environment, a logical environment, or both; each now or as of a
+   * time) slot by slot: which deployments run the same digest in both, different digests, or
+   * run in one place only. Entries are keyed by deployment name and kind, and by the
+   * environment and logical environment when neither place names one.
+   * INVALID_ARGUMENT: a place names neither an environment nor a logical environment; the two
+   * places name different parts (one an environment only, the other a logical environment
+   * only); an `as_of` in the future. NOT_FOUND: an unknown environment or logical environment.
+   * FAILED_PRECONDITION: a place holds more than 10,000 records (name narrower places).
+   *
+   * @generated from rpc chainloop.v1.DeploymentService.DiffDeployments
+   */
+  diffDeployments: {
+    methodKind: "unary";
+    input: typeof DiffDeploymentsRequestSchema;
+    output: typeof DiffDeploymentsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chainloop_v1_deployment, 0);

@@ -1,0 +1,2 @@
+// GetDeliveryMetrics: the DORA measures from the deployment history (to be built).
+export class DeliveryMetricsUseCase {}
