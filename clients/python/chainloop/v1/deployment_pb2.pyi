@@ -15,10 +15,16 @@ DEPLOYMENT_STATUS_DEPLOYED: DeploymentStatus
 DEPLOYMENT_STATUS_SUPERSEDED: DeploymentStatus
 DEPLOYMENT_STATUS_UNSPECIFIED: DeploymentStatus
 DESCRIPTOR: _descriptor.FileDescriptor
+DIFF_STATE_DIFFERENT: DiffState
+DIFF_STATE_ONLY_IN_FROM: DiffState
+DIFF_STATE_ONLY_IN_TO: DiffState
+DIFF_STATE_SAME: DiffState
+DIFF_STATE_UNSPECIFIED: DiffState
 RECORD_OUTCOME_ALREADY_DECOMMISSIONED: RecordOutcome
 RECORD_OUTCOME_CREATED: RecordOutcome
 RECORD_OUTCOME_DECOMMISSIONED: RecordOutcome
 RECORD_OUTCOME_HEARTBEAT: RecordOutcome
+RECORD_OUTCOME_ROLLED_BACK: RecordOutcome
 RECORD_OUTCOME_SUPERSEDED: RecordOutcome
 RECORD_OUTCOME_UNSPECIFIED: RecordOutcome
 SNAPSHOT_REFUSAL_INVALID_ENTRY: SnapshotRefusal
@@ -35,7 +41,7 @@ WATCH_EVENT_TYPE_SUPERSEDED: WatchEventType
 WATCH_EVENT_TYPE_UNSPECIFIED: WatchEventType
 
 class Deployment(_message.Message):
-    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "create_time", "decommission_time", "decommissioned_by", "decommissioned_by_snapshot", "deployment_name", "digest", "environment", "id", "kind", "last_seen_time", "logical_environment", "recorded_by", "stale", "stale_time", "status", "superseded_by_id", "superseded_time"]
+    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "create_time", "decommission_time", "decommissioned_by", "decommissioned_by_snapshot", "deployment_name", "digest", "environment", "id", "kind", "last_seen_time", "logical_environment", "project", "project_version", "recorded_by", "rollback_of_id", "stale", "stale_time", "status", "superseded_by_id", "superseded_time"]
     ARTIFACT_NAME_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -50,7 +56,10 @@ class Deployment(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_TIME_FIELD_NUMBER: _ClassVar[int]
     LOGICAL_ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_VERSION_FIELD_NUMBER: _ClassVar[int]
     RECORDED_BY_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_OF_ID_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
     STALE_TIME_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -70,13 +79,70 @@ class Deployment(_message.Message):
     kind: ArtifactKind
     last_seen_time: _timestamp_pb2.Timestamp
     logical_environment: str
+    project: str
+    project_version: str
     recorded_by: _api_token_pb2.Actor
+    rollback_of_id: str
     stale: bool
     stale_time: _timestamp_pb2.Timestamp
     status: DeploymentStatus
     superseded_by_id: str
     superseded_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_by_id: _Optional[str] = ..., decommission_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., decommissioned_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., stale: bool = ..., stale_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., decommissioned_by_snapshot: bool = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_by_id: _Optional[str] = ..., decommission_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., decommissioned_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., stale: bool = ..., stale_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., decommissioned_by_snapshot: bool = ..., rollback_of_id: _Optional[str] = ..., project: _Optional[str] = ..., project_version: _Optional[str] = ...) -> None: ...
+
+class DeploymentPlace(_message.Message):
+    __slots__ = ["as_of", "environment", "logical_environment"]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    LOGICAL_ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    as_of: _timestamp_pb2.Timestamp
+    environment: str
+    logical_environment: str
+    def __init__(self, environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., as_of: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DiffDeploymentsRequest(_message.Message):
+    __slots__ = ["differences_only", "from_place", "to_place"]
+    DIFFERENCES_ONLY_FIELD_NUMBER: _ClassVar[int]
+    FROM_PLACE_FIELD_NUMBER: _ClassVar[int]
+    TO_PLACE_FIELD_NUMBER: _ClassVar[int]
+    differences_only: bool
+    from_place: DeploymentPlace
+    to_place: DeploymentPlace
+    def __init__(self, from_place: _Optional[_Union[DeploymentPlace, _Mapping]] = ..., to_place: _Optional[_Union[DeploymentPlace, _Mapping]] = ..., differences_only: bool = ...) -> None: ...
+
+class DiffDeploymentsResponse(_message.Message):
+    __slots__ = ["different_count", "entries", "identical", "only_in_from_count", "only_in_to_count", "same_count"]
+    DIFFERENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    IDENTICAL_FIELD_NUMBER: _ClassVar[int]
+    ONLY_IN_FROM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ONLY_IN_TO_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SAME_COUNT_FIELD_NUMBER: _ClassVar[int]
+    different_count: int
+    entries: _containers.RepeatedCompositeFieldContainer[DiffEntry]
+    identical: bool
+    only_in_from_count: int
+    only_in_to_count: int
+    same_count: int
+    def __init__(self, entries: _Optional[_Iterable[_Union[DiffEntry, _Mapping]]] = ..., same_count: _Optional[int] = ..., different_count: _Optional[int] = ..., only_in_from_count: _Optional[int] = ..., only_in_to_count: _Optional[int] = ..., identical: bool = ...) -> None: ...
+
+class DiffEntry(_message.Message):
+    __slots__ = ["deployment_name", "environment", "from_deployment", "kind", "logical_environment", "state", "to_deployment"]
+    DEPLOYMENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    FROM_DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LOGICAL_ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    deployment_name: str
+    environment: str
+    from_deployment: Deployment
+    kind: ArtifactKind
+    logical_environment: str
+    state: DiffState
+    to_deployment: Deployment
+    def __init__(self, environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., state: _Optional[_Union[DiffState, str]] = ..., from_deployment: _Optional[_Union[Deployment, _Mapping]] = ..., to_deployment: _Optional[_Union[Deployment, _Mapping]] = ...) -> None: ...
 
 class GetDeploymentRequest(_message.Message):
     __slots__ = ["id"]
@@ -93,7 +159,8 @@ class GetDeploymentResponse(_message.Message):
     def __init__(self, deployment: _Optional[_Union[Deployment, _Mapping]] = ..., evidence: _Optional[_Iterable[_Union[_attestation_pb2.Evidence, _Mapping]]] = ...) -> None: ...
 
 class ListDeploymentsRequest(_message.Message):
-    __slots__ = ["deployment_name", "digest", "environment", "history", "kind", "logical_environment", "page_size", "page_token", "project", "project_version", "status"]
+    __slots__ = ["as_of", "deployment_name", "digest", "environment", "history", "kind", "logical_environment", "page_size", "page_token", "project", "project_version", "rollbacks_only", "status"]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENT_NAME_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
@@ -104,7 +171,9 @@ class ListDeploymentsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     PROJECT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACKS_ONLY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    as_of: _timestamp_pb2.Timestamp
     deployment_name: str
     digest: str
     environment: str
@@ -115,8 +184,9 @@ class ListDeploymentsRequest(_message.Message):
     page_token: str
     project: str
     project_version: str
+    rollbacks_only: bool
     status: DeploymentStatus
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., history: bool = ..., project: _Optional[str] = ..., project_version: _Optional[str] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., history: bool = ..., project: _Optional[str] = ..., project_version: _Optional[str] = ..., as_of: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rollbacks_only: bool = ...) -> None: ...
 
 class ListDeploymentsResponse(_message.Message):
     __slots__ = ["deployments", "next_page_token"]
@@ -265,4 +335,7 @@ class WatchEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class SnapshotRefusal(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class DiffState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -19,6 +19,8 @@ class DeploymentServiceStub(object):
     transaction (`RECORD_OUTCOME_SUPERSEDED`);
     * with status `DECOMMISSIONED`, the active record with that digest is decommissioned
     (`RECORD_OUTCOME_DECOMMISSIONED`; repeating it gives `RECORD_OUTCOME_ALREADY_DECOMMISSIONED`).
+    * a digest that ran in the slot before and was superseded there is a rollback
+    (`RECORD_OUTCOME_ROLLED_BACK`): a new record, marked with `rollback_of_id`.
 
     Records are never rewritten to describe another artifact: the history is an audit trail.
     Concurrent recorders are safe; races are resolved inside the server.
@@ -55,6 +57,11 @@ class DeploymentServiceStub(object):
                 request_serializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotRequest.SerializeToString,
                 response_deserializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotResponse.FromString,
                 )
+        self.DiffDeployments = channel.unary_unary(
+                '/chainloop.v1.DeploymentService/DiffDeployments',
+                request_serializer=chainloop_dot_v1_dot_deployment__pb2.DiffDeploymentsRequest.SerializeToString,
+                response_deserializer=chainloop_dot_v1_dot_deployment__pb2.DiffDeploymentsResponse.FromString,
+                )
 
 
 class DeploymentServiceServicer(object):
@@ -71,6 +78,8 @@ class DeploymentServiceServicer(object):
     transaction (`RECORD_OUTCOME_SUPERSEDED`);
     * with status `DECOMMISSIONED`, the active record with that digest is decommissioned
     (`RECORD_OUTCOME_DECOMMISSIONED`; repeating it gives `RECORD_OUTCOME_ALREADY_DECOMMISSIONED`).
+    * a digest that ran in the slot before and was superseded there is a rollback
+    (`RECORD_OUTCOME_ROLLED_BACK`): a new record, marked with `rollback_of_id`.
 
     Records are never rewritten to describe another artifact: the history is an audit trail.
     Concurrent recorders are safe; races are resolved inside the server.
@@ -136,6 +145,20 @@ class DeploymentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DiffDeployments(self, request, context):
+        """Compares two places (an environment, a logical environment, or both; each now or as of a
+        time) slot by slot: which deployments run the same digest in both, different digests, or
+        run in one place only. Entries are keyed by deployment name and kind, and by the
+        environment and logical environment when neither place names one.
+        INVALID_ARGUMENT: a place names neither an environment nor a logical environment; the two
+        places name different parts (one an environment only, the other a logical environment
+        only); an `as_of` in the future. NOT_FOUND: an unknown environment or logical environment.
+        FAILED_PRECONDITION: a place holds more than 10,000 records (name narrower places).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeploymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -164,6 +187,11 @@ def add_DeploymentServiceServicer_to_server(servicer, server):
                     request_deserializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotRequest.FromString,
                     response_serializer=chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotResponse.SerializeToString,
             ),
+            'DiffDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffDeployments,
+                    request_deserializer=chainloop_dot_v1_dot_deployment__pb2.DiffDeploymentsRequest.FromString,
+                    response_serializer=chainloop_dot_v1_dot_deployment__pb2.DiffDeploymentsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'chainloop.v1.DeploymentService', rpc_method_handlers)
@@ -185,6 +213,8 @@ class DeploymentService(object):
     transaction (`RECORD_OUTCOME_SUPERSEDED`);
     * with status `DECOMMISSIONED`, the active record with that digest is decommissioned
     (`RECORD_OUTCOME_DECOMMISSIONED`; repeating it gives `RECORD_OUTCOME_ALREADY_DECOMMISSIONED`).
+    * a digest that ran in the slot before and was superseded there is a rollback
+    (`RECORD_OUTCOME_ROLLED_BACK`): a new record, marked with `rollback_of_id`.
 
     Records are never rewritten to describe another artifact: the history is an audit trail.
     Concurrent recorders are safe; races are resolved inside the server.
@@ -272,5 +302,22 @@ class DeploymentService(object):
         return grpc.experimental.unary_unary(request, target, '/chainloop.v1.DeploymentService/ReportSnapshot',
             chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotRequest.SerializeToString,
             chainloop_dot_v1_dot_deployment__pb2.ReportSnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DiffDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/chainloop.v1.DeploymentService/DiffDeployments',
+            chainloop_dot_v1_dot_deployment__pb2.DiffDeploymentsRequest.SerializeToString,
+            chainloop_dot_v1_dot_deployment__pb2.DiffDeploymentsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
