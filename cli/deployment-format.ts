@@ -56,6 +56,22 @@ export function artifactLabel(d: Deployment): string {
   return d.artifactName || (d.artifactVersion ? `:${d.artifactVersion}` : "-");
 }
 
+/**
+ * What the artifact is, for people: the project and version of its evidence
+ * (`api-server v1.2.0`), else what was recorded with it (`ghcr.io/acme/api:v1.2.0`), else "-".
+ * Shown beside a short digest wherever a digest is shown (tables, diff, outcome lines).
+ */
+export function versionLabel(d: Deployment): string {
+  if (d.project) return d.projectVersion ? `${d.project} ${d.projectVersion}` : d.project;
+  return artifactLabel(d);
+}
+
+/** `sha256:0123456789ab (api-server v1.2.0)`, or the short digest alone when nothing names it. */
+export function digestWithVersion(d: Deployment): string {
+  const label = versionLabel(d);
+  return label === "-" ? shortDigest(d.digest) : `${shortDigest(d.digest)} (${label})`;
+}
+
 /** `api-server in k8s-east/production` */
 function slotLabel(d: Deployment): string {
   return `${d.deploymentName} in ${d.environment}/${d.logicalEnvironment}`;
@@ -63,7 +79,8 @@ function slotLabel(d: Deployment): string {
 
 /**
  * What `deployment record` prints in table mode: one line starting with the outcome
- * (`created`, `heartbeat`, `superseded <old id>`, `decommissioned`, `already decommissioned`).
+ * (`created`, `heartbeat`, `superseded <old id>`, `rolled back to <digest>`, `decommissioned`,
+ * `already decommissioned`).
  */
 export function outcomeLine(res: RecordDeploymentResponse): string {
   const d = res.deployment!;
@@ -76,6 +93,11 @@ export function outcomeLine(res: RecordDeploymentResponse): string {
       return `heartbeat: ${slotLabel(d)} still runs ${digest}, last seen updated ${record}`;
     case RecordOutcome.SUPERSEDED:
       return `superseded ${res.supersededDeploymentId}: ${slotLabel(d)} now runs ${digest} ${record}`;
+    case RecordOutcome.ROLLED_BACK:
+      return (
+        `rolled back to ${digest}: ${slotLabel(d)} runs it again, as it did in record ${d.rollbackOfId}` +
+        `${res.supersededDeploymentId ? `, replacing ${res.supersededDeploymentId}` : ""} ${record}`
+      );
     case RecordOutcome.DECOMMISSIONED:
       return `decommissioned: ${digest} no longer runs as ${slotLabel(d)} ${record}`;
     case RecordOutcome.ALREADY_DECOMMISSIONED:
@@ -92,7 +114,7 @@ export function listColumns(wide: boolean): Column<Deployment>[] {
     { header: "LOGICAL ENV", value: (d) => d.logicalEnvironment },
     { header: "DEPLOYMENT", value: (d) => d.deploymentName },
     { header: "KIND", value: (d) => kindName(d.kind) },
-    { header: "ARTIFACT", value: (d) => artifactLabel(d), maxWidth: wide ? undefined : 48 },
+    { header: "ARTIFACT", value: (d) => versionLabel(d), maxWidth: wide ? undefined : 48 },
     { header: "DIGEST", value: (d) => shortDigest(d.digest) },
     { header: "STATUS", value: (d) => statusName(d.status) },
     { header: "DEPLOYED", value: (d) => d.createTime },
@@ -117,6 +139,7 @@ export function deploymentFields(d: Deployment): [label: string, value: Cell][] 
     ["Artifact name", d.artifactName || "-"],
     ["Artifact version", d.artifactVersion || "-"],
     ["Artifact reference", d.artifactReference || "-"],
+    ["Project", d.project ? `${d.project}${d.projectVersion ? ` ${d.projectVersion}` : ""} (from its evidence)` : "-"],
     ["Status", statusName(d.status)],
     ["Deployed", d.createTime],
     ["Last seen", d.lastSeenTime],
@@ -125,6 +148,7 @@ export function deploymentFields(d: Deployment): [label: string, value: Cell][] 
   if (d.status === DeploymentStatus.SUPERSEDED || d.supersededTime || d.supersededById) {
     fields.push(["Superseded", d.supersededTime], ["Superseded by", d.supersededById || "-"]);
   }
+  if (d.rollbackOfId) fields.push(["Rollback of", `${d.rollbackOfId} (the slot ran this digest before)`]);
   if (d.status === DeploymentStatus.DECOMMISSIONED || d.decommissionTime) {
     fields.push(["Decommissioned", d.decommissionTime], ["Decommissioned by", actorFull(d.decommissionedBy) ?? "-"]);
     if (d.decommissionedBySnapshot) fields.push(["Decommissioned because", "a snapshot of its environment no longer named it"]);
