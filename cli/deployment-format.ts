@@ -58,12 +58,14 @@ export function artifactLabel(d: Deployment): string {
 
 /**
  * What the artifact is, for people: the project and version of its evidence
- * (`api-server v1.2.0`), else what was recorded with it (`ghcr.io/acme/api:v1.2.0`), else "-".
+ * (`api-server v1.2.0`), else what was recorded with it (`ghcr.io/acme/api:v1.2.0`), else the
+ * evidence's project without a version, else "-".
  * Shown beside a short digest wherever a digest is shown (tables, diff, outcome lines).
  */
 export function versionLabel(d: Deployment): string {
-  if (d.project) return d.projectVersion ? `${d.project} ${d.projectVersion}` : d.project;
-  return artifactLabel(d);
+  if (d.project && d.projectVersion) return `${d.project} ${d.projectVersion}`;
+  const recorded = artifactLabel(d);
+  return recorded !== "-" ? recorded : d.project || "-";
 }
 
 /** `sha256:0123456789ab (api-server v1.2.0)`, or the short digest alone when nothing names it. */

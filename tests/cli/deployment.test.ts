@@ -170,9 +170,10 @@ describe.each(backends())("chainloop deployment commands on %s", (backend) => {
       [V100, "DEPLOYMENT_STATUS_SUPERSEDED", prod110Id],
     ]);
 
-    // Staging still runs v1.0.0 (recorded without artifact details: ARTIFACT "-").
+    // Staging still runs v1.0.0 (recorded without artifact details: ARTIFACT is the project of
+    // its evidence, which names no version).
     const stagingTable = parseTable((await chainloop("deployment", "list", "--logical-env", "staging")).stdout);
-    expect(stagingTable.rows.map((r) => [r.DEPLOYMENT, r.ARTIFACT, r.DIGEST, r.STATUS])).toEqual([["api-server", "-", short(V100), "deployed"]]);
+    expect(stagingTable.rows.map((r) => [r.DEPLOYMENT, r.ARTIFACT, r.DIGEST, r.STATUS])).toEqual([["api-server", "api-server", short(V100), "deployed"]]);
     expect((await list("--logical-env", "staging")).map((d) => [d.digest, d.status])).toEqual([[V100, "DEPLOYMENT_STATUS_DEPLOYED"]]);
 
     // Every active record, across stages; --wide adds the ID first.

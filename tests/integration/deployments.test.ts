@@ -108,9 +108,13 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
     expect(old).toMatchObject({ status: DeploymentStatus.SUPERSEDED, supersededById: second.deployment?.id, digest: v1 });
     expect(old.supersededTime).toBeDefined();
 
+    // v1 ran in the slot before and was superseded there: recording it again is a rollback, a
+    // new record (history is never rewritten) that names the earlier one.
     const again = await record(v1);
-    expect(again.outcome).toBe(RecordOutcome.SUPERSEDED);
+    expect(again.outcome).toBe(RecordOutcome.ROLLED_BACK);
+    expect(again.supersededDeploymentId).toBe(second.deployment?.id);
     expect(again.deployment?.id).not.toBe(first.deployment?.id);
+    expect(again.deployment?.rollbackOfId).toBe(first.deployment?.id);
     const history = await allRecords(deployments, { deploymentName: "api" });
     expect(history.map((d) => [d.digest, d.status])).toEqual([
       [v1, DeploymentStatus.DEPLOYED],
@@ -296,21 +300,35 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
   });
 });
 
-/** Every call succeeded; exactly one deployed record; every superseded record links to an existing successor; one row per non-heartbeat. */
+/**
+ * Every call succeeded; exactly one deployed record; every superseded record links to an existing
+ * successor and the links form one chain; one row per non-heartbeat; and, along the chain, a
+ * record is a rollback exactly when an earlier record of the chain ran its digest (and then names
+ * the latest such record), whichever process or batch recorded it.
+ */
 async function checkSlotInvariants(client: Deployments, name: string, outcomes: RecordOutcome[]) {
   const history = await allRecords(client, { deploymentName: name });
   expect(history.filter((d) => d.status === DeploymentStatus.DEPLOYED)).toHaveLength(1);
-  const ids = new Set(history.map((d) => d.id));
+  const byId = new Map(history.map((d) => [d.id, d]));
   for (const d of history.filter((x) => x.status === DeploymentStatus.SUPERSEDED)) {
-    expect(ids.has(d.supersededById)).toBe(true);
+    expect(byId.has(d.supersededById)).toBe(true);
   }
-  const created = outcomes.filter((o) => o === RecordOutcome.CREATED).length;
-  const superseded = outcomes.filter((o) => o === RecordOutcome.SUPERSEDED).length;
-  expect(created).toBe(1);
-  expect(history).toHaveLength(created + superseded);
+  const count = (o: RecordOutcome) => outcomes.filter((x) => x === o).length;
+  expect(count(RecordOutcome.CREATED)).toBe(1);
+  expect(history).toHaveLength(count(RecordOutcome.CREATED) + count(RecordOutcome.SUPERSEDED) + count(RecordOutcome.ROLLED_BACK));
   // Each successor supersedes exactly one record: the chain is linear.
   const successors = history.filter((d) => d.supersededById).map((d) => d.supersededById);
   expect(new Set(successors).size).toBe(successors.length);
+  // Walk the chain from the record nothing superseded into.
+  const chain = [history.find((d) => !successors.includes(d.id))!];
+  while (chain.at(-1)!.supersededById) chain.push(byId.get(chain.at(-1)!.supersededById)!);
+  expect(chain).toHaveLength(history.length);
+  const lastOfDigest = new Map<string, string>();
+  for (const d of chain) {
+    expect(d.rollbackOfId).toBe(lastOfDigest.get(d.digest) ?? "");
+    lastOfDigest.set(d.digest, d.id);
+  }
+  expect(history.filter((d) => d.rollbackOfId)).toHaveLength(count(RecordOutcome.ROLLED_BACK));
 }
 
 describe("concurrency across two server processes on one Postgres", () => {

@@ -117,7 +117,7 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
     await deployments.recordDeployment({ ...base, digest: a2 }); // superseded
     await grpc.recordDeployment({ ...base, digest: a2, status: DeploymentStatus.DECOMMISSIONED }); // decommissioned
     await deployments.recordDeployment({ ...base, digest: a2, status: DeploymentStatus.DECOMMISSIONED }); // already decommissioned
-    await deployments.recordDeployment({ ...base, digest: a1 }); // created
+    await deployments.recordDeployment({ ...base, digest: a1 }); // rolled back (a1 was superseded here)
     await expect(deployments.recordDeployment({ ...base, digest: digest("never attested") })).rejects.toThrow(); // FailedPrecondition: no outcome
 
     const snap = { environment: "metrics-env", logicalEnvironment: "production" };
@@ -126,6 +126,8 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
     await grpc.reportSnapshot({ ...snap, entries: [img("a", a2), img("c", c1)] }); // a superseded, c created, b decommissioned
     // a and c heartbeat; x refused (malformed digest): applied, nothing decommissioned.
     await deployments.reportSnapshot({ ...snap, entries: [img("a", a2), img("c", c1), img("x", "sha256:nope")] });
+    // a back to a1: rolled back; c heartbeats (not all or nothing: only committed work counts).
+    await deployments.reportSnapshot({ ...snap, entries: [img("a", a1), img("c", c1)], decommissionMissing: false });
     // Committing nothing counts nothing: validate-only, and all-or-nothing with a refused entry.
     await deployments.reportSnapshot({ ...snap, entries: [img("a", a1)], validateOnly: true });
     await deployments.reportSnapshot({ ...snap, entries: [img("a", a1), img("x", "sha256:nope")], allOrNothing: true });
@@ -133,11 +135,18 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
 
     const delta = (name: string, outcome: string) => after.count(name, { outcome }) - before.count(name, { outcome });
     expect(
-      Object.fromEntries(["created", "heartbeat", "superseded", "decommissioned", "already_decommissioned"].map((o) => [o, delta("chainloop_record_outcomes_total", o)])),
-    ).toEqual({ created: 2, heartbeat: 1, superseded: 1, decommissioned: 1, already_decommissioned: 1 });
+      Object.fromEntries(
+        ["created", "heartbeat", "superseded", "rolled_back", "decommissioned", "already_decommissioned"].map((o) => [
+          o,
+          delta("chainloop_record_outcomes_total", o),
+        ]),
+      ),
+    ).toEqual({ created: 1, heartbeat: 1, superseded: 1, rolled_back: 1, decommissioned: 1, already_decommissioned: 1 });
     expect(
-      Object.fromEntries(["created", "heartbeat", "superseded", "decommissioned", "refused"].map((o) => [o, delta("chainloop_snapshot_outcomes_total", o)])),
-    ).toEqual({ created: 3, heartbeat: 2, superseded: 1, decommissioned: 1, refused: 1 });
+      Object.fromEntries(
+        ["created", "heartbeat", "superseded", "rolled_back", "decommissioned", "refused"].map((o) => [o, delta("chainloop_snapshot_outcomes_total", o)]),
+      ),
+    ).toEqual({ created: 3, heartbeat: 3, superseded: 1, rolled_back: 1, decommissioned: 1, refused: 1 });
     expect(
       after.count("grpc_server_handled_total", method("DeploymentService", "RecordDeployment", "FailedPrecondition")) -
         before.count("grpc_server_handled_total", method("DeploymentService", "RecordDeployment", "FailedPrecondition")),

@@ -22,6 +22,7 @@ from chainloop.v1 import (
     api_token_pb2_grpc,
     artifact_pb2_grpc,
     attestation_pb2_grpc,
+    delivery_metrics_pb2_grpc,
     deployment_pb2_grpc,
     environment_pb2_grpc,
     key_pb2_grpc,
@@ -95,6 +96,7 @@ class Client:
     def __init__(self, channel: grpc.Channel) -> None:
         self.environments = environment_pb2_grpc.EnvironmentServiceStub(channel)
         self.deployments = deployment_pb2_grpc.DeploymentServiceStub(channel)
+        self.delivery_metrics = delivery_metrics_pb2_grpc.DeliveryMetricsServiceStub(channel)
         self.attestations = attestation_pb2_grpc.AttestationServiceStub(channel)
         self.keys = key_pb2_grpc.KeyServiceStub(channel)
         self.artifacts = artifact_pb2_grpc.ArtifactServiceStub(channel)

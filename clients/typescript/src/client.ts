@@ -3,6 +3,7 @@ import { createClient, type Client, type Interceptor, type Transport } from "@co
 import { ApiTokenService } from "./gen/chainloop/v1/api_token_pb.js";
 import { ArtifactService } from "./gen/chainloop/v1/artifact_pb.js";
 import { AttestationService } from "./gen/chainloop/v1/attestation_pb.js";
+import { DeliveryMetricsService } from "./gen/chainloop/v1/delivery_metrics_pb.js";
 import { DeploymentService } from "./gen/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "./gen/chainloop/v1/environment_pb.js";
 import { KeyService } from "./gen/chainloop/v1/key_pb.js";
@@ -28,6 +29,7 @@ export interface ChainloopClientOptions {
 export interface ChainloopClient {
   environments: Client<typeof EnvironmentService>;
   deployments: Client<typeof DeploymentService>;
+  deliveryMetrics: Client<typeof DeliveryMetricsService>;
   attestations: Client<typeof AttestationService>;
   keys: Client<typeof KeyService>;
   artifacts: Client<typeof ArtifactService>;
@@ -54,6 +56,7 @@ export function clientsOver(transport: Transport): ChainloopClient {
   return {
     environments: createClient(EnvironmentService, transport),
     deployments: createClient(DeploymentService, transport),
+    deliveryMetrics: createClient(DeliveryMetricsService, transport),
     attestations: createClient(AttestationService, transport),
     keys: createClient(KeyService, transport),
     artifacts: createClient(ArtifactService, transport),

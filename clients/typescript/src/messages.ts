@@ -3,6 +3,7 @@
 export * from "./gen/chainloop/v1/api_token_pb.js";
 export * from "./gen/chainloop/v1/artifact_pb.js";
 export * from "./gen/chainloop/v1/attestation_pb.js";
+export * from "./gen/chainloop/v1/delivery_metrics_pb.js";
 export * from "./gen/chainloop/v1/deployment_pb.js";
 export * from "./gen/chainloop/v1/environment_pb.js";
 export * from "./gen/chainloop/v1/key_pb.js";
