@@ -273,6 +273,19 @@ describe.each(backends())("chainloop deployment commands on %s", (backend) => {
     });
 
     expectOneErrorLine(await chainloop("deployment", "describe", "00000000-0000-4000-8000-000000000000"), /^chainloop: not_found: deployment 00000000-0000-4000-8000-000000000000 not found\n$/);
+
+    // V100 again: it ran in this slot and was superseded, so this is a rollback (into the slot the
+    // decommission emptied), printed as one, and described as one.
+    const back = await asDeployer(...base.slice(0, -2), "--digest", V100);
+    expect(back).toMatchObject({ code: 0, stderr: "" });
+    const backId = /\(record ([0-9a-f-]{36})\)\n$/.exec(back.stdout)?.[1];
+    expect(back.stdout).toBe(
+      `rolled back to ${short(V100)}: billing in k8s-east/staging runs it again, as it did in record ${old.deployment.id} (record ${backId})\n`,
+    );
+    expect(parseFields((await chainloop("deployment", "describe", backId!)).stdout)).toMatchObject({
+      Status: "deployed",
+      "Rollback of": `${old.deployment.id} (the slot ran this digest before)`,
+    });
   });
 
   it("refuses an unknown environment with one NotFound line that says how to create it", async () => {
