@@ -51,3 +51,24 @@ export function formatDuration(ms: number): string {
 function unitName(unit: Unit): string {
   return { ms: "milliseconds", s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }[unit] ?? unit;
 }
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * An instant on the command line (`--at`, `@TIME`): an RFC 3339 time with its offset
+ * (`2026-12-01T10:00:00Z`, `2026-12-01T11:00:00+01:00`) or a duration ago (`3h`, `2d`, `1h30m`,
+ * counted back from `now`). Throws an Error whose message names `flag` and the accepted forms.
+ */
+export function parseInstant(text: string, flag: string, now: Date = new Date()): Date {
+  const input = text.trim();
+  if (/^(\d+(ms|s|m|h|d|w))+$/.test(input)) return new Date(now.getTime() - parseDuration(input, flag));
+  const at = RFC3339.test(input) ? new Date(input) : undefined;
+  // Date rolls 2026-02-30 over into March; a day the month does not have is a typo.
+  const [year, month, day] = input.slice(0, 10).split("-").map(Number) as [number, number, number];
+  if (!at || Number.isNaN(at.getTime()) || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) {
+    throw new Error(
+      `${flag} must be an RFC 3339 time such as 2026-12-01T10:00:00Z, or a duration ago such as 30m, 3h or 2d, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
+  }
+  return at;
+}

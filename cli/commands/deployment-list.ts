@@ -1,6 +1,7 @@
 // `chainloop deployment list`: what runs where (active records), or with --history what ran
-// before too, newest first, a page at a time.
+// before too, or with --at what ran at a past time, newest first, a page at a time.
 import { defineCommand } from "../command.js";
+import { parseInstant } from "../duration.js";
 import { DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
 
 const STATUSES = ["deployed", "superseded", "decommissioned"] as const;
@@ -8,7 +9,7 @@ const STATUSES = ["deployed", "superseded", "decommissioned"] as const;
 export const deploymentList = defineCommand({
   command: "list",
   aliases: ["ls"],
-  describe: "List deployment records: what runs where now, or with --history what ran before",
+  describe: "List deployment records: what runs where now, with --history what ran before, with --at what ran at a time",
   builder: (y) =>
     y
       // --version is the project version here, not the CLI's.
@@ -22,17 +23,30 @@ export const deploymentList = defineCommand({
           describe: "Only records with this status (superseded and decommissioned imply --history)",
         },
         history: { type: "boolean", default: false, describe: "Include superseded and decommissioned records, not only what runs now" },
+        at: {
+          type: "string",
+          requiresArg: true,
+          // Checked here (a usage error before any call); turned into an instant in the action.
+          coerce: (v: string) => (parseInstant(v, "--at"), v),
+          describe:
+            "What ran at this time: the records deployed then, whatever their status now. An RFC 3339 time (2026-12-01T10:00:00Z) or a duration ago (30m, 3h, 2d)",
+        },
+        rollbacks: { type: "boolean", default: false, describe: "Only rollbacks: records of a digest the slot ran before (add --history for past ones)" },
         wide: { type: "boolean", default: false, describe: "Add the record ID column (for deployment describe) and show artifacts uncut" },
         limit: { type: "number", default: 50, describe: "Records per page, 1 to 1000" },
         "page-token": { type: "string", default: "", defaultDescription: "the first page", describe: "Start at this page (printed by the previous list)" },
         all: { type: "boolean", default: false, describe: "Fetch every page" },
       })
       .group(
-        [...DEPLOYMENT_FILTERS, "status", "history", "wide", "limit", "page-token", "all"],
+        [...DEPLOYMENT_FILTERS, "status", "history", "at", "rollbacks", "wide", "limit", "page-token", "all"],
         "Options:",
       )
-      .check(({ limit, digest }) => {
+      .check(({ limit, digest, at, history, status }) => {
         if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) return "--limit must be a whole number from 1 to 1000";
+        // (yargs' `conflicts` counts --history's default as given.)
+        if (at !== undefined && (history || status !== undefined)) {
+          return `--at cannot be combined with ${history ? "--history" : "--status"}: it lists the records deployed at that time, whatever their status now`;
+        }
         return digestFilterProblem(digest) ?? true;
       }),
   examples: [
@@ -40,13 +54,19 @@ export const deploymentList = defineCommand({
     ["What runs and ran in k8s-east's production, newest first", "chainloop deployment list --env k8s-east --logical-env production --history"],
     ["Where api-server v1.0.0's artifacts run", "chainloop deployment list --project api-server --version v1.0.0"],
     ["Every record of a digest, with record IDs, as JSON", "chainloop deployment list --digest sha256:<64 hex digits> --history --all -o json"],
+    ["What ran in k8s-east at a time", "chainloop deployment list --env k8s-east --at 2026-12-01T10:00:00Z"],
+    ["What ran in production three hours ago, as JSON", "chainloop deployment list --logical-env production --at 3h -o json"],
+    ["Rollbacks in production, past ones too", "chainloop deployment list --logical-env production --rollbacks --history"],
   ],
   async action(args, { client, out }) {
-    const [{ DeploymentService, DeploymentSchema }, { KIND_TO_PB, STATUS_TO_PB, listColumns }] = await Promise.all([
+    const [{ DeploymentService, DeploymentSchema }, { KIND_TO_PB, STATUS_TO_PB, listColumns }, { timestampFromDate }] = await Promise.all([
       import("../../gen/proto/chainloop/v1/deployment_pb.js"),
       import("../deployment-format.js"),
+      import("@bufbuild/protobuf/wkt"),
     ]);
     const deployments = client(DeploymentService);
+    // `3h` is counted back once, so every page of --all is as of the same instant.
+    const at = args.at === undefined ? undefined : parseInstant(args.at, "--at");
     const rows = [];
     let pageToken = args.pageToken;
     do {
@@ -60,6 +80,8 @@ export const deploymentList = defineCommand({
         history: args.history,
         project: args.project,
         projectVersion: args.version,
+        asOf: at ? timestampFromDate(at) : undefined,
+        rollbacksOnly: args.rollbacks,
         pageSize: args.limit,
         pageToken,
       });
@@ -67,6 +89,11 @@ export const deploymentList = defineCommand({
       pageToken = page.nextPageToken;
     } while (args.all && pageToken);
     out.list(DeploymentSchema, rows, listColumns(args.wide));
-    if (pageToken) out.note(`more records exist: add --page-token ${pageToken} for the next page, or --all for every page`);
+    if (at) out.note(`deployed at ${at.toISOString()}, newest first; STATUS is each record's status now`);
+    if (pageToken) {
+      // A duration ago counts back from each run's clock: the next page must name the same instant.
+      const same = at ? ` --at ${at.toISOString()}` : "";
+      out.note(`more records exist: add${same} --page-token ${pageToken} for the next page, or --all for every page`);
+    }
   },
 });

@@ -33,15 +33,23 @@ export const WITH_NAMES_JOIN = `JOIN environments e ON e.id = d.environment_id
        WHERE aa.organization_id = d.organization_id AND aa.digest = d.digest AND aa.role = 'subject'
        ORDER BY a.seq DESC LIMIT 1) pv ON true`;
 
+/** When a record stopped being deployed (superseded or decommissioned); infinity while it runs. */
+const asOfEnd = (alias: string) => `COALESCE(${alias}.superseded_at, ${alias}.decommissioned_at, 'infinity'::timestamptz)`;
+
 /**
- * Point in time, the one place it is written: the record \`alias\` was deployed at the instant
- * \`at\` (an SQL timestamptz expression): created at or before it, and neither superseded nor
- * decommissioned by then. The end is never before the start (clocks of two server processes may
- * disagree by a little), which a range constructor would refuse.
+ * Point in time, the one place it is written: the record `alias` was deployed at the instant
+ * `at` (an SQL timestamptz expression): created at or before it, and neither superseded nor
+ * decommissioned by then. The end may be before the start (records get their server process's
+ * clock, and two processes' clocks may disagree by a little): a range constructor would raise
+ * on such a record; here it matches no instant.
+ *
+ * Two comparisons, each on a key column of the point-in-time indexes (migration
+ * 20261206010000_point_in_time, which says why these): `created_at <= at` bounds their scan, and
+ * the end (asOfEnd, exactly the indexes' expression, or they cannot check it) is checked on each
+ * index entry before its row is read.
  */
 export function deployedAtCondition(alias: string, at: string): string {
-  const end = `COALESCE(${alias}.superseded_at, ${alias}.decommissioned_at)`;
-  return `${alias}.created_at <= ${at} AND (${end} IS NULL OR ${end} > ${at})`;
+  return `${alias}.created_at <= ${at} AND ${asOfEnd(alias)} > ${at}`;
 }
 
 const STATUSES = ["deployed", "superseded", "decommissioned"];
@@ -86,6 +94,13 @@ export async function deploymentPage(
  * quiet environment's history), it filtered every newer row: 60,447 rows for a page at 100k.
  * So a page reads about `limit` index entries when filtered by environment (or by nothing but
  * the organization); other filters read one environment's or organization's records in order.
+ *
+ * As of a time (`f.asOf`) a page is ordered by (created_at DESC, seq DESC), newest first by the
+ * time each record was made (seq breaks ties): only that order lets a page start at the instant
+ * instead of behind every record written since (migration 20261206010000_point_in_time, with
+ * the figures). The point-in-time indexes provide it and check the end of each record on the
+ * index entry, so a page reads about `limit` entries near the instant and, further back, index
+ * entries only.
  */
 export function deploymentPageQuery(
   orgId: string,
@@ -115,13 +130,23 @@ export function deploymentPageQuery(
     if (f.statuses.some((s) => !STATUSES.includes(s))) throw new Error(`unknown status in ${f.statuses.join(",")}`);
     where.push(`d.status IN (${f.statuses.map((s) => `'${s}'::deployment_status`).join(", ")})`);
   }
-  if (afterSeq !== undefined) where.push(`(-d.seq) > -(${param(afterSeq.toString())}::bigint)`);
+  if (afterSeq !== undefined) {
+    const after = `${param(afterSeq.toString())}::bigint`;
+    // As of a time the key is (created_at, seq); the token holds the seq of the page's last
+    // record, whose created_at is looked up here (one probe of the organization's list index).
+    // A seq that is no record of the organization gives an empty page.
+    where.push(
+      f.asOf
+        ? `(d.created_at, d.seq) < ((SELECT p.created_at FROM deployments p WHERE p.organization_id = ${org} AND (-p.seq) = -${after}), ${after})`
+        : `(-d.seq) > -${after}`,
+    );
+  }
   if (f.attestedFor) where.push(attestedForCondition(org, "d.digest", f.attestedFor, param));
   const text = `SELECT ${WITH_NAMES_SELECT}
      FROM deployments d
      ${WITH_NAMES_JOIN}
      WHERE ${where.join(" AND ")}
-     ORDER BY (-d.seq)
+     ORDER BY ${f.asOf ? "d.created_at DESC, d.seq DESC" : "(-d.seq)"}
      LIMIT ${param(limit)}`;
   return { text, params };
 }

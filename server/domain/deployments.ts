@@ -327,6 +327,7 @@ export class DeploymentUseCase {
 
   async list(orgId: string, input: ListInput): Promise<Page<Deployment>> {
     const filters: DeploymentFilters = {};
+    if (input.asOf !== undefined) filters.asOf = checkListAsOf(input, new Date());
     const shape = {
       environment: input.environment,
       logicalEnvironment: input.logicalEnvironment,
@@ -337,24 +338,20 @@ export class DeploymentUseCase {
       history: input.history,
       ...(input.rollbacksOnly ? { rollbacksOnly: true } : {}),
       ...(input.project || input.projectVersion ? { project: input.project ?? "", projectVersion: input.projectVersion ?? "" } : {}),
+      // A token from a list as of another instant (or of now) is refused: its position means
+      // nothing in this one (as of a time, pages are ordered by created_at, then seq).
+      ...(filters.asOf ? { asOf: filters.asOf.toISOString() } : {}),
     };
     if (input.environment !== "" || input.logicalEnvironment !== "") {
       const env = input.environment !== "" ? requireName("environment", input.environment) : undefined;
       const lenv = input.logicalEnvironment !== "" ? requireName("logical_environment", input.logicalEnvironment) : undefined;
-      const ids = await this.repo.resolveSlotNames(orgId, env ?? "", lenv);
-      if (env !== undefined) {
-        if (!ids.environmentId) throw environmentNotFound(env);
-        filters.environmentId = ids.environmentId;
-      }
-      if (lenv !== undefined) {
-        if (!ids.logicalEnvironmentId) throw await this.logicalNotFound(orgId, lenv);
-        filters.logicalEnvironmentId = ids.logicalEnvironmentId;
-      }
+      Object.assign(filters, await this.resolvePlace(orgId, env, lenv));
     }
     if (input.name !== "") filters.name = requireDeploymentName(input.name);
     if (input.kind) filters.kind = input.kind;
     if (input.digest !== "") filters.digest = requireDigest("digest", input.digest);
-    filters.statuses = input.status ? [input.status] : input.history ? undefined : ["deployed"];
+    // As of a time: the records deployed then, whatever their status now (no status filter).
+    if (!filters.asOf) filters.statuses = input.status ? [input.status] : input.history ? undefined : ["deployed"];
     if (input.rollbacksOnly) filters.rollbacksOnly = true;
     if (input.projectVersion && !input.project) throw new InvalidArgument("project_version needs project");
     if (input.project) {
@@ -368,6 +365,25 @@ export class DeploymentUseCase {
     const after = page.after ? BigInt(page.after[0] as string) : undefined;
     const rows = await this.repo.list(orgId, filters, after, page.limit + 1);
     return toPage(rows, page, (d) => [d.seq.toString()]);
+  }
+
+  /**
+   * The ids of an environment and/or a logical environment (each optional), by name, in one read;
+   * NotFound naming what is missing (the environment first), as every read that takes them says
+   * it: lists, diffs, delivery metrics.
+   */
+  async resolvePlace(
+    orgId: string,
+    environment: string | undefined,
+    logicalEnvironment: string | undefined,
+  ): Promise<{ environmentId?: string; logicalEnvironmentId?: string }> {
+    const ids = await this.repo.resolveSlotNames(orgId, environment ?? "", logicalEnvironment);
+    if (environment !== undefined && !ids.environmentId) throw environmentNotFound(environment);
+    if (logicalEnvironment !== undefined && !ids.logicalEnvironmentId) throw await this.logicalNotFound(orgId, logicalEnvironment);
+    return {
+      ...(ids.environmentId ? { environmentId: ids.environmentId } : {}),
+      ...(ids.logicalEnvironmentId ? { logicalEnvironmentId: ids.logicalEnvironmentId } : {}),
+    };
   }
 
   /** The ids of an environment and a logical environment, by name; NotFound naming what is missing. */
@@ -385,6 +401,51 @@ export class DeploymentUseCase {
         `(create more with: chainloop logical-environment create --name ${name})`,
     );
   }
+}
+
+/** The earliest instant a google.protobuf.Timestamp can hold (0001-01-01T00:00:00Z). */
+const EARLIEST_INSTANT_MS = Date.parse("0001-01-01T00:00:00Z");
+
+/**
+ * ListDeployments' `as_of`: what was deployed at that instant, so neither `history` nor `status`
+ * (they select by status now) may come with it, and it may not be in the future, give or take
+ * AS_OF_CLOCK_SKEW_MS (one minute: the caller's clock may run a little ahead of the server's;
+ * records get the server's time). Returns the instant.
+ */
+function checkListAsOf(input: ListInput, now: Date): Date {
+  const at = input.asOf!;
+  if (input.history) {
+    throw new InvalidArgument(
+      "as_of cannot be combined with history: as of a time the list holds the records deployed then, whatever their status now",
+    );
+  }
+  if (input.status) {
+    throw new InvalidArgument(
+      `as_of cannot be combined with status (${input.status.toUpperCase()}): as of a time the list holds the records DEPLOYED then, whatever their status now`,
+    );
+  }
+  return requireAsOf("as_of", at, now);
+}
+
+/** How far in the future an `as_of` may be: the caller's clock may run ahead of the server's by this much. */
+export const AS_OF_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * A point in time to look back at (ListDeployments, DiffDeployments): one a Timestamp can hold,
+ * and not in the future, give or take AS_OF_CLOCK_SKEW_MS (the caller's clock may run a little
+ * ahead of the server's, and records get the server's time).
+ */
+export function requireAsOf(field: string, at: Date, now: Date): Date {
+  if (Number.isNaN(at.getTime()) || at.getTime() < EARLIEST_INSTANT_MS) {
+    throw new InvalidArgument(`${field} is not a time a Timestamp can hold (0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)`);
+  }
+  if (at.getTime() > now.getTime() + AS_OF_CLOCK_SKEW_MS) {
+    throw new InvalidArgument(
+      `${field} ${at.toISOString()} is in the future (the server's time is ${now.toISOString()}): ` +
+        `what runs there later is not known yet; leave ${field} unset for now`,
+    );
+  }
+  return at;
 }
 
 export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {

@@ -73,6 +73,22 @@ const DB_ONLY_OBJECTS: readonly DbOnlyObject[] = [
     reason: "at most one deployed record per slot: a partial unique index",
   },
   {
+    kind: "index",
+    table: "deployments",
+    name: "deployments_environment_as_of_idx",
+    definition:
+      /^CREATE INDEX deployments_environment_as_of_idx ON \S*deployments USING btree \(environment_id, created_at, seq, COALESCE\(superseded_at, decommissioned_at, 'infinity'::timestamp with time zone\)\)$/,
+    reason: "an environment's records deployed at an instant (as_of), newest first by created_at: the end is an expression",
+  },
+  {
+    kind: "index",
+    table: "deployments",
+    name: "deployments_organization_as_of_idx",
+    definition:
+      /^CREATE INDEX deployments_organization_as_of_idx ON \S*deployments USING btree \(organization_id, created_at, seq, COALESCE\(superseded_at, decommissioned_at, 'infinity'::timestamp with time zone\)\)$/,
+    reason: "an organization's records deployed at an instant (as_of), newest first by created_at: the end is an expression",
+  },
+  {
     kind: "constraint",
     table: "deployments",
     name: "deployments_status_fields_check",
