@@ -1,6 +1,8 @@
 // Composition: repositories → use cases, in one place. app.ts serves them; main.ts and
 // admin-cli.ts use the same ones for bootstrap and operator commands.
 import type { Database } from "./data/client.js";
+import { SqlDiffRepository } from "./data/diff.js";
+import { SqlMetricsRepository } from "./data/delivery-metrics.js";
 import { DEFAULT_RECORD_BATCHES, PrismaDeploymentRepository } from "./data/deployments.js";
 import type { GroupCommitOptions } from "./data/group-commit.js";
 import { PrismaEnvironmentRepository } from "./data/environments.js";
@@ -66,8 +68,8 @@ export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCase
     environments,
     deployments,
     snapshots: new SnapshotUseCase(deploymentRepo, deployments),
-    diff: new DiffUseCase(),
-    deliveryMetrics: new DeliveryMetricsUseCase(),
+    diff: new DiffUseCase(new SqlDiffRepository(db.sql), deployments),
+    deliveryMetrics: new DeliveryMetricsUseCase(new SqlMetricsRepository(db.sql), deployments),
     tokens: new TokenUseCase(new PrismaTokenRepository(db.prisma), audited(db.prisma, (tx) => new PrismaTokenRepository(tx))),
     keys,
     evidence,

@@ -9,6 +9,7 @@ import { configGetContexts } from "./config-get-contexts.js";
 import { configSetContext } from "./config-set-context.js";
 import { configUseContext } from "./config-use-context.js";
 import { deploymentDescribe } from "./deployment-describe.js";
+import { deploymentDiff } from "./deployment-diff.js";
 import { deploymentList } from "./deployment-list.js";
 import { deploymentRecord } from "./deployment-record.js";
 import { deploymentSnapshot } from "./deployment-snapshot.js";
@@ -24,6 +25,7 @@ import { keyList } from "./key-list.js";
 import { logicalEnvironmentCreate } from "./logical-environment-create.js";
 import { logicalEnvironmentDelete } from "./logical-environment-delete.js";
 import { logicalEnvironmentList } from "./logical-environment-list.js";
+import { metrics } from "./metrics.js";
 import { tokenCreate } from "./token-create.js";
 import { tokenList } from "./token-list.js";
 import { tokenRevoke } from "./token-revoke.js";
@@ -45,7 +47,7 @@ export const commands = [
   defineGroup({
     command: "deployment",
     describe: "Record and list deployments: which artifact runs in which environment and lifecycle stage",
-    commands: [deploymentRecord, deploymentSnapshot, deploymentList, deploymentDescribe, deploymentWatch],
+    commands: [deploymentRecord, deploymentSnapshot, deploymentList, deploymentDescribe, deploymentDiff, deploymentWatch],
   }),
   defineGroup({
     command: "attestation",
@@ -72,5 +74,6 @@ export const commands = [
     describe: "Manage contexts: named servers and where their API tokens come from (kubectl-style)",
     commands: [configSetContext, configUseContext, configGetContexts, configDeleteContext],
   }),
+  metrics,
   version,
 ];

@@ -42,10 +42,10 @@ describe("chainloop completion", () => {
       runCli(["--get-yargs-completions", "chainloop", ""]),
       runCli(["--get-yargs-completions", "chainloop", "config", ""]),
     ]);
-    expect(verbs).toEqual({ code: 0, stdout: "record\nsnapshot\nlist\ndescribe\nwatch\n", stderr: "" });
+    expect(verbs).toEqual({ code: 0, stdout: "record\nsnapshot\nlist\ndescribe\ndiff\nwatch\n", stderr: "" });
     expect(nouns).toMatchObject({ code: 0, stderr: "" });
     expect(nouns.stdout.split("\n").filter((w) => !w.startsWith("-"))).toEqual(
-      expect.arrayContaining(["environment", "deployment", "config", "version", "completion"]),
+      expect.arrayContaining(["environment", "deployment", "config", "version", "completion", "metrics"]),
     );
     expect(config).toMatchObject({ code: 0, stderr: "" });
     expect(config.stdout.split("\n").filter((w) => w && !w.startsWith("-"))).toEqual(["set-context", "use-context", "get-contexts", "delete-context"]);
