@@ -6,19 +6,17 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { ArtifactKind, DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { runCli } from "../cli/run-cli.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { ARTIFACTS, browserSuite, launchBrowser, skippedNote, waitForAttribute, type Browser } from "./browser-helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = path.join(ROOT, "tests/artifacts");
 const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const V100 = digest("api-server v1.0.0");
 const V110 = digest("api-server v1.1.0");
@@ -36,19 +34,14 @@ function rawGet(port: number, pathname: string): Promise<{ status: number; body:
   });
 }
 
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(`tests/browser/live-view.test.ts: SKIPPED: ${CHROMIUM} is absent (install it: apt-get install -y chromium)`);
-}
-const suite = haveChromium ? describe : describe.skip;
+const suite = browserSuite("tests/browser/live-view.test.ts");
 
-suite(`the live view in Chromium${haveChromium ? "" : " (skipped: /usr/bin/chromium is absent)"}`, () => {
+suite(`the live view in Chromium${skippedNote}`, () => {
   let db: TestDatabase;
   let server: ServerProcess;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let userDataDir: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   beforeAll(async () => {
     db = await createTestDatabase(backends()[0]);
@@ -77,30 +70,12 @@ suite(`the live view in Chromium${haveChromium ? "" : " (skipped: /usr/bin/chrom
       artifactVersion: "",
     });
 
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "chainloop-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1366, height: 768 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser();
+    ({ page, pageErrors } = browser);
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await server?.stop();
     await db?.drop();
   });
@@ -200,17 +175,3 @@ suite(`the live view in Chromium${haveChromium ? "" : " (skipped: /usr/bin/chrom
   }, 90_000);
 });
 
-/**
- * Polls an attribute through the locator (DevTools protocol calls, which the page's strict CSP
- * allows; page.waitForFunction with a string would need eval, which it forbids).
- */
-async function waitForAttribute(locator: Locator, name: string, value: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = await locator.getAttribute(name, { timeout: Math.max(1, deadline - Date.now()) }).catch(() => null);
-    if (last === value) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} stayed ${JSON.stringify(last)}, expected ${JSON.stringify(value)} within ${timeoutMs} ms`);
-}

@@ -4,6 +4,7 @@
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { ArtifactService } from "../../../gen/proto/chainloop/v1/artifact_pb.js";
+import { DeliveryMetricsService } from "../../../gen/proto/chainloop/v1/delivery_metrics_pb.js";
 import { DeploymentService } from "../../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../../gen/proto/chainloop/v1/environment_pb.js";
 
@@ -30,6 +31,7 @@ export interface Api {
   deployments: Client<typeof DeploymentService>;
   environments: Client<typeof EnvironmentService>;
   artifacts: Client<typeof ArtifactService>;
+  metrics: Client<typeof DeliveryMetricsService>;
 }
 
 export function createApi(token: string): Api {
@@ -42,5 +44,6 @@ export function createApi(token: string): Api {
     deployments: createClient(DeploymentService, transport),
     environments: createClient(EnvironmentService, transport),
     artifacts: createClient(ArtifactService, transport),
+    metrics: createClient(DeliveryMetricsService, transport),
   };
 }

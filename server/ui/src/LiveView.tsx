@@ -1,0 +1,299 @@
+// The live view: a matrix of deployments (rows: name + kind) × environment / logical
+// environment (columns), kept current by WatchDeployments. A cell opens the slot's history and
+// evidence (SlotPanel); two column headers picked open the compare view for those columns.
+import { useState, type KeyboardEvent } from "react";
+import { ArtifactKind, type Deployment } from "../../../gen/proto/chainloop/v1/deployment_pb.js";
+import type { Api } from "./api.js";
+import { RollbackPill } from "./Artifact.js";
+import { absolute, ago, isStale, KIND_LABEL, lifecycleCompare, ms, shortDigest, STATUS_LABEL, versionLabel, versionOf } from "./format.js";
+import { useNow, type ViewName } from "./hooks.js";
+import { rowKey, slotKey, type LiveState } from "./live.js";
+import { SlotPanel } from "./SlotPanel.js";
+import { TopBar } from "./TopBar.js";
+
+interface Column {
+  env: string;
+  lenv: string;
+}
+
+const placeOf = (c: Column) => `${c.env}/${c.lenv}`;
+
+export function LiveView(props: {
+  api: Api;
+  live: LiveState;
+  onSignOut: () => void;
+  go: (view: ViewName, params?: Record<string, string>) => void;
+}) {
+  const { api, live } = props;
+  const now = useNow();
+  const [envFilter, setEnvFilter] = useState("");
+  const [lenvFilter, setLenvFilter] = useState("");
+  const [nameFilter, setNameFilter] = useState("");
+  const [selected, setSelected] = useState<{ key: string; env: string; lenv: string; name: string; kind: ArtifactKind } | null>(null);
+  /** The first column picked for a comparison. */
+  const [picked, setPicked] = useState<Column | null>(null);
+
+  const all = [...live.slots.values()];
+  const envs = [...new Set(all.map((d) => d.environment))].sort();
+  const lenvs = [...new Set(all.map((d) => d.logicalEnvironment))].sort(lifecycleCompare);
+  const visible = all.filter(
+    (d) =>
+      (!envFilter || d.environment === envFilter) &&
+      (!lenvFilter || d.logicalEnvironment === lenvFilter) &&
+      (!nameFilter || d.deploymentName.includes(nameFilter.trim().toLowerCase())),
+  );
+  const columns: Column[] = [];
+  for (const env of envs) {
+    for (const lenv of lenvs) {
+      if (visible.some((d) => d.environment === env && d.logicalEnvironment === lenv)) columns.push({ env, lenv });
+    }
+  }
+  const rows = [...new Map(visible.map((d) => [rowKey(d.deploymentName, d.kind), { name: d.deploymentName, kind: d.kind }])).values()].sort(
+    (a, b) => a.name.localeCompare(b.name) || a.kind - b.kind,
+  );
+  const staleCount = visible.filter((d) => isStale(d, now)).length;
+  const envGroups = columns.reduce<Array<{ env: string; span: number }>>((acc, c) => {
+    const last = acc[acc.length - 1];
+    if (last && last.env === c.env) last.span++;
+    else acc.push({ env: c.env, span: 1 });
+    return acc;
+  }, []);
+
+  const pick = (c: Column) => {
+    if (!picked) return setPicked(c);
+    if (placeOf(picked) === placeOf(c)) return setPicked(null);
+    setPicked(null);
+    props.go("compare", { from: placeOf(picked), to: placeOf(c) });
+  };
+
+  return (
+    <div className="app">
+      <TopBar view="live" status={live.status} message={live.message} onSignOut={props.onSignOut}>
+        <div className="filters" role="search" aria-label="Filter deployments">
+          <label>
+            Environment
+            <select aria-label="Filter by environment" value={envFilter} onChange={(e) => setEnvFilter(e.target.value)}>
+              <option value="">all</option>
+              {envs.map((e) => (
+                <option key={e}>{e}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Logical environment
+            <select aria-label="Filter by logical environment" value={lenvFilter} onChange={(e) => setLenvFilter(e.target.value)}>
+              <option value="">all</option>
+              {lenvs.map((e) => (
+                <option key={e}>{e}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Name
+            <input
+              type="search"
+              aria-label="Filter by deployment name"
+              placeholder="api-server"
+              value={nameFilter}
+              onChange={(e) => setNameFilter(e.target.value)}
+            />
+          </label>
+        </div>
+      </TopBar>
+
+      <main>
+        {!live.loaded && live.status !== "failed" && (
+          <p className="state" role="status">
+            {live.status === "connecting" && live.message ? `Connecting… (${live.message})` : "Loading deployments…"}
+          </p>
+        )}
+        {live.status === "failed" && (
+          <p className="state error" role="alert">
+            Cannot show deployments: {live.message}
+          </p>
+        )}
+        {live.loaded && all.length === 0 && (
+          <div className="state empty" role="status">
+            <p>Nothing is deployed yet.</p>
+            <p>
+              Record a deployment with{" "}
+              <code>chainloop deployment record --env ENV --logical-env production --deployment-name NAME --kind CONTAINER_IMAGE --oci-ref REF</code>
+              ; it appears here as soon as it is recorded.
+            </p>
+          </div>
+        )}
+        {live.loaded && all.length > 0 && visible.length === 0 && (
+          <p className="state empty" role="status">
+            No deployment matches these filters.
+          </p>
+        )}
+        {live.loaded && visible.length > 0 && (
+          <>
+            <p className="summary" aria-live="polite">
+              {visible.length} running {visible.length === 1 ? "deployment" : "deployments"} in {columns.length}{" "}
+              {columns.length === 1 ? "place" : "places"}
+              {staleCount > 0 && <span className="stale-count"> · {staleCount} stale</span>}
+              {picked ? (
+                <span className="pick-hint">
+                  {" "}
+                  · comparing <strong>{placeOf(picked)}</strong>: pick another column{" "}
+                  <button type="button" className="link" onClick={() => setPicked(null)}>
+                    cancel
+                  </button>
+                </span>
+              ) : (
+                columns.length > 1 && <span className="pick-hint muted"> · ⇄ in two column headers compares them</span>
+              )}
+            </p>
+            <div className="matrix-wrap">
+              <table className="matrix" aria-label="Deployments by environment and logical environment">
+                <thead>
+                  <tr>
+                    <th rowSpan={2} scope="col" className="corner">
+                      Deployment
+                    </th>
+                    {envGroups.map((g) => (
+                      <th key={g.env} colSpan={g.span} scope="colgroup" className="env">
+                        {g.env}
+                      </th>
+                    ))}
+                  </tr>
+                  <tr>
+                    {columns.map((c) => {
+                      const isPicked = picked !== null && placeOf(picked) === placeOf(c);
+                      const label = !picked
+                        ? `Compare ${placeOf(c)} with another column`
+                        : isPicked
+                          ? `Cancel comparing ${placeOf(c)}`
+                          : `Compare ${placeOf(picked)} with ${placeOf(c)}`;
+                      return (
+                        <th key={placeOf(c)} scope="col" className={`lenv${isPicked ? " picked" : ""}`}>
+                          {c.lenv}
+                          <button
+                            type="button"
+                            className="pick"
+                            aria-pressed={isPicked}
+                            aria-label={label}
+                            title={label}
+                            data-compare-pick={placeOf(c)}
+                            onClick={() => pick(c)}
+                          >
+                            ⇄
+                          </button>
+                        </th>
+                      );
+                    })}
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((r) => (
+                    <tr key={rowKey(r.name, r.kind)}>
+                      <th scope="row" className="rowhead">
+                        <span className="name">{r.name}</span>
+                        <span className="kind">{KIND_LABEL[r.kind] ?? "unknown kind"}</span>
+                      </th>
+                      {columns.map((c) => {
+                        const key = slotKey(c.env, c.lenv, r.name, r.kind);
+                        const d = live.slots.get(key);
+                        const open = () => setSelected({ key, env: c.env, lenv: c.lenv, name: r.name, kind: r.kind });
+                        return (
+                          <Cell
+                            key={key}
+                            slot={key}
+                            where={placeOf(c)}
+                            name={r.name}
+                            kind={r.kind}
+                            d={d}
+                            now={now}
+                            flash={(live.changed.get(key) ?? 0) > now - 3000}
+                            onOpen={open}
+                          />
+                        );
+                      })}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </main>
+
+      {selected && <SlotPanel api={api} slot={selected} current={live.slots.get(selected.key)} now={now} onClose={() => setSelected(null)} />}
+    </div>
+  );
+}
+
+function Cell(props: {
+  slot: string;
+  where: string;
+  name: string;
+  kind: ArtifactKind;
+  d: Deployment | undefined;
+  now: number;
+  flash: boolean;
+  onOpen: () => void;
+}) {
+  const { d, now } = props;
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      props.onOpen();
+    }
+  };
+  if (!d) {
+    return (
+      <td
+        className="cell empty"
+        tabIndex={0}
+        data-slot={props.slot}
+        aria-label={`${props.name} (${KIND_LABEL[props.kind]}) in ${props.where}: nothing running. Open history`}
+        onClick={props.onOpen}
+        onKeyDown={onKey}
+      >
+        <span aria-hidden="true">—</span>
+      </td>
+    );
+  }
+  const stale = isStale(d, now);
+  const version = versionOf(d);
+  const label = versionLabel(d);
+  const short = shortDigest(d.digest);
+  const rollback = d.rollbackOfId !== "";
+  const deployedAt = ms(d.createTime);
+  const seenAt = ms(d.lastSeenTime);
+  // Recorded with a version the label does not show (evidence names the project only).
+  const recordedVersion = d.artifactVersion && !label.includes(d.artifactVersion) ? d.artifactVersion : "";
+  const ariaLabel =
+    `${props.name} (${KIND_LABEL[props.kind]}) in ${props.where}: ${version}, ${stale ? "stale" : STATUS_LABEL[d.status]}${rollback ? ", rolled back" : ""}, ` +
+    `deployed ${ago(deployedAt, now)}, last seen ${ago(seenAt, now)}; artifact ${label ? `${label} ` : ""}${short}. Open history and evidence`;
+  return (
+    <td
+      className={`cell${stale ? " stale" : ""}${props.flash ? " flash" : ""}${rollback ? " rollback" : ""}`}
+      tabIndex={0}
+      data-slot={props.slot}
+      data-version={version}
+      data-label={label}
+      data-digest={d.digest}
+      data-stale={stale ? "true" : "false"}
+      data-rollback={rollback ? "true" : "false"}
+      aria-label={ariaLabel}
+      title={`${d.artifactName ? `${d.artifactName}${d.artifactVersion ? `:${d.artifactVersion}` : ""}\n` : ""}${d.digest}`}
+      onClick={props.onOpen}
+      onKeyDown={onKey}
+    >
+      <div className="version">{label || short}</div>
+      <div className="digest-line">
+        {label && <code className="short-digest">{short}</code>}
+        {recordedVersion && <span className="muted small"> recorded {recordedVersion}</span>}
+      </div>
+      <div className="status">
+        <span className={`pill ${stale ? "stale" : "ok"}`}>{stale ? "stale" : STATUS_LABEL[d.status]}</span> <RollbackPill d={d} />
+      </div>
+      <div className="times">
+        <span title={absolute(deployedAt)}>deployed {ago(deployedAt, now)}</span>
+        <span title={absolute(seenAt)}>seen {ago(seenAt, now)}</span>
+      </div>
+    </td>
+  );
+}
