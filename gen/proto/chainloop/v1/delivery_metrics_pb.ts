@@ -253,16 +253,22 @@ export const MetricsBucketSchema: GenEnum<MetricsBucket> = /*@__PURE__*/
  *   failed when the record that replaced it is a rollback (`rollback_of_id`), or when it was
  *   decommissioned within `failure_window` of its `create_time`.
  * * *Time to restore*: for each failed deployment, from its `create_time` to the `create_time`
- *   of the next record in its slot (the rollback, or the next deployment after a
- *   decommission). Failures with no later record yet are not restored and count only in
- *   `failed_count`.
+ *   of the next record in its slot, in the order the slot's records were written (the
+ *   rollback, or the next deployment after a decommission). Failures with no later record yet
+ *   are not restored and count only in `failed_count`.
+ *
+ * Every measure is computed from the history as it is when asked: a rollback recorded after
+ * the period makes a deployment in it failed. Durations are never negative (a server whose
+ * clock ran behind counts as 0). A decommission exactly `failure_window` after the creation
+ * still counts as a failure.
  *
  * @generated from service chainloop.v1.DeliveryMetricsService
  */
 export const DeliveryMetricsService: GenService<{
   /**
    * The metrics for a logical environment over a period.
-   * INVALID_ARGUMENT: no logical environment; an end before the start; more than 1,000 buckets.
+   * INVALID_ARGUMENT: no logical environment; an end not after the start; more than 1,000
+   * buckets; a failure window below 0 or over 366 days; a time outside years 1 to 9999.
    * NOT_FOUND: an unknown environment or logical environment.
    *
    * @generated from rpc chainloop.v1.DeliveryMetricsService.GetDeliveryMetrics
