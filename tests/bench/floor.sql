@@ -1,8 +1,10 @@
 -- pgbench script: the smallest correct record transaction (tests/bench/run.ts, the floor).
--- One table (floor_records: a slot, a digest, a status, timestamps) whose only secondary index is
--- the partial unique index that keeps one deployed record per slot; the same CTE shape as the
--- server's record statement: lock the slot's active row, then heartbeat it (same digest) or
--- supersede it and insert the new record, in one statement and one commit.
+-- One table (floor_records: a slot, a digest, a status, timestamps) whose only secondary indexes are
+-- the partial unique index that keeps one deployed record per slot and the slot + digest index
+-- that finds what a new record rolls back; the same CTE shape as the server's record statement:
+-- lock the slot's active row, then heartbeat it (same digest) or supersede it and insert the new
+-- record, marked as a rollback when the slot ran its digest before and superseded it, in one
+-- statement and one commit.
 -- Variables: :slots (slots seeded), :hb (percent of heartbeats). A heartbeat re-sends the digest
 -- the locked active row holds (what a heartbeating agent sends); otherwise a new digest. Two
 -- clients meeting on one slot: the second finds the row the first superseded no longer active
@@ -26,7 +28,12 @@ WITH active AS (
   FROM active a, input i WHERE f.id = a.id AND a.digest <> i.digest
   RETURNING f.id
 )
-INSERT INTO floor_records (environment, logical_environment, name, kind, digest, status)
-SELECT 1, 1, 'svc-' || :slot, 'CONTAINER_IMAGE', i.digest, 'deployed' FROM input i
+INSERT INTO floor_records (environment, logical_environment, name, kind, digest, status, rollback_of)
+SELECT 1, 1, 'svc-' || :slot, 'CONTAINER_IMAGE', i.digest, 'deployed',
+  (SELECT p.id FROM floor_records p
+   WHERE p.environment = 1 AND p.logical_environment = 1 AND p.name = 'svc-' || :slot AND p.kind = 'CONTAINER_IMAGE'
+     AND p.digest = i.digest AND p.status = 'superseded'
+   ORDER BY p.id DESC LIMIT 1)
+FROM input i
 WHERE NOT EXISTS (SELECT 1 FROM beat) AND (SELECT count(*) FROM old) >= 0
 ON CONFLICT (environment, logical_environment, name, kind) WHERE status = 'deployed' DO NOTHING;

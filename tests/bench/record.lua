@@ -24,6 +24,7 @@ local mine = 0
 heartbeat = 0
 superseded = 0
 created = 0
+rolled_back = 0
 other = 0
 errors = 0
 first_error = ""
@@ -73,13 +74,16 @@ function response(status, headers, body)
     superseded = superseded + 1
   elseif string.find(body, "RECORD_OUTCOME_CREATED", 1, true) then
     created = created + 1
+  elseif string.find(body, "RECORD_OUTCOME_ROLLED_BACK", 1, true) then
+    -- A digest of the pool the slot ran before: the mix re-sends old digests now and then.
+    rolled_back = rolled_back + 1
   else
     other = other + 1
   end
 end
 
 function done(summary, latency, requests)
-  local t = { heartbeat = 0, superseded = 0, created = 0, other = 0, errors = 0 }
+  local t = { heartbeat = 0, superseded = 0, created = 0, rolled_back = 0, other = 0, errors = 0 }
   local fe = ""
   for _, thread in ipairs(threads) do
     for k, _ in pairs(t) do t[k] = t[k] + (thread:get(k) or 0) end
@@ -87,10 +91,10 @@ function done(summary, latency, requests)
     if fe == "" and e and e ~= "" then fe = e end
   end
   io.write(string.format(
-    'RESULT {"requests":%d,"durationUs":%d,"socketErrors":%d,"non2xx":%d,"heartbeat":%d,"superseded":%d,"created":%d,"other":%d,"errors":%d,' ..
+    'RESULT {"requests":%d,"durationUs":%d,"socketErrors":%d,"non2xx":%d,"heartbeat":%d,"superseded":%d,"created":%d,"rolledBack":%d,"other":%d,"errors":%d,' ..
     '"p50":%d,"p90":%d,"p99":%d,"max":%d,"firstError":%q}\n',
     summary.requests, summary.duration,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status,
-    t.heartbeat, t.superseded, t.created, t.other, t.errors,
+    t.heartbeat, t.superseded, t.created, t.rolled_back, t.other, t.errors,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, fe))
 end

@@ -23,9 +23,15 @@
 //      (heartbeats only), then with 10 % changed and 10 % gone; the time of each beside the same
 //      10,000 records at the heartbeat mix's measured rate, and server A's RSS
 //   8. CLI round trip: `chainloop deployment record --digest …` beside `node -e 0`
+//   9. point in time, last (so that no phase above runs on its rows): a 1M-record history of 4
+//      environments over 400 days (seedPointInTime), then a page of 50 as of 1 hour and 300
+//      days ago (ListDeployments as_of, `deployment list --at`), by environment and
+//      organization-wide, beside the page's statement straight from pg; and DiffDeployments of two
+//      environments' production (2,500 records each) now against now, and now against 1 hour and
+//      300 days ago
 // wrk and pgbench are C programs: they leave the server and Postgres the CPU a Node load client
 // would take. The bench installs them (apt-get) when they are missing and it may.
-// --quick: short phases and 100k rows only (a smoke check for CI).
+// --quick: short phases and 100k rows only (a smoke check for CI; the point-in-time history too).
 // --log-level=LEVEL: the servers' LOG_LEVEL (default info: one line per call, to a file).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -36,6 +42,8 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { deploymentPageQuery } from "../../server/data/deployment-pages.js";
 import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.js";
 import { ArtifactKind, DeploymentService, RecordOutcome } from "../../gen/proto/chainloop/v1/deployment_pb.js";
@@ -67,6 +75,13 @@ const LIST_ROUNDS = 3;
 const CLI_RUNS = QUICK ? 5 : 15;
 const SNAPSHOT_ENTRIES = 10_000;
 const SNAPSHOT_REPEATS = QUICK ? 1 : 3;
+/** The point-in-time phase's history: records, environments, slots per environment, days it spans. */
+const PIT_HISTORY = QUICK ? 100_000 : 1_000_000;
+const PIT_ENVIRONMENTS = 4;
+const PIT_SLOTS = 2_500;
+const PIT_DAYS = 400;
+/** DiffDeployments calls per case (each compares two places of PIT_SLOTS records), after 3 not counted. */
+const DIFF_CALLS = QUICK ? 10 : 40;
 /** How often Postgres's backends are sampled for what they wait on. */
 const WAIT_SAMPLE_MS = 25;
 
@@ -184,6 +199,9 @@ async function main(): Promise<void> {
         await settle(sql);
         log(`server C (CHAINLOOP_METRICS=off): ${WARMUP_SECONDS}s warm-up, then ${PHASE_SECONDS}s of the heartbeat mix`);
         const bareProcs = { ...procs, server: bare.pid };
+        // Server C's warm-up records are not the heartbeat phase's events.
+        await sleep(1_000); // the watcher's last events of the phase arrive
+        watcher.command("phase idle");
         await runWrk(bare.url, recordArgs(pool, "bench-warm", 90), CONNECTIONS, WARMUP_SECONDS, "record.lua", bareProcs);
         await settle(sql);
         watcher.command("phase metrics-off");
@@ -223,15 +241,22 @@ async function main(): Promise<void> {
         row(`floor, ${label}: pgbench tx/s`, fmt(floor.tps, 0)),
         row(`record/s via server, ${label}`, fmt(rate, 0), `floor ${fmt(floor.tps, 0)}`, fmt(rate / floor.tps, 2), `ratio >= ${mix.target}`),
         row(`  latency p50 / p99 (ms)`, `${fmt(load.p50Ms)} / ${fmt(load.p99Ms)}`, `floor ${fmt(floor.latencyMs)} avg`),
-        row(`  errors; outcomes (heartbeat/superseded/created)`, `${load.errors}; ${load.heartbeat}/${load.superseded}/${load.created}`, "-", "-", "0 errors"),
+        row(
+          `  errors; outcomes (heartbeat/superseded/created/rolled back)`,
+          `${load.errors}; ${load.heartbeat}/${load.superseded}/${load.created}/${load.rolledBack}`,
+          "-",
+          "-",
+          "0 errors",
+        ),
         row(`  records per commit (group commit)`, fmt(load.recordsPerCommit ?? NaN, 1), "floor 1"),
         row(`  CPU ms/record: server A / wrk / Postgres`, `${fmt(load.cpu.perRecord.server, 3)} / ${fmt(load.cpu.perRecord.load, 3)} / ${fmt(load.cpu.perRecord.postgres, 3)}`, `floor pgbench ${fmt(floor.cpu.perRecord.load, 3)}, Postgres ${fmt(floor.cpu.perRecord.postgres, 3)}`),
         row(`  CPU ms/record: server B + watcher; machine`, `${fmt(load.cpu.perRecord.watchServer + load.cpu.perRecord.watcher, 3)}; ${fmt(load.cpu.perRecord.machine, 3)} (${fmt(load.cpu.utilisation * 100, 0)} % of ${load.cpu.cores} cores)`, `floor machine ${fmt(floor.cpu.perRecord.machine, 3)} (${fmt(floor.cpu.utilisation * 100, 0)} %)`),
         row(`  watcher on server B: events, latency p50 / p99 / max (ms)`, watch ? `${watch.events}, ${fmt(watch.latencyMs.p50, 0)} / ${fmt(watch.latencyMs.p99, 0)} / ${fmt(watch.latencyMs.max, 0)}` : "n/a", "-", "-", "p99 <= 1000"),
-        // Every supersede is two events (the old record superseded, the new one created); heartbeats may be coalesced.
+        // Every supersede and rollback (the mix's rollbacks replace an active record) is two events
+        // (the old record superseded, the new one created); heartbeats may be coalesced.
         row(
           `  watcher: created + superseded events / expected; heartbeats`,
-          watch ? `${(watch.byType.CREATED ?? 0) + (watch.byType.SUPERSEDED ?? 0)} / ${load.created + 2 * load.superseded}; ${watch.byType.HEARTBEAT ?? 0} of ${load.heartbeat}` : "n/a",
+          watch ? `${(watch.byType.CREATED ?? 0) + (watch.byType.SUPERSEDED ?? 0)} / ${load.created + 2 * (load.superseded + load.rolledBack)}; ${watch.byType.HEARTBEAT ?? 0} of ${load.heartbeat}` : "n/a",
           "-",
           "-",
           "all",
@@ -337,6 +362,30 @@ async function main(): Promise<void> {
     }
     results.cli = cli;
     rows.push(row("CLI deployment record, median wall (ms)", fmt(cli.cliMs, 0), `node -e 0 ${fmt(cli.nodeMs, 0)}`, fmt(cli.cliMs / cli.nodeMs, 2), "ratio <= 2.5"));
+
+    // Point in time, last: its history would change every phase above.
+    const pit = await measurePointInTime(sql, deployments, envs, ids);
+    results.pointInTime = pit;
+    const pitLabel = `${PIT_HISTORY / 1000}k-record history`;
+    for (const c of pit.list) {
+      rows.push(
+        row(
+          `list 50 as of ${c.instant}, ${c.scope}, ${pitLabel}: p50 / p99 (ms)`,
+          `${fmt(c.p50, 2)} / ${fmt(c.p99, 2)}`,
+          `statement via pg ${fmt(c.statement.p50, 2)} / ${fmt(c.statement.p99, 2)}`,
+          "-",
+          "p50 <= 20",
+        ),
+      );
+    }
+    for (const c of pit.diff) {
+      rows.push(
+        row(
+          `diff ${PIT_SLOTS / 1000}k vs ${PIT_SLOTS / 1000}k records, now vs ${c.instant}, ${pitLabel}: p50 / p99 (ms)`,
+          c.error ? `n/a (${c.error})` : `${fmt(c.p50, 1)} / ${fmt(c.p99, 1)}`,
+        ),
+      );
+    }
   } finally {
     await watcher?.stop();
     await sql.end();
@@ -368,6 +417,7 @@ interface WrkResult {
   heartbeat: number;
   superseded: number;
   created: number;
+  rolledBack: number;
   p50Ms: number;
   p90Ms: number;
   p99Ms: number;
@@ -428,6 +478,7 @@ async function runWrk(
     heartbeat: num("heartbeat"),
     superseded: num("superseded"),
     created: num("created"),
+    rolledBack: num("rolledBack"),
     p50Ms: num("p50") / 1000,
     p90Ms: num("p90") / 1000,
     p99Ms: num("p99") / 1000,
@@ -601,9 +652,11 @@ async function createFloorTable(sql: pg.Pool): Promise<void> {
       id bigserial PRIMARY KEY,
       environment int NOT NULL, logical_environment int NOT NULL, name text NOT NULL, kind text NOT NULL,
       digest text NOT NULL, status text NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now(), last_seen_at timestamptz NOT NULL DEFAULT now(), superseded_at timestamptz
+      created_at timestamptz NOT NULL DEFAULT now(), last_seen_at timestamptz NOT NULL DEFAULT now(), superseded_at timestamptz,
+      rollback_of bigint
     );
     CREATE UNIQUE INDEX floor_records_active_slot ON floor_records (environment, logical_environment, name, kind) WHERE status = 'deployed';
+    CREATE INDEX floor_records_slot_digest ON floor_records (environment, logical_environment, name, kind, digest);
     INSERT INTO floor_records (environment, logical_environment, name, kind, digest, status)
     SELECT 1, 1, 'svc-' || g, 'CONTAINER_IMAGE', 'sha256:' || md5(g::text) || md5((g + 1)::text), 'deployed' FROM generate_series(0, ${SLOTS - 1}) g;`);
 }
@@ -774,6 +827,127 @@ function measureCli(serverUrl: string, pool: string[]) {
     cli.push(time(process.execPath, cliArgs(i + 1)));
   }
   return { nodeMs: median(node), cliMs: median(cli), runs: CLI_RUNS };
+}
+
+/**
+ * A history for the point-in-time phase: PIT_HISTORY records in PIT_ENVIRONMENTS environments of
+ * PIT_SLOTS slots ("pit-<n>", production), made over PIT_DAYS days up to 10 minutes ago, evenly
+ * in time but not across slots (a slot's share grows with the square root: some slots change
+ * daily, others every few weeks). Each record ends when the next one of its slot starts; one in 33
+ * is decommissioned halfway to the next instead, and one in 20 of the slots' last records is
+ * decommissioned a minute after it started; the rest of the last ones run now. Times are
+ * jittered by ±2 s, as two server processes' clocks may disagree: a record can end before it
+ * starts. Digests come from the attested pool, so each record has provenance to join.
+ */
+async function seedPointInTime(sql: pg.Pool, org: string, envIds: string[], lenv: string, pool: string[]): Promise<void> {
+  await sql.query(
+    `INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest, status,
+       created_at, last_seen_at, superseded_at, decommissioned_at)
+     SELECT gen_random_uuid(), $1, ($3::uuid[])[env + 1], $2, 'pit-' || slot, 'CONTAINER_IMAGE', ($4::text[])[g % array_length($4::text[], 1) + 1],
+       CASE WHEN next_at IS NULL THEN (CASE WHEN g % 20 = 0 THEN 'decommissioned' ELSE 'deployed' END)
+            WHEN g % 33 = 0 THEN 'decommissioned' ELSE 'superseded' END::deployment_status,
+       created_at, created_at,
+       CASE WHEN next_at IS NOT NULL AND g % 33 <> 0 THEN next_at END,
+       CASE WHEN next_at IS NULL AND g % 20 = 0 THEN created_at + interval '1 minute'
+            WHEN next_at IS NOT NULL AND g % 33 = 0 THEN created_at + (next_at - created_at) / 2 END
+     FROM (
+       SELECT g, env, slot, created_at, lead(created_at) OVER (PARTITION BY env, slot ORDER BY g) AS next_at
+       FROM (
+         SELECT g, g % $5::int AS env, floor($6::int * power(random(), 2))::int AS slot,
+           now() - interval '10 minutes' - make_interval(days => $7::int) * (1 - g::float8 / $8::int)
+             + interval '2 seconds' * (random() * 2 - 1) AS created_at
+         FROM generate_series(1, $8::int) g) x
+     ) y
+     ORDER BY g`,
+    [org, lenv, envIds, pool, envIds.length, PIT_SLOTS, PIT_DAYS, PIT_HISTORY],
+  );
+}
+
+/**
+ * The point-in-time phase: seeds its history, then times a page of 50 as of 1 hour and 300 days
+ * ago through server A (LIST_ROUNDS rounds of LIST_CALLS, as measureList), by environment and
+ * organization-wide, each beside its statement from pg (EXPLAIN ANALYZE kept in the results);
+ * then DiffDeployments of two environments' production now against now, 1 hour and 300 days ago.
+ */
+async function measurePointInTime(
+  sql: pg.Pool,
+  client: ReturnType<typeof createClient<typeof DeploymentService>>,
+  envs: ReturnType<typeof createClient<typeof EnvironmentService>>,
+  ids: { org: string; lenv: string },
+) {
+  const names = Array.from({ length: PIT_ENVIRONMENTS }, (_, i) => `bench-pit-${i}`);
+  const envIds: string[] = [];
+  for (const name of names) envIds.push((await envs.createEnvironment({ name })).environment!.id);
+  const pool = (await sql.query<{ digest: string }>(`SELECT DISTINCT digest FROM attested_artifacts WHERE organization_id = $1 LIMIT 5000`, [ids.org])).rows.map((r) => r.digest);
+  log(`point in time: seeding a ${PIT_HISTORY}-record history of ${PIT_ENVIRONMENTS} environments over ${PIT_DAYS} days`);
+  const t0 = performance.now();
+  await seedPointInTime(sql, ids.org, envIds, ids.lenv, pool);
+  log(`point in time: seeded in ${fmt((performance.now() - t0) / 1000, 0)} s`);
+  await settle(sql);
+  const total = Number((await sql.query("SELECT count(*)::int AS n FROM deployments")).rows[0].n);
+  const now = Date.now();
+  const instants = [
+    { instant: "1h ago", at: new Date(now - 3_600_000) },
+    { instant: "300d ago", at: new Date(now - 300 * 86_400_000) },
+  ];
+  const scopes = [
+    { scope: "by env", environment: names[1], filters: { environmentId: envIds[1] } },
+    { scope: "whole org", environment: "", filters: {} },
+  ];
+  const list = [];
+  const plans: Record<string, string[]> = {};
+  for (const { instant, at } of instants) {
+    for (const { scope, environment, filters } of scopes) {
+      log(`point in time: list 50 as of ${instant} (${at.toISOString()}), ${scope}`);
+      const rounds: Array<{ p50: number; p99: number }> = [];
+      for (let round = 0; round < LIST_ROUNDS; round++) {
+        if (round > 0) await sleep(2_000);
+        rounds.push(
+          await timeCalls(async () => {
+            const res = await client.listDeployments({ environment, asOf: timestampFromDate(at), pageSize: 50 });
+            if (res.deployments.length !== 50) throw new Error(`list as of ${instant} returned ${res.deployments.length} records, expected 50`);
+          }),
+        );
+      }
+      const page = deploymentPageQuery(ids.org, { ...filters, asOf: at }, undefined, 51);
+      const statement = await measureListStatement(sql, page);
+      plans[`${instant}, ${scope}`] = (await sql.query(`EXPLAIN (ANALYZE, BUFFERS) ${page.text}`, page.params)).rows.map((r) => r["QUERY PLAN"]);
+      list.push({ instant, scope, p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), rounds, statement });
+    }
+  }
+
+  const diff = [];
+  for (const { instant, at } of [{ instant: "now", at: undefined }, ...instants]) {
+    log(`point in time: DiffDeployments ${names[1]}/production now vs ${names[2]}/production ${instant}, ${DIFF_CALLS} calls`);
+    const call = async () => {
+      const res = await client.diffDeployments(
+        {
+          fromPlace: { environment: names[1], logicalEnvironment: "production" },
+          toPlace: { environment: names[2], logicalEnvironment: "production", asOf: at ? timestampFromDate(at) : undefined },
+        },
+        { timeoutMs: 60_000 },
+      );
+      const counted = res.sameCount + res.differentCount + res.onlyInFromCount + res.onlyInToCount;
+      if (res.entries.length !== counted || counted < PIT_SLOTS / 2) throw new Error(`diff returned ${res.entries.length} entries, counts ${counted}`);
+      return res.entries.length;
+    };
+    try {
+      const entries = await call();
+      for (let i = 0; i < 2; i++) await call();
+      const times: number[] = [];
+      for (let i = 0; i < DIFF_CALLS; i++) {
+        const t = performance.now();
+        await call();
+        times.push(performance.now() - t);
+      }
+      diff.push({ instant, entries, p50: percentile(times, 50), p99: percentile(times, 99), calls: DIFF_CALLS, error: "" });
+    } catch (e) {
+      const error = e instanceof ConnectError && e.code === Code.Unimplemented ? "Unimplemented" : (e as Error).message;
+      log(`point in time: diff ${instant} failed: ${error}`);
+      diff.push({ instant, entries: 0, p50: NaN, p99: NaN, calls: 0, error });
+    }
+  }
+  return { history: PIT_HISTORY, environments: PIT_ENVIRONMENTS, slots: PIT_SLOTS, days: PIT_DAYS, tableRows: total, list, plans, diff };
 }
 
 /** The server runs as deployed: `npm start`'s command, logging at LOG_LEVEL (default info: a line per call) to a file. */
