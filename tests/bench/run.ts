@@ -4,8 +4,9 @@
 // data, and prints one table of figures (also written to bench-results.json), each beside the
 // baseline measured in the same run:
 //   1. the floor: pgbench running the smallest correct record transaction (tests/bench/floor.sql:
-//      one table whose only secondary index is the partial unique index on the active slot, the
-//      same CTE shape as the server's statement), 32 connections, 10k slots, for each mix
+//      one table whose only secondary indexes are the partial unique index on the active slot and
+//      the slot + digest index that finds what a new record rolls back, the same CTE shape as the
+//      server's statement), 32 connections, 10k slots, for each mix
 //   2. record throughput through server A: wrk over HTTP/1.1 Connect JSON (tests/bench/record.lua),
 //      32 connections, 10k slots, 90 % heartbeats (an agent's fleet) and 10 % heartbeats
 //      (supersede-heavy), while a watcher (tests/bench/watch.ts) streams every change from
