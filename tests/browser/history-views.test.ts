@@ -218,4 +218,119 @@ suite(`the history views in Chromium${skippedNote}`, () => {
     await screenshot(page, "history-views-metrics-daily.png", "delivery metrics by day");
     expect(browser.pageErrors).toEqual([]);
   }, 60_000);
+
+  it("shows the matrix as of a time (ListDeployments as_of), not live, with the instant in the URL; back to live; a future time refused in words", async () => {
+    await page.getByRole("link", { name: "What runs where", exact: true }).click();
+    const productionWorker = page.locator(slot("production", "worker"));
+    await waitForAttribute(productionWorker, "data-label", "worker 2.3.0", 15_000);
+    expect(await page.getByRole("status", { name: "Not live" }).count()).toBe(0);
+    const asOfInput = page.getByLabel("As of (UTC; empty: live)");
+    expect(await asOfInput.inputValue()).toBe("");
+    const rollbackSlots = () => page.locator('td[data-rollback="true"]').evaluateAll((tds) => tds.map((td) => td.getAttribute("data-slot")));
+    const allSlots = () => page.locator("td[data-slot]:not(.empty)").evaluateAll((tds) => tds.map((td) => `${td.getAttribute("data-slot")} ${td.getAttribute("data-label")}`).sort());
+
+    // A second before the rollback: production's worker ran 2.4.0, not rolled back.
+    const at = beforeRollback.toISOString().replace(/\.000Z$/, "Z");
+    const atText = `${at.slice(0, 10)} ${at.slice(11, 19)} UTC`;
+    await asOfInput.fill(at.slice(0, 19));
+    await waitForAttribute(productionWorker, "data-label", "worker 2.4.0", 10_000);
+    expect(new URL(page.url()).hash).toBe(`#/?at=${encodeURIComponent(at)}`);
+    const banner = page.getByRole("status", { name: "Not live" });
+    expect(spaced(await banner.innerText())).toBe(`As of ${atText} — not live. The matrix shows what was deployed at that instant; changes since do not appear. Back to live`);
+    expect(await banner.getAttribute("data-as-of")).toBe(at);
+    expect(await productionWorker.getAttribute("data-digest")).toBe(WORKER_2);
+    expect(await productionWorker.getAttribute("data-version")).toBe("2.4.0");
+    expect(await productionWorker.getAttribute("data-rollback")).toBe("false");
+    expect(await productionWorker.getAttribute("data-status-now")).toBe("superseded");
+    expect(await productionWorker.locator(".pill.rollback").count()).toBe(0);
+    expect(await productionWorker.locator(".version").innerText()).toBe("worker 2.4.0");
+    expect(await productionWorker.locator(".short-digest").innerText()).toBe(short(WORKER_2));
+    expect(await productionWorker.locator(".status .pill").innerText()).toMatch(/^deployed$/i);
+    expect(await productionWorker.getAttribute("aria-label")).toMatch(/^worker \(container image\) in k8s-east\/production: 2\.4\.0, deployed, deployed .*; artifact worker 2\.4\.0 sha256:[0-9a-f]{12}\./);
+    expect(await rollbackSlots()).toEqual([]);
+    // Every other slot held what it holds now.
+    expect(await allSlots()).toEqual([
+      "k8s-east/production/api-server/CONTAINER_IMAGE api-server v1.0.0",
+      "k8s-east/production/cron/CONTAINER_IMAGE cron 1.0.0",
+      "k8s-east/production/gateway/CONTAINER_IMAGE gateway 3.0.0",
+      "k8s-east/production/worker/CONTAINER_IMAGE worker 2.4.0",
+      "k8s-east/staging/api-server/CONTAINER_IMAGE api-server v1.1.0",
+      "k8s-east/staging/gateway/CONTAINER_IMAGE gateway 3.0.0",
+      "k8s-east/staging/web/CONTAINER_IMAGE web 0.1.0",
+      "k8s-east/staging/worker/CONTAINER_IMAGE worker 2.4.0",
+    ]);
+    expect(await page.locator(".summary").innerText()).toMatch(new RegExp(`^8 deployed deployments in 2 places as of ${atText}`));
+    expect(await asOfInput.inputValue()).toBe(at.slice(0, 19));
+
+    await screenshot(page, "history-views-as-of.png", "the matrix as of a time");
+
+    // The slot's history still opens, the record that ran then marked.
+    await productionWorker.click();
+    const panel = page.getByRole("dialog", { name: "History of worker (container image) in k8s-east/production" });
+    const items = panel.getByRole("list", { name: /newest first/ }).getByRole("listitem");
+    await items.first().waitFor({ timeout: 5_000 });
+    expect(await items.evaluateAll((lis) => lis.map((li) => `${li.getAttribute("aria-label")} [${li.getAttribute("data-ran-then")}]`))).toEqual([
+      "2.3.0: deployed, rolled back [false]",
+      "2.4.0: superseded, deployed at the time shown [true]",
+      "2.3.0: superseded [false]",
+    ]);
+    await panel.getByRole("heading", { name: /^Evidence/ }).locator("code").filter({ hasText: short(WORKER_2) }).waitFor({ timeout: 5_000 });
+    await screenshot(page, "history-views-as-of-history.png", "the matrix as of a time, with the slot's history");
+    await panel.getByRole("button", { name: "Close history" }).click();
+
+    // The filters ask the server for one place.
+    await page.getByLabel("Filter by logical environment").selectOption("staging");
+    await waitForValue(() => allSlots(), [
+      "k8s-east/staging/api-server/CONTAINER_IMAGE api-server v1.1.0",
+      "k8s-east/staging/gateway/CONTAINER_IMAGE gateway 3.0.0",
+      "k8s-east/staging/web/CONTAINER_IMAGE web 0.1.0",
+      "k8s-east/staging/worker/CONTAINER_IMAGE worker 2.4.0",
+    ], 10_000);
+    await page.getByLabel("Filter by logical environment").selectOption("");
+    await waitForAttribute(productionWorker, "data-label", "worker 2.4.0", 10_000);
+
+    // The back button returns to live, forward to the instant; a link opens it.
+    await page.goBack();
+    await waitForAttribute(productionWorker, "data-label", "worker 2.3.0", 10_000);
+    expect(new URL(page.url()).hash).toBe("#/");
+    expect(await banner.count()).toBe(0);
+    expect(await rollbackSlots()).toEqual(["k8s-east/production/worker/CONTAINER_IMAGE"]);
+    await page.goForward();
+    await waitForAttribute(productionWorker, "data-label", "worker 2.4.0", 10_000);
+    await page.goto(`${server.url}/#/?at=${encodeURIComponent(at)}`);
+    await waitForAttribute(productionWorker, "data-label", "worker 2.4.0", 15_000);
+    expect(await banner.getAttribute("data-as-of")).toBe(at);
+
+    // Back to live: the current version, rolled back, and no banner.
+    await banner.getByRole("button", { name: "Back to live" }).click();
+    await waitForAttribute(productionWorker, "data-label", "worker 2.3.0", 10_000);
+    expect(await productionWorker.getAttribute("data-rollback")).toBe("true");
+    expect(new URL(page.url()).hash).toBe("#/");
+    expect(await banner.count()).toBe(0);
+    expect(await asOfInput.inputValue()).toBe("");
+    expect(await page.getByRole("button", { name: "Now (live)" }).getAttribute("aria-pressed")).toBe("true");
+
+    // An hour ago nothing was deployed yet (the records are minutes old).
+    await page.getByRole("button", { name: "As of 1 hour ago" }).click();
+    await page.getByRole("status").filter({ hasText: /^Nothing was deployed at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\.$/ }).waitFor({ timeout: 10_000 });
+    expect(new URL(page.url()).hash).toMatch(/^#\/\?at=\d{4}-\d{2}-\d{2}T\d{2}%3A\d{2}%3A\d{2}Z$/);
+    const hourAgo = Date.parse(decodeURIComponent(new URL(page.url()).hash.slice("#/?at=".length)));
+    expect(Math.abs(Date.now() - 3600_000 - hourAgo)).toBeLessThan(60_000);
+    expect(await page.locator("table.matrix").count()).toBe(0);
+
+    // A future time: the server's refusal, in words; no matrix.
+    await asOfInput.fill("2999-01-01T00:00:00");
+    await page.getByRole("alert").filter({ hasText: /^Cannot show what was deployed as of 2999-01-01 00:00:00 UTC: .*future/ }).waitFor({ timeout: 10_000 });
+    expect(new URL(page.url()).hash).toBe(`#/?at=${encodeURIComponent("2999-01-01T00:00:00Z")}`);
+    expect(await page.locator("table.matrix").count()).toBe(0);
+    await screenshot(page, "history-views-as-of-future.png", "the matrix as of a future time, refused");
+    // Not a time at all (a hand-made link) says so too.
+    await page.goto(`${server.url}/#/?at=yesterday`);
+    await page.getByRole("alert").filter({ hasText: /^Cannot show what was deployed as of yesterday: "yesterday" is not a time/ }).waitFor({ timeout: 10_000 });
+
+    await page.getByRole("button", { name: "Now (live)" }).click();
+    await waitForAttribute(productionWorker, "data-label", "worker 2.3.0", 10_000);
+    expect(new URL(page.url()).hash).toBe("#/");
+    expect(browser.pageErrors).toEqual([]);
+  }, 90_000);
 });

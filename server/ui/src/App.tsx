@@ -1,6 +1,7 @@
 // The page: the token prompt, then one of three views (named by the URL's hash) over one live
 // connection (WatchDeployments):
-//   #/         the live view: what runs where, each slot's history and evidence (LiveView.tsx)
+//   #/         the live view: what runs where, each slot's history and evidence (LiveView.tsx);
+//              `#/?at=2026-12-04T10:00:00Z`: what was deployed at that instant, not live
 //   #/compare  two places compared slot by slot (CompareView.tsx)
 //   #/metrics  delivery metrics per logical environment (MetricsView.tsx)
 import { useCallback, useEffect, useMemo, useState } from "react";
@@ -43,5 +44,5 @@ export function App() {
   const common = { api, live, go, onSignOut: () => signOut() };
   if (route.view === "compare") return <CompareView {...common} route={route} />;
   if (route.view === "metrics") return <MetricsView {...common} route={route} />;
-  return <LiveView {...common} />;
+  return <LiveView {...common} route={route} />;
 }

@@ -1,12 +1,15 @@
 // The live view: a matrix of deployments (rows: name + kind) × environment / logical
 // environment (columns), kept current by WatchDeployments. A cell opens the slot's history and
 // evidence (SlotPanel); two column headers picked open the compare view for those columns.
+// With a time in the URL (`#/?at=2026-12-04T10:00:00Z`) the matrix shows what was deployed at that
+// instant instead (ListDeployments `as_of`, asof.ts), not live, under a banner that says so.
 import { useState, type KeyboardEvent } from "react";
-import { ArtifactKind, type Deployment } from "../../../gen/proto/chainloop/v1/deployment_pb.js";
+import { ArtifactKind, DeploymentStatus, type Deployment } from "../../../gen/proto/chainloop/v1/deployment_pb.js";
 import type { Api } from "./api.js";
 import { RollbackPill } from "./Artifact.js";
 import { absolute, ago, isStale, KIND_LABEL, lifecycleCompare, ms, shortDigest, STATUS_LABEL, versionLabel, versionOf } from "./format.js";
-import { useNow, type ViewName } from "./hooks.js";
+import { asOfQuery, atParam, fromUtcInput, toUtcInput, useAsOfDeployments, utcText } from "./asof.js";
+import { useNow, usePlaces, type Route, type ViewName } from "./hooks.js";
 import { rowKey, slotKey, type LiveState } from "./live.js";
 import { SlotPanel } from "./SlotPanel.js";
 import { TopBar } from "./TopBar.js";
@@ -18,24 +21,49 @@ interface Column {
 
 const placeOf = (c: Column) => `${c.env}/${c.lenv}`;
 
+/** The quick picks of the "As of" control. */
+const QUICK_PICKS: Array<{ label: string; words: string; ms: number }> = [
+  { label: "1h ago", words: "1 hour ago", ms: 3600_000 },
+  { label: "1d ago", words: "1 day ago", ms: 86_400_000 },
+  { label: "7d ago", words: "7 days ago", ms: 7 * 86_400_000 },
+];
+
 export function LiveView(props: {
   api: Api;
   live: LiveState;
   onSignOut: () => void;
-  go: (view: ViewName, params?: Record<string, string>) => void;
+  go: (view: ViewName, params?: Record<string, string>, replace?: boolean) => void;
+  route?: Route;
 }) {
   const { api, live } = props;
   const now = useNow();
   const [envFilter, setEnvFilter] = useState("");
   const [lenvFilter, setLenvFilter] = useState("");
+  /** The instant asked about (the URL's `at`), "" when live. */
+  const at = props.route?.params.get("at") ?? "";
+  const asOf = useAsOfDeployments(api, at, envFilter, lenvFilter);
+  const places = usePlaces(api, at !== "");
+  const answered = at !== "" && asOf.query === asOfQuery(at, envFilter, lenvFilter);
+  /** What the matrix shows: the live records, or those deployed at the instant asked about. */
+  const source = at
+    ? { slots: answered ? asOf.slots : new Map<string, Deployment>(), loaded: answered && asOf.loaded, failed: answered && asOf.error !== null }
+    : { slots: live.slots, loaded: live.loaded, failed: live.status === "failed" };
+  const setAt = (t: number | null, replace = false) => {
+    setSelected(null);
+    setPicked(null);
+    props.go("live", t === null ? {} : { at: atParam(t) }, replace);
+  };
   const [nameFilter, setNameFilter] = useState("");
   const [selected, setSelected] = useState<{ key: string; env: string; lenv: string; name: string; kind: ArtifactKind } | null>(null);
   /** The first column picked for a comparison. */
   const [picked, setPicked] = useState<Column | null>(null);
 
-  const all = [...live.slots.values()];
+  const all = [...source.slots.values()];
   const envs = [...new Set(all.map((d) => d.environment))].sort();
   const lenvs = [...new Set(all.map((d) => d.logicalEnvironment))].sort(lifecycleCompare);
+  // As of a time, the server filters by place: every place of the organization can be picked.
+  const envOptions = at ? [...new Set([...envs, ...places.environments, ...(envFilter ? [envFilter] : [])])].sort() : envs;
+  const lenvOptions = at ? [...new Set([...lenvs, ...places.logicalEnvironments, ...(lenvFilter ? [lenvFilter] : [])])].sort(lifecycleCompare) : lenvs;
   const visible = all.filter(
     (d) =>
       (!envFilter || d.environment === envFilter) &&
@@ -51,7 +79,9 @@ export function LiveView(props: {
   const rows = [...new Map(visible.map((d) => [rowKey(d.deploymentName, d.kind), { name: d.deploymentName, kind: d.kind }])).values()].sort(
     (a, b) => a.name.localeCompare(b.name) || a.kind - b.kind,
   );
-  const staleCount = visible.filter((d) => isStale(d, now)).length;
+  const asOfAt = at ? asOf.at : null;
+  const staleAt = (d: Deployment) => (asOfAt !== null ? staleThen(d, asOfAt) : isStale(d, now));
+  const staleCount = visible.filter(staleAt).length;
   const envGroups = columns.reduce<Array<{ env: string; span: number }>>((acc, c) => {
     const last = acc[acc.length - 1];
     if (last && last.env === c.env) last.span++;
@@ -63,7 +93,7 @@ export function LiveView(props: {
     if (!picked) return setPicked(c);
     if (placeOf(picked) === placeOf(c)) return setPicked(null);
     setPicked(null);
-    props.go("compare", { from: placeOf(picked), to: placeOf(c) });
+    props.go("compare", at ? { from: placeOf(picked), to: placeOf(c), fromAsOf: at, toAsOf: at } : { from: placeOf(picked), to: placeOf(c) });
   };
 
   return (
@@ -74,7 +104,7 @@ export function LiveView(props: {
             Environment
             <select aria-label="Filter by environment" value={envFilter} onChange={(e) => setEnvFilter(e.target.value)}>
               <option value="">all</option>
-              {envs.map((e) => (
+              {envOptions.map((e) => (
                 <option key={e}>{e}</option>
               ))}
             </select>
@@ -83,7 +113,7 @@ export function LiveView(props: {
             Logical environment
             <select aria-label="Filter by logical environment" value={lenvFilter} onChange={(e) => setLenvFilter(e.target.value)}>
               <option value="">all</option>
-              {lenvs.map((e) => (
+              {lenvOptions.map((e) => (
                 <option key={e}>{e}</option>
               ))}
             </select>
@@ -102,17 +132,44 @@ export function LiveView(props: {
       </TopBar>
 
       <main>
-        {!live.loaded && live.status !== "failed" && (
+        <AsOfControl at={asOfAt} asking={at !== ""} onChange={setAt} />
+        {at && (
+          <div className="asof-banner" role="status" aria-label="Not live" data-as-of={asOfAt === null ? "" : atParam(asOfAt)}>
+            <span>
+              <strong>As of {asOfAt === null ? at : utcText(asOfAt)} — not live.</strong> The matrix shows what was deployed at that instant; changes since do not
+              appear.
+            </span>
+            <button type="button" className="back-live" onClick={() => setAt(null)}>
+              Back to live
+            </button>
+          </div>
+        )}
+        {at && !source.loaded && !source.failed && (
+          <p className="state" role="status">
+            Loading what was deployed as of {asOfAt === null ? at : utcText(asOfAt)}…
+          </p>
+        )}
+        {at && source.failed && (
+          <p className="state error" role="alert">
+            Cannot show what was deployed as of {asOfAt === null ? at : utcText(asOfAt)}: {asOf.error}
+          </p>
+        )}
+        {at && source.loaded && all.length === 0 && (
+          <p className="state empty" role="status">
+            Nothing {envFilter || lenvFilter ? "in these places " : ""}was deployed at {asOfAt === null ? at : utcText(asOfAt)}.
+          </p>
+        )}
+        {!at && !live.loaded && live.status !== "failed" && (
           <p className="state" role="status">
             {live.status === "connecting" && live.message ? `Connecting… (${live.message})` : "Loading deployments…"}
           </p>
         )}
-        {live.status === "failed" && (
+        {!at && live.status === "failed" && (
           <p className="state error" role="alert">
             Cannot show deployments: {live.message}
           </p>
         )}
-        {live.loaded && all.length === 0 && (
+        {!at && live.loaded && all.length === 0 && (
           <div className="state empty" role="status">
             <p>Nothing is deployed yet.</p>
             <p>
@@ -122,16 +179,17 @@ export function LiveView(props: {
             </p>
           </div>
         )}
-        {live.loaded && all.length > 0 && visible.length === 0 && (
+        {source.loaded && all.length > 0 && visible.length === 0 && (
           <p className="state empty" role="status">
             No deployment matches these filters.
           </p>
         )}
-        {live.loaded && visible.length > 0 && (
+        {source.loaded && visible.length > 0 && (
           <>
             <p className="summary" aria-live="polite">
-              {visible.length} running {visible.length === 1 ? "deployment" : "deployments"} in {columns.length}{" "}
+              {visible.length} {at ? "deployed" : "running"} {visible.length === 1 ? "deployment" : "deployments"} in {columns.length}{" "}
               {columns.length === 1 ? "place" : "places"}
+              {asOfAt !== null && ` as of ${utcText(asOfAt)}`}
               {staleCount > 0 && <span className="stale-count"> · {staleCount} stale</span>}
               {picked ? (
                 <span className="pick-hint">
@@ -146,7 +204,10 @@ export function LiveView(props: {
               )}
             </p>
             <div className="matrix-wrap">
-              <table className="matrix" aria-label="Deployments by environment and logical environment">
+              <table
+                className={`matrix${at ? " as-of" : ""}`}
+                aria-label={asOfAt !== null ? `Deployments by environment and logical environment as of ${utcText(asOfAt)}` : "Deployments by environment and logical environment"}
+              >
                 <thead>
                   <tr>
                     <th rowSpan={2} scope="col" className="corner">
@@ -194,7 +255,7 @@ export function LiveView(props: {
                       </th>
                       {columns.map((c) => {
                         const key = slotKey(c.env, c.lenv, r.name, r.kind);
-                        const d = live.slots.get(key);
+                        const d = source.slots.get(key);
                         const open = () => setSelected({ key, env: c.env, lenv: c.lenv, name: r.name, kind: r.kind });
                         return (
                           <Cell
@@ -205,7 +266,8 @@ export function LiveView(props: {
                             kind={r.kind}
                             d={d}
                             now={now}
-                            flash={(live.changed.get(key) ?? 0) > now - 3000}
+                            asOf={asOfAt}
+                            flash={!at && (live.changed.get(key) ?? 0) > now - 3000}
                             onOpen={open}
                           />
                         );
@@ -219,7 +281,16 @@ export function LiveView(props: {
         )}
       </main>
 
-      {selected && <SlotPanel api={api} slot={selected} current={live.slots.get(selected.key)} now={now} onClose={() => setSelected(null)} />}
+      {selected && (
+        <SlotPanel
+          api={api}
+          slot={selected}
+          current={source.slots.get(selected.key)}
+          asOf={asOfAt ?? undefined}
+          now={now}
+          onClose={() => setSelected(null)}
+        />
+      )}
     </div>
   );
 }
@@ -231,10 +302,13 @@ function Cell(props: {
   kind: ArtifactKind;
   d: Deployment | undefined;
   now: number;
+  /** The instant the matrix shows (ms), or null when live. */
+  asOf?: number | null;
   flash: boolean;
   onOpen: () => void;
 }) {
   const { d, now } = props;
+  const asOf = props.asOf ?? null;
   const onKey = (e: KeyboardEvent) => {
     if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
@@ -247,7 +321,7 @@ function Cell(props: {
         className="cell empty"
         tabIndex={0}
         data-slot={props.slot}
-        aria-label={`${props.name} (${KIND_LABEL[props.kind]}) in ${props.where}: nothing running. Open history`}
+        aria-label={`${props.name} (${KIND_LABEL[props.kind]}) in ${props.where}: ${asOf !== null ? "nothing deployed then" : "nothing running"}. Open history`}
         onClick={props.onOpen}
         onKeyDown={onKey}
       >
@@ -255,7 +329,9 @@ function Cell(props: {
       </td>
     );
   }
-  const stale = isStale(d, now);
+  const stale = asOf !== null ? staleThen(d, asOf) : isStale(d, now);
+  // As of a time the record was deployed then, whatever its status now.
+  const status = asOf !== null ? STATUS_LABEL[DeploymentStatus.DEPLOYED] : STATUS_LABEL[d.status];
   const version = versionOf(d);
   const label = versionLabel(d);
   const short = shortDigest(d.digest);
@@ -265,7 +341,7 @@ function Cell(props: {
   // Recorded with a version the label does not show (evidence names the project only).
   const recordedVersion = d.artifactVersion && !label.includes(d.artifactVersion) ? d.artifactVersion : "";
   const ariaLabel =
-    `${props.name} (${KIND_LABEL[props.kind]}) in ${props.where}: ${version}, ${stale ? "stale" : STATUS_LABEL[d.status]}${rollback ? ", rolled back" : ""}, ` +
+    `${props.name} (${KIND_LABEL[props.kind]}) in ${props.where}: ${version}, ${stale ? "stale" : status}${rollback ? ", rolled back" : ""}, ` +
     `deployed ${ago(deployedAt, now)}, last seen ${ago(seenAt, now)}; artifact ${label ? `${label} ` : ""}${short}. Open history and evidence`;
   return (
     <td
@@ -277,8 +353,9 @@ function Cell(props: {
       data-digest={d.digest}
       data-stale={stale ? "true" : "false"}
       data-rollback={rollback ? "true" : "false"}
+      data-status-now={asOf !== null ? STATUS_LABEL[d.status] : undefined}
       aria-label={ariaLabel}
-      title={`${d.artifactName ? `${d.artifactName}${d.artifactVersion ? `:${d.artifactVersion}` : ""}\n` : ""}${d.digest}`}
+      title={`${d.artifactName ? `${d.artifactName}${d.artifactVersion ? `:${d.artifactVersion}` : ""}\n` : ""}${d.digest}${asOf !== null ? `\nnow: ${STATUS_LABEL[d.status]}` : ""}`}
       onClick={props.onOpen}
       onKeyDown={onKey}
     >
@@ -288,12 +365,60 @@ function Cell(props: {
         {recordedVersion && <span className="muted small"> recorded {recordedVersion}</span>}
       </div>
       <div className="status">
-        <span className={`pill ${stale ? "stale" : "ok"}`}>{stale ? "stale" : STATUS_LABEL[d.status]}</span> <RollbackPill d={d} />
+        <span className={`pill ${stale ? "stale" : "ok"}`}>{stale ? "stale" : status}</span> <RollbackPill d={d} />
       </div>
       <div className="times">
         <span title={absolute(deployedAt)}>deployed {ago(deployedAt, now)}</span>
         <span title={absolute(seenAt)}>seen {ago(seenAt, now)}</span>
       </div>
     </td>
+  );
+}
+
+/** Stale at the instant `at`: its stale time had passed by then. */
+function staleThen(d: Deployment, at: number): boolean {
+  const t = ms(d.staleTime);
+  return t !== undefined && at > t;
+}
+
+/**
+ * "As of": a UTC datetime input, quick picks (1h / 1d / 7d ago) and "Now (live)". Emptying the
+ * input goes back to live too.
+ */
+function AsOfControl(props: { at: number | null; asking: boolean; onChange: (t: number | null, replace?: boolean) => void }) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const value = draft ?? toUtcInput(props.at);
+  return (
+    <div className={`asof-control${props.asking ? " active" : ""}`} role="group" aria-label="As of">
+      <label>
+        As of (UTC)
+        <input
+          type="datetime-local"
+          step={1}
+          aria-label="As of (UTC; empty: live)"
+          value={value}
+          onChange={(e) => {
+            const v = e.target.value;
+            const t = fromUtcInput(v);
+            if (!v) {
+              setDraft(null);
+              props.onChange(null);
+            } else if (t !== null) {
+              setDraft(null);
+              // Editing a time already asked about replaces it in the history; leaving live adds one.
+              props.onChange(t, props.asking);
+            } else setDraft(v);
+          }}
+        />
+      </label>
+      {QUICK_PICKS.map((q) => (
+        <button key={q.label} type="button" className="quick" aria-label={`As of ${q.words}`} title={`What was deployed ${q.words}`} onClick={() => props.onChange(Date.now() - q.ms)}>
+          {q.label}
+        </button>
+      ))}
+      <button type="button" className={`quick now${props.asking ? "" : " current"}`} aria-pressed={!props.asking} onClick={() => props.onChange(null)}>
+        Now (live)
+      </button>
+    </div>
   );
 }

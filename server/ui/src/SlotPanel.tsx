@@ -11,6 +11,8 @@ export function SlotPanel(props: {
   api: Api;
   slot: { key: string; env: string; lenv: string; name: string; kind: ArtifactKind };
   current: Deployment | undefined;
+  /** The instant the matrix shows (ms) when not live: `current` is the record deployed then. */
+  asOf?: number;
   now: number;
   onClose: () => void;
 }) {
@@ -86,17 +88,24 @@ export function SlotPanel(props: {
             {history.items.map((d) => {
               const stale = isStale(d, now);
               const replacedBy = d.supersededById ? byId.get(d.supersededById) : undefined;
+              const ranThen = props.asOf !== undefined && current?.id === d.id;
               return (
                 <li
                   key={d.id}
-                  className={`${d.status === DeploymentStatus.DEPLOYED ? "active" : ""}${d.rollbackOfId ? " rollback" : ""}`}
+                  className={`${d.status === DeploymentStatus.DEPLOYED ? "active" : ""}${d.rollbackOfId ? " rollback" : ""}${ranThen ? " ran-then" : ""}`}
                   data-record={d.id}
+                  data-ran-then={props.asOf !== undefined ? (ranThen ? "true" : "false") : undefined}
                   data-rollback={d.rollbackOfId ? "true" : "false"}
-                  aria-label={`${versionOf(d)}: ${STATUS_LABEL[d.status]}${stale ? ", stale" : ""}${d.rollbackOfId ? ", rolled back" : ""}`}
+                  aria-label={`${versionOf(d)}: ${STATUS_LABEL[d.status]}${stale ? ", stale" : ""}${d.rollbackOfId ? ", rolled back" : ""}${ranThen ? ", deployed at the time shown" : ""}`}
                 >
                   <div className="line">
                     <ArtifactTag d={d} />
                     <span className="pills">
+                      {ranThen && (
+                        <span className="pill then" title={`Deployed here at ${new Date(props.asOf!).toISOString().slice(0, 19).replace("T", " ")} UTC, the time the matrix shows`}>
+                          ran then
+                        </span>
+                      )}
                       <RollbackPill d={d} />
                       <span className={`pill ${stale ? "stale" : d.status === DeploymentStatus.DEPLOYED ? "ok" : "old"}`}>
                         {stale ? "stale" : STATUS_LABEL[d.status]}

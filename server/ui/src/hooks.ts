@@ -63,10 +63,11 @@ export interface Places {
   loaded: boolean;
 }
 
-/** Every environment and logical environment of the organization, for the pickers. */
-export function usePlaces(api: Api): Places {
+/** Every environment and logical environment of the organization, for the pickers (fetched once `enabled`). */
+export function usePlaces(api: Api, enabled = true): Places {
   const [places, setPlaces] = useState<Places>({ environments: [], logicalEnvironments: [], error: null, loaded: false });
   useEffect(() => {
+    if (!enabled) return;
     let cancelled = false;
     (async () => {
       const environments: string[] = [];
@@ -87,6 +88,6 @@ export function usePlaces(api: Api): Places {
     return () => {
       cancelled = true;
     };
-  }, [api]);
+  }, [api, enabled]);
   return places;
 }
