@@ -1,6 +1,7 @@
 // How `deployment watch` prints an event in table mode: fixed-width cells (rows arrive one by
-// one, so widths cannot follow the content), the time of the event, what happened, where,
-// which artifact (version, or short digest), the record's status and a stale marker.
+// one, so widths cannot follow the content), the time of the event, what happened (a new record
+// that is a rollback says so), where, which artifact (its evidence's project and version, else
+// the version recorded with it) beside a short digest, the record's status and a stale marker.
 //
 // Loaded only from inside the action (await import()): it imports generated code at runtime.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -34,12 +35,14 @@ function clock(d: Date): string {
 export function eventCells(ev: WatchDeploymentsResponse): string[] {
   const d = ev.deployment;
   const at = ev.eventTime ? timestampDate(ev.eventTime) : new Date();
+  const event = ev.type === WatchEventType.CREATED && d?.rollbackOfId ? "rolled-back" : (EVENT_NAMES[ev.type] ?? `unknown(${ev.type})`);
   return [
     clock(at),
-    EVENT_NAMES[ev.type] ?? `unknown(${ev.type})`,
+    event,
     d ? `${d.environment}/${d.logicalEnvironment}` : "",
     d?.deploymentName ?? "",
-    d ? d.artifactVersion || shortDigest(d.digest) : "",
+    d ? (d.project && d.projectVersion ? `${d.project} ${d.projectVersion}` : d.artifactVersion || "-") : "",
+    d ? shortDigest(d.digest) : "",
     d ? (STATUS_NAMES[d.status] ?? `unknown(${d.status})`) : "",
     d?.stale ? "stale" : "",
   ];

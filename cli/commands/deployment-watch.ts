@@ -14,7 +14,8 @@ const COLUMNS: Array<[header: string, width: number]> = [
   ["EVENT", 14],
   ["ENVIRONMENT", 28],
   ["DEPLOYMENT", 24],
-  ["VERSION", 20],
+  ["VERSION", 24],
+  ["DIGEST", 19],
   ["STATUS", 14],
   ["STALE", 5],
 ];

@@ -93,10 +93,10 @@ describe.each(clientBackends())("chainloop deployment watch on %s", (backend) =>
     expect(w.stderr()).toBe("");
   });
 
-  it("prints live table rows: time, event, where, deployment, version or short digest, status, stale", async () => {
+  it("prints live table rows: time, event, where, deployment, version, short digest, status, stale", async () => {
     const w = watchCli(server.url, []);
     await w.until((l) => l.length >= 3); // header + the two running records
-    await record("web", digest("web v1")); // heartbeat: no version given, so the short digest shows
+    await record("web", digest("web v1")); // heartbeat: no version given nor in its evidence: "-"
     await w.until((l) => l.some((x) => / heartbeat /.test(x)));
     // A new heartbeat interval for the environment: each running record's stale time moves.
     await connectClient(EnvironmentService, server.url).updateEnvironment({
@@ -104,16 +104,22 @@ describe.each(clientBackends())("chainloop deployment watch on %s", (backend) =>
       updateMask: { paths: ["heartbeat_interval"] },
     });
     await w.until((l) => l.filter((x) => / stale-time /.test(x)).length === 2);
+    // Back to v1, which api ran before: the old record superseded, the new one a rollback.
+    await record("api", digest("api v1"), "v1");
+    await w.until((l) => l.some((x) => / rolled-back /.test(x)));
     expect(await w.interrupt()).toBe(0);
-    expect(w.lines[0].split(/\s{3,}/)).toEqual(["TIME", "EVENT", "ENVIRONMENT", "DEPLOYMENT", "VERSION", "STATUS", "STALE"]);
+    expect(w.lines[0].split(/\s{3,}/)).toEqual(["TIME", "EVENT", "ENVIRONMENT", "DEPLOYMENT", "VERSION", "DIGEST", "STATUS", "STALE"]);
     const rows = w.lines.slice(1).map((l) => l.split(/\s{3,}/));
+    const [api, web] = [digest("api v2"), digest("web v1")].map((d) => d.slice(0, 19));
     expect(rows).toEqual([
       // the snapshot: newest first
-      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "api", "v2", "deployed"],
-      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
-      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "heartbeat", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
-      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "stale-time", "k8s-east/production", "api", "v2", "deployed"],
-      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "stale-time", "k8s-east/production", "web", digest("web v1").slice(0, 19), "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "api", "v2", api, "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "running", "k8s-east/production", "web", "-", web, "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "heartbeat", "k8s-east/production", "web", "-", web, "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "stale-time", "k8s-east/production", "api", "v2", api, "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "stale-time", "k8s-east/production", "web", "-", web, "deployed"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "superseded", "k8s-east/production", "api", "v2", api, "superseded"],
+      [expect.stringMatching(/^\d\d:\d\d:\d\d$/), "rolled-back", "k8s-east/production", "api", "v1", digest("api v1").slice(0, 19), "deployed"],
     ]);
     expect(w.stderr()).toContain("2 active records; watching for changes (Ctrl-C to stop)");
   });
