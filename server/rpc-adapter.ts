@@ -174,7 +174,7 @@ async function mapResponse(res: UniversalServerResponse, httpMethod: string): Pr
       return jsonError(415, Code.Unimplemented, "unsupported content-type: use application/json or application/proto (Connect), application/grpc[+proto|+json] (gRPC) or application/grpc-web[+proto|+json] (gRPC-Web)");
     }
     if (res.status === 405) {
-      return jsonError(405, Code.Unimplemented, "HTTP method not allowed: RPCs are called with POST; side-effect-free ones (Get*, List*, DescribeArtifact) also with GET (Connect protocol)");
+      return jsonError(405, Code.Unimplemented, "HTTP method not allowed: RPCs are called with POST; side-effect-free ones (Get*, List*, DescribeArtifact, DiffDeployments) also with GET (Connect protocol)");
     }
     return res;
   }

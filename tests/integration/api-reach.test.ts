@@ -13,6 +13,7 @@ import { createConnectTransport as createWebConnectTransport } from "@connectrpc
 import { ApiTokenService } from "../../gen/proto/chainloop/v1/api_token_pb.js";
 import { ArtifactService } from "../../gen/proto/chainloop/v1/artifact_pb.js";
 import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.js";
+import { DeliveryMetricsService } from "../../gen/proto/chainloop/v1/delivery_metrics_pb.js";
 import { DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyService } from "../../gen/proto/chainloop/v1/key_pb.js";
@@ -29,6 +30,7 @@ const BUF = path.join(ROOT, "node_modules/.bin/buf");
 const CHAINLOOP_SERVICES: DescService[] = [
   EnvironmentService,
   DeploymentService,
+  DeliveryMetricsService,
   ApiTokenService,
   AttestationService,
   KeyService,
@@ -68,7 +70,7 @@ async function bufCurl(args: string[]): Promise<{ ok: boolean; out: string }> {
 }
 
 test("the side-effect-free methods, and only they, may be called with GET (NO_SIDE_EFFECTS)", () => {
-  const reads = /^(Get|List|Describe)/;
+  const reads = /^(Get|List|Describe|Diff)/;
   for (const service of CHAINLOOP_SERVICES) {
     for (const m of service.methods) {
       const noSideEffects = m.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;

@@ -19,7 +19,7 @@ export interface ChainloopClientOptions {
   /** An API token (`clp_…`), sent as `Authorization: Bearer`; omit it for health checks and server info only. */
   token?: string;
   protocol?: Protocol;
-  /** Connect only: call the side-effect-free methods (Get*, List*, DescribeArtifact) with HTTP GET. */
+  /** Connect only: call the side-effect-free methods (Get*, List*, DescribeArtifact, DiffDeployments) with HTTP GET. */
   useHttpGet?: boolean;
   /** More interceptors, after the one that sends the token. */
   interceptors?: Interceptor[];
