@@ -242,6 +242,8 @@ suite(`the history views in Chromium${skippedNote}`, () => {
     expect(new URL(page.url()).hash).toBe(`#/?at=${encodeURIComponent(at)}`);
     const banner = page.getByRole("status", { name: "Not live" });
     expect(spaced(await banner.innerText())).toBe(`As of ${atText} — not live. The matrix shows what was deployed at that instant; changes since do not appear. Back to live`);
+    // The top bar's badge says the view is not live either.
+    expect(await page.getByRole("status", { name: /^Live updates:/ }).innerText()).toBe(`As of ${atText}`);
     expect(await banner.getAttribute("data-as-of")).toBe(at);
     expect(await productionWorker.getAttribute("data-digest")).toBe(WORKER_2);
     expect(await productionWorker.getAttribute("data-version")).toBe("2.4.0");
@@ -312,6 +314,7 @@ suite(`the history views in Chromium${skippedNote}`, () => {
     expect(await productionWorker.getAttribute("data-rollback")).toBe("true");
     expect(new URL(page.url()).hash).toBe("#/");
     expect(await banner.count()).toBe(0);
+    expect(await page.getByRole("status", { name: /^Live updates:/ }).innerText()).toBe("Live");
     expect(await asOfInput.inputValue()).toBe("");
     expect(await page.getByRole("button", { name: "Now (live)" }).getAttribute("aria-pressed")).toBe("true");
 

@@ -98,7 +98,13 @@ export function LiveView(props: {
 
   return (
     <div className="app">
-      <TopBar view="live" status={live.status} message={live.message} onSignOut={props.onSignOut}>
+      <TopBar
+        view="live"
+        status={live.status}
+        message={live.message}
+        onSignOut={props.onSignOut}
+        {...(at ? { pausedAt: asOfAt !== null ? utcText(asOfAt) : at } : {})}
+      >
         <div className="filters" role="search" aria-label="Filter deployments">
           <label>
             Environment
