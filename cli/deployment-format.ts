@@ -86,7 +86,8 @@ function slotLabel(d: Deployment): string {
  */
 export function outcomeLine(res: RecordDeploymentResponse): string {
   const d = res.deployment!;
-  const digest = shortDigest(d.digest);
+  // The answer carries no evidence: the version shown is what the record was made from, if given.
+  const digest = digestWithVersion(d);
   const record = `(record ${d.id})`;
   switch (res.outcome) {
     case RecordOutcome.CREATED:

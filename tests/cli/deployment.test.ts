@@ -129,7 +129,9 @@ describe.each(backends())("chainloop deployment commands on %s", (backend) => {
     // 4. v1.1.0 to production supersedes v1.0.0 there.
     const prod110 = await record("production", "api-server", V110, "--artifact-name", "ghcr.io/acme/api-server", "--artifact-version", "v1.1.0");
     expect({ code: prod110.code, stderr: prod110.stderr }).toEqual({ code: 0, stderr: "" });
-    const superseded = outcomeLine(`superseded ${prod100.deployment.id}: api-server in k8s-east/production now runs ${short(V110)}`).exec(prod110.stdout);
+    const superseded = outcomeLine(
+      `superseded ${prod100.deployment.id}: api-server in k8s-east/production now runs ${short(V110)} (ghcr.io/acme/api-server:v1.1.0)`,
+    ).exec(prod110.stdout);
     expect(superseded).not.toBeNull();
     const prod110Id = superseded![1];
     expect(prod110Id).not.toBe(prod100.deployment.id);
