@@ -19,7 +19,12 @@ const BUCKET_TO_PB: Record<MetricsBucket, BucketPb> = {
   month: BucketPb.MONTH,
 };
 
-/** Milliseconds (fractions down to nanoseconds) as a Duration; undefined stays unset. */
+/**
+ * Milliseconds (fractions down to nanoseconds) as a Duration; undefined stays unset. Not
+ * @bufbuild/protobuf/wkt's durationFromMs: it does not round, and the statement's microsecond
+ * fractions (123.456 ms) would give a non-integer `nanos` (456000.00000000307) that cannot be
+ * serialized.
+ */
 export function durationFromMs(ms: number | undefined): Duration | undefined {
   if (ms === undefined) return undefined;
   let seconds = Math.floor(ms / 1000);
