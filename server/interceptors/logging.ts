@@ -1,33 +1,37 @@
-// One JSON log line per call: method, protocol, code and duration.
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+// One JSON log line per call: method, protocol, code and duration. A server stream
+// (WatchDeployments, reflection) is logged when it ends, with the code it ended with (Canceled
+// when the client went away) and how long it ran.
+import { Code, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../log.js";
 import { callerKey } from "./caller.js";
+import { codeOf, onStreamEnd } from "./stream-end.js";
 
 export function loggingInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const method = `${req.service.typeName}/${req.method.name}`;
-    try {
-      const res = await next(req);
-      logger.info(
-        { method, protocol: protocolOf(req.header.get("content-type")), code: "ok", ms: round(performance.now() - started), tokenId: req.contextValues.get(callerKey)?.tokenId },
-        "call",
-      );
-      return res;
-    } catch (e) {
-      const code = e instanceof ConnectError ? Code[e.code] : "unknown";
+    const log = (code: number) =>
       logger.info(
         {
-          method,
+          method: `${req.service.typeName}/${req.method.name}`,
           protocol: protocolOf(req.header.get("content-type")),
-          code: toSnake(code),
+          code: code === 0 ? "ok" : toSnake(Code[code] ?? "unknown"),
           ms: round(performance.now() - started),
           tokenId: req.contextValues.get(callerKey)?.tokenId,
         },
         "call",
       );
+    let res;
+    try {
+      res = await next(req);
+    } catch (e) {
+      log(codeOf(e));
       throw e;
     }
+    if (!res.stream) {
+      log(0);
+      return res;
+    }
+    return { ...res, message: onStreamEnd(res.message, req.signal, log) };
   };
 }
 

@@ -2,8 +2,9 @@
 // A stream is counted when it ends: its code is the error it ended with, Canceled when the
 // client went away, else OK. Installed outside error mapping, so every error is a ConnectError
 // with its final code by then.
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { MethodSeries, Metrics } from "../metrics.js";
+import type { Interceptor } from "@connectrpc/connect";
+import type { Metrics } from "../metrics.js";
+import { codeOf, onStreamEnd } from "./stream-end.js";
 
 export function metricsInterceptor(metrics: Metrics): Interceptor {
   return (next) => async (req) => {
@@ -22,21 +23,6 @@ export function metricsInterceptor(metrics: Metrics): Interceptor {
       metrics.answered(req.method, res.message);
       return res;
     }
-    return { ...res, message: observed(res.message, series, t0, req.signal) };
+    return { ...res, message: onStreamEnd(res.message, req.signal, (code) => series.handled(code, (performance.now() - t0) / 1000)) };
   };
-}
-
-const codeOf = (e: unknown): number => (e instanceof ConnectError ? e.code : Code.Unknown);
-
-async function* observed<T>(messages: AsyncIterable<T>, series: MethodSeries, t0: number, signal: AbortSignal): AsyncGenerator<T> {
-  let code = 0;
-  try {
-    yield* messages;
-  } catch (e) {
-    code = codeOf(e);
-    throw e;
-  } finally {
-    if (code === 0 && signal.aborted) code = Code.Canceled;
-    series.handled(code, (performance.now() - t0) / 1000);
-  }
 }

@@ -1,6 +1,7 @@
 // EnvironmentService through a real server process, over Connect (HTTP/1.1 and HTTP/2),
 // gRPC (connect-node) and @grpc/grpc-js, on both database backends.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { DeploymentService, WatchEventType } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { Health } from "../../gen/proto/grpc/health/v1/health_pb.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
@@ -199,6 +200,24 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
       .find((e) => e.msg === "call" && e.method === "chainloop.v1.EnvironmentService/CreateEnvironment" && e.code === "invalid_argument");
     expect(line).toMatchObject({ protocol: "connect" });
     expect(typeof line.ms).toBe("number");
+  });
+
+  it("logs a server stream when it ends, with the code it ended with, not when it opens", async () => {
+    const calls = () =>
+      server.logs
+        .map((l) => { try { return JSON.parse(l); } catch { return {}; } })
+        .filter((e) => e.msg === "call" && e.method === "chainloop.v1.DeploymentService/WatchDeployments");
+    const abort = new AbortController();
+    const events = connectClient(DeploymentService, server.url).watchDeployments({}, { signal: abort.signal })[Symbol.asyncIterator]();
+    // The stream is open (the initial set has ended) and nothing is logged for it yet.
+    for (let e = await events.next(); !e.done && e.value.type !== WatchEventType.SNAPSHOT_END; e = await events.next());
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls()).toEqual([]);
+    abort.abort();
+    await events.next().catch(() => undefined);
+    for (let i = 0; i < 50 && calls().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(calls()).toEqual([expect.objectContaining({ code: "canceled", protocol: "connect", ms: expect.any(Number) })]);
+    expect(calls()[0].ms).toBeGreaterThanOrEqual(200);
   });
 
   it("refuses a request body over the size limit with ResourceExhausted", async () => {
