@@ -3,19 +3,12 @@
 // rollbacks and time to restore, durations as people read them (`7h 30m`, `5d 4h`).
 //
 // Loaded only from inside actions (await import()): it imports generated code at runtime.
-import { create } from "@bufbuild/protobuf";
-import { DurationSchema, timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { MetricsBucket, type DeliveryMetrics, type GetDeliveryMetricsResponse } from "../gen/proto/chainloop/v1/delivery_metrics_pb.js";
 import { table, type Column } from "./output.js";
 
 export const BUCKET_TO_PB = { day: MetricsBucket.DAY, week: MetricsBucket.WEEK, month: MetricsBucket.MONTH } as const;
 const BUCKET_NAMES: Partial<Record<MetricsBucket, string>> = { [MetricsBucket.DAY]: "day", [MetricsBucket.WEEK]: "week", [MetricsBucket.MONTH]: "month" };
-
-export function durationFromMs(ms: number): Duration {
-  return create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
-}
-
-const msOf = (d: Duration) => Number(d.seconds) * 1000 + d.nanos / 1e6;
 
 const SPAN_UNITS: Array<[string, number]> = [
   ["d", 86_400_000],
@@ -27,7 +20,7 @@ const SPAN_UNITS: Array<[string, number]> = [
 /** `5d 4h`, `7h 30m`, `54m`, `12s`, `350ms`: the two largest units, the rest cut off; `-` when unset. */
 export function formatSpan(d: Duration | undefined): string {
   if (d === undefined) return "-";
-  const ms = msOf(d);
+  const ms = durationMs(d);
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const parts: string[] = [];
   let rest = ms;

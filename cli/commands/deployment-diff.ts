@@ -9,6 +9,7 @@
 // Exit codes: 0 when the places are identical; 3 when they differ; 1 and 2 as everywhere.
 import { defineCommand } from "../command.js";
 import { parseInstant } from "../duration.js";
+import { atOption } from "./deployment-filters.js";
 
 const EXIT_DIFFERENT = 3;
 
@@ -62,12 +63,7 @@ export const deploymentDiff = defineCommand({
           coerce: (v: string) => parsePlace(v, "--to"),
           describe: "The second place, naming the same parts as --from",
         },
-        at: {
-          type: "string",
-          requiresArg: true,
-          coerce: (v: string) => (parseInstant(v, "--at"), v),
-          describe: "Compare what ran at this time, in each place without its own @TIME: an RFC 3339 time or a duration ago (3h, 2d)",
-        },
+        at: atOption("Compare what ran at this time, in each place without its own @TIME: an RFC 3339 time or a duration ago (3h, 2d)"),
         "differences-only": { type: "boolean", default: false, describe: "Show only what differs (the summary counts everything)" },
       })
       .check((args) => {

@@ -1,6 +1,8 @@
 // The record filters `deployment list` and `deployment watch` share, as the API's
-// ListDeploymentsRequest and WatchDeploymentsRequest do.
+// ListDeploymentsRequest and WatchDeploymentsRequest do; and the --at of `deployment list` and
+// `deployment diff`.
 import { digestProblem } from "../command.js";
+import { parseInstant } from "../duration.js";
 
 const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
 
@@ -21,6 +23,19 @@ export const deploymentFilterOptions = {
 } as const;
 
 export const DEPLOYMENT_FILTERS = Object.keys(deploymentFilterOptions);
+
+/**
+ * `--at TIME`: an RFC 3339 time or a duration ago, checked when parsed (a usage error before any
+ * call) and kept as given: the action turns it into an instant with its own `now` (parseInstant).
+ */
+export function atOption(describe: string) {
+  return {
+    type: "string",
+    requiresArg: true,
+    coerce: (v: string) => (parseInstant(v, "--at"), v),
+    describe,
+  } as const;
+}
 
 /** A malformed --digest is a usage error, before any network call. */
 export function digestFilterProblem(digest: string | undefined): string | undefined {

@@ -2,7 +2,7 @@
 // before too, or with --at what ran at a past time, newest first, a page at a time.
 import { defineCommand } from "../command.js";
 import { parseInstant } from "../duration.js";
-import { DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
+import { atOption, DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
 
 const STATUSES = ["deployed", "superseded", "decommissioned"] as const;
 
@@ -23,14 +23,9 @@ export const deploymentList = defineCommand({
           describe: "Only records with this status (superseded and decommissioned imply --history)",
         },
         history: { type: "boolean", default: false, describe: "Include superseded and decommissioned records, not only what runs now" },
-        at: {
-          type: "string",
-          requiresArg: true,
-          // Checked here (a usage error before any call); turned into an instant in the action.
-          coerce: (v: string) => (parseInstant(v, "--at"), v),
-          describe:
-            "What ran at this time: the records deployed then, whatever their status now. An RFC 3339 time (2026-12-01T10:00:00Z) or a duration ago (30m, 3h, 2d)",
-        },
+        at: atOption(
+          "What ran at this time: the records deployed then, whatever their status now. An RFC 3339 time (2026-12-01T10:00:00Z) or a duration ago (30m, 3h, 2d)",
+        ),
         rollbacks: { type: "boolean", default: false, describe: "Only rollbacks: records of a digest the slot ran before (add --history for past ones)" },
         wide: { type: "boolean", default: false, describe: "Add the record ID column (for deployment describe) and show artifacts uncut" },
         limit: { type: "number", default: 50, describe: "Records per page, 1 to 1000" },

@@ -61,7 +61,7 @@ export const metrics: CommandModule<GlobalArgs, any> = defineCommand({
     ],
   ],
   async action(args, { client, out }) {
-    const [{ DeliveryMetricsService, GetDeliveryMetricsResponseSchema }, { BUCKET_TO_PB, durationFromMs, metricsText }, { toJson }, { timestampFromDate }] =
+    const [{ DeliveryMetricsService, GetDeliveryMetricsResponseSchema }, { BUCKET_TO_PB, metricsText }, { toJson }, { durationFromMs, timestampFromDate }] =
       await Promise.all([
         import("../../gen/proto/chainloop/v1/delivery_metrics_pb.js"),
         import("../metrics-format.js"),

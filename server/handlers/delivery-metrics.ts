@@ -1,6 +1,6 @@
 // DeliveryMetricsService: proto ⇄ domain mapping only.
 import { create } from "@bufbuild/protobuf";
-import { DurationSchema, timestampDate, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   DeliveryMetricsSchema,
@@ -10,7 +10,7 @@ import {
 } from "../../gen/proto/chainloop/v1/delivery_metrics_pb.js";
 import type { DeliveryMetricsUseCase, MetricsBucket, PeriodMetrics } from "../domain/delivery-metrics.js";
 import { callerOf } from "../interceptors/caller.js";
-import { durationToMs } from "./environment.js";
+import { durationFromMs, durationToMs } from "./durations.js";
 import { enumFromPb } from "./enums.js";
 
 const BUCKET_TO_PB: Record<MetricsBucket, BucketPb> = {
@@ -18,23 +18,6 @@ const BUCKET_TO_PB: Record<MetricsBucket, BucketPb> = {
   week: BucketPb.WEEK,
   month: BucketPb.MONTH,
 };
-
-/**
- * Milliseconds (fractions down to nanoseconds) as a Duration; undefined stays unset. Not
- * @bufbuild/protobuf/wkt's durationFromMs: it does not round, and the statement's microsecond
- * fractions (123.456 ms) would give a non-integer `nanos` (456000.00000000307) that cannot be
- * serialized.
- */
-export function durationFromMs(ms: number | undefined): Duration | undefined {
-  if (ms === undefined) return undefined;
-  let seconds = Math.floor(ms / 1000);
-  let nanos = Math.round((ms - seconds * 1000) * 1e6);
-  if (nanos >= 1e9) {
-    seconds += 1;
-    nanos -= 1e9;
-  }
-  return create(DurationSchema, { seconds: BigInt(seconds), nanos });
-}
 
 function periodToPb(p: PeriodMetrics): DeliveryMetricsPb {
   return create(DeliveryMetricsSchema, {

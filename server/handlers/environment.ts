@@ -1,6 +1,6 @@
 // EnvironmentService: proto ⇄ domain mapping only.
 import { create } from "@bufbuild/protobuf";
-import { DurationSchema, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   EnvironmentSchema,
@@ -11,6 +11,7 @@ import {
 } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import type { Environment, EnvironmentUseCase, LogicalEnvironment } from "../domain/environments.js";
 import { callerOf } from "../interceptors/caller.js";
+import { durationFromMs, durationToMs } from "./durations.js";
 
 export function environmentToPb(e: Environment): EnvironmentPb {
   return create(EnvironmentSchema, {
@@ -23,14 +24,6 @@ export function environmentToPb(e: Environment): EnvironmentPb {
   });
 }
 
-/** Whole milliseconds (the domain refuses fractions); unset → undefined. */
-export function durationToMs(d: Duration | undefined): number | undefined {
-  return d === undefined ? undefined : Number(d.seconds) * 1000 + d.nanos / 1e6;
-}
-
-function durationFromMs(ms: number): Duration {
-  return create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
-}
 
 export function logicalEnvironmentToPb(l: LogicalEnvironment): LogicalEnvironmentPb {
   return create(LogicalEnvironmentSchema, {

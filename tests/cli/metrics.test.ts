@@ -103,7 +103,8 @@ describe.each(clientBackends())("chainloop metrics on %s", (backend) => {
 
 describe("metrics table formatting", () => {
   it("writes durations with their two largest units and instants without needless zeros", async () => {
-    const { formatSpan, formatInstant, durationFromMs } = await import("../../cli/metrics-format.js");
+    const { formatSpan, formatInstant } = await import("../../cli/metrics-format.js");
+    const { durationFromMs } = await import("@bufbuild/protobuf/wkt");
     const { timestampFromDate } = await import("@bufbuild/protobuf/wkt");
     const span = (ms: number) => formatSpan(durationFromMs(ms));
     expect(formatSpan(undefined)).toBe("-");

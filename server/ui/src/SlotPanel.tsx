@@ -5,6 +5,7 @@ import type { DescribeArtifactResponse } from "../../../gen/proto/chainloop/v1/a
 import { ArtifactKind, DeploymentStatus, type Deployment } from "../../../gen/proto/chainloop/v1/deployment_pb.js";
 import type { Api } from "./api.js";
 import { ArtifactTag, RollbackPill } from "./Artifact.js";
+import { utcText } from "./asof.js";
 import { ago, describeError, digestWithVersion, isStale, KIND_LABEL, ms, shortDigest, STATUS_LABEL, versionOf } from "./format.js";
 
 export function SlotPanel(props: {
@@ -102,7 +103,7 @@ export function SlotPanel(props: {
                     <ArtifactTag d={d} />
                     <span className="pills">
                       {ranThen && (
-                        <span className="pill then" title={`Deployed here at ${new Date(props.asOf!).toISOString().slice(0, 19).replace("T", " ")} UTC, the time the matrix shows`}>
+                        <span className="pill then" title={`Deployed here at ${utcText(props.asOf!)}, the time the matrix shows`}>
                           ran then
                         </span>
                       )}
