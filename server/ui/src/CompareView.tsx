@@ -7,6 +7,7 @@ import { useEffect, useState } from "react";
 import { ArtifactKind, DiffState, type Deployment, type DiffDeploymentsResponse } from "../../../gen/proto/chainloop/v1/deployment_pb.js";
 import type { Api } from "./api.js";
 import { ArtifactTag, RollbackPill } from "./Artifact.js";
+import { fromUtcInput, toUtcInput } from "./asof.js";
 import { absolute, ago, describeError, KIND_LABEL, ms, plural } from "./format.js";
 import { useNow, usePlaces, type Places, type Route, type ViewName } from "./hooks.js";
 import type { LiveState } from "./live.js";
@@ -51,18 +52,10 @@ const STATE_NAME: Record<number, string> = {
   [DiffState.ONLY_IN_TO]: "only-in-to",
 };
 
-/** `2026-12-04T21:06:12` in local time, as a datetime-local input shows it. */
-function toLocalInput(iso: string): string {
-  if (!iso) return "";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
-}
-
-function fromLocalInput(value: string): string {
-  if (!value) return "";
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
+/** The place's as-of (an ISO time from the URL) for the UTC input; "" when unset or not a time. */
+function asOfInput(iso: string): string {
+  const t = iso ? Date.parse(iso) : NaN;
+  return toUtcInput(Number.isNaN(t) ? null : t);
 }
 
 export function CompareView(props: {
@@ -179,13 +172,16 @@ function PlacePicker(props: { side: "A" | "B"; title: string; place: Place; plac
         </select>
       </label>
       <label>
-        As of
+        As of (UTC)
         <input
           type="datetime-local"
           step={1}
           aria-label={`${side}: as of (empty: now)`}
-          value={toLocalInput(place.asOf)}
-          onChange={(e) => props.onChange({ ...place, asOf: fromLocalInput(e.target.value) })}
+          value={asOfInput(place.asOf)}
+          onChange={(e) => {
+            const t = fromUtcInput(e.target.value);
+            props.onChange({ ...place, asOf: t === null ? "" : new Date(t).toISOString() });
+          }}
         />
       </label>
       {place.asOf && (
