@@ -64,6 +64,48 @@ export type ApiToken = Prisma.ApiTokenModel
  */
 export type AuditEvent = Prisma.AuditEventModel
 /**
+ * Model PromotionPolicy
+ * The promotion rules of one logical environment (PromotionPolicyService). `version` grows by
+ * one with every change: the record statement writes a new record into a guarded logical
+ * environment only when the caller evaluated the policy at the version it still has.
+ */
+export type PromotionPolicy = Prisma.PromotionPolicyModel
+/**
+ * Model PromotionPolicyDeployedIn
+ * A `require_deployed_in` rule. The logical environment and environment it names cannot be
+ * deleted while the rule exists (RESTRICT).
+ */
+export type PromotionPolicyDeployedIn = Prisma.PromotionPolicyDeployedInModel
+/**
+ * Model PromotionPolicyAttestation
+ * A `require_workflow` (rule "workflow") or `require_predicate_type` (rule "predicate_type") rule.
+ */
+export type PromotionPolicyAttestation = Prisma.PromotionPolicyAttestationModel
+/**
+ * Model WebhookSubscription
+ * A webhook subscription (WebhookService). `event_mask`: one bit per event type (1 deployed,
+ * 2 superseded, 4 decommissioned, 8 rolled back, 16 stale, 32 policy refused). The signing
+ * secret is kept encrypted (AES-256-GCM, server/webhooks/secrets.ts): `secret_key_id` names
+ * the key it was encrypted with.
+ */
+export type WebhookSubscription = Prisma.WebhookSubscriptionModel
+/**
+ * Model WebhookDelivery
+ * The transactional outbox: one event for one subscription. Rows for record changes are made
+ * from the change log ("deployment_changes", committed with the change) by whichever server
+ * process holds the fan-out lock, exactly once (webhook_outbox_cursor); policy refusals, stale
+ * records and test events are written directly. `id` is the `webhook-id` header of every attempt.
+ * `payload` is the JSON body, rendered at the first attempt and kept for the retries.
+ */
+export type WebhookDelivery = Prisma.WebhookDeliveryModel
+/**
+ * Model WebhookOutboxCursor
+ * One row (id 1): how far the outbox has been filled from the change log (`snapshot`: the
+ * pg_snapshot of the last fan-out, a commit-safe position) and up to when stale records have
+ * been looked for.
+ */
+export type WebhookOutboxCursor = Prisma.WebhookOutboxCursorModel
+/**
  * Model Attestation
  * A pushed attestation (DSSE envelope or in-toto statement), stored byte for byte and
  * content-addressed: `digest` is sha256 of `content`, unique per organization.

@@ -35,6 +35,15 @@ export const ApiTokenScope = {
 export type ApiTokenScope = (typeof ApiTokenScope)[keyof typeof ApiTokenScope]
 
 
+export const WebhookDeliveryStatus = {
+  pending: 'pending',
+  delivered: 'delivered',
+  failed: 'failed'
+} as const
+
+export type WebhookDeliveryStatus = (typeof WebhookDeliveryStatus)[keyof typeof WebhookDeliveryStatus]
+
+
 export const AttestationFormat = {
   DSSE_ENVELOPE: 'DSSE_ENVELOPE',
   IN_TOTO_STATEMENT: 'IN_TOTO_STATEMENT'

@@ -404,6 +404,12 @@ export const ModelName = {
   DeploymentChange: 'DeploymentChange',
   ApiToken: 'ApiToken',
   AuditEvent: 'AuditEvent',
+  PromotionPolicy: 'PromotionPolicy',
+  PromotionPolicyDeployedIn: 'PromotionPolicyDeployedIn',
+  PromotionPolicyAttestation: 'PromotionPolicyAttestation',
+  WebhookSubscription: 'WebhookSubscription',
+  WebhookDelivery: 'WebhookDelivery',
+  WebhookOutboxCursor: 'WebhookOutboxCursor',
   Attestation: 'Attestation',
   AttestedArtifact: 'AttestedArtifact',
   SigningKey: 'SigningKey'
@@ -422,7 +428,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "organization" | "environment" | "logicalEnvironment" | "deployment" | "deploymentChange" | "apiToken" | "auditEvent" | "attestation" | "attestedArtifact" | "signingKey"
+    modelProps: "organization" | "environment" | "logicalEnvironment" | "deployment" | "deploymentChange" | "apiToken" | "auditEvent" | "promotionPolicy" | "promotionPolicyDeployedIn" | "promotionPolicyAttestation" | "webhookSubscription" | "webhookDelivery" | "webhookOutboxCursor" | "attestation" | "attestedArtifact" | "signingKey"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -944,6 +950,450 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    PromotionPolicy: {
+      payload: Prisma.$PromotionPolicyPayload<ExtArgs>
+      fields: Prisma.PromotionPolicyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PromotionPolicyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PromotionPolicyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>
+        }
+        findFirst: {
+          args: Prisma.PromotionPolicyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PromotionPolicyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>
+        }
+        findMany: {
+          args: Prisma.PromotionPolicyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>[]
+        }
+        create: {
+          args: Prisma.PromotionPolicyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>
+        }
+        createMany: {
+          args: Prisma.PromotionPolicyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PromotionPolicyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>[]
+        }
+        delete: {
+          args: Prisma.PromotionPolicyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>
+        }
+        update: {
+          args: Prisma.PromotionPolicyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>
+        }
+        deleteMany: {
+          args: Prisma.PromotionPolicyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PromotionPolicyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PromotionPolicyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>[]
+        }
+        upsert: {
+          args: Prisma.PromotionPolicyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyPayload>
+        }
+        aggregate: {
+          args: Prisma.PromotionPolicyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePromotionPolicy>
+        }
+        groupBy: {
+          args: Prisma.PromotionPolicyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PromotionPolicyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PromotionPolicyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PromotionPolicyCountAggregateOutputType> | number
+        }
+      }
+    }
+    PromotionPolicyDeployedIn: {
+      payload: Prisma.$PromotionPolicyDeployedInPayload<ExtArgs>
+      fields: Prisma.PromotionPolicyDeployedInFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PromotionPolicyDeployedInFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PromotionPolicyDeployedInFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>
+        }
+        findFirst: {
+          args: Prisma.PromotionPolicyDeployedInFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PromotionPolicyDeployedInFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>
+        }
+        findMany: {
+          args: Prisma.PromotionPolicyDeployedInFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>[]
+        }
+        create: {
+          args: Prisma.PromotionPolicyDeployedInCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>
+        }
+        createMany: {
+          args: Prisma.PromotionPolicyDeployedInCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PromotionPolicyDeployedInCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>[]
+        }
+        delete: {
+          args: Prisma.PromotionPolicyDeployedInDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>
+        }
+        update: {
+          args: Prisma.PromotionPolicyDeployedInUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>
+        }
+        deleteMany: {
+          args: Prisma.PromotionPolicyDeployedInDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PromotionPolicyDeployedInUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PromotionPolicyDeployedInUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>[]
+        }
+        upsert: {
+          args: Prisma.PromotionPolicyDeployedInUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyDeployedInPayload>
+        }
+        aggregate: {
+          args: Prisma.PromotionPolicyDeployedInAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePromotionPolicyDeployedIn>
+        }
+        groupBy: {
+          args: Prisma.PromotionPolicyDeployedInGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PromotionPolicyDeployedInGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PromotionPolicyDeployedInCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PromotionPolicyDeployedInCountAggregateOutputType> | number
+        }
+      }
+    }
+    PromotionPolicyAttestation: {
+      payload: Prisma.$PromotionPolicyAttestationPayload<ExtArgs>
+      fields: Prisma.PromotionPolicyAttestationFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PromotionPolicyAttestationFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PromotionPolicyAttestationFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>
+        }
+        findFirst: {
+          args: Prisma.PromotionPolicyAttestationFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PromotionPolicyAttestationFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>
+        }
+        findMany: {
+          args: Prisma.PromotionPolicyAttestationFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>[]
+        }
+        create: {
+          args: Prisma.PromotionPolicyAttestationCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>
+        }
+        createMany: {
+          args: Prisma.PromotionPolicyAttestationCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PromotionPolicyAttestationCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>[]
+        }
+        delete: {
+          args: Prisma.PromotionPolicyAttestationDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>
+        }
+        update: {
+          args: Prisma.PromotionPolicyAttestationUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>
+        }
+        deleteMany: {
+          args: Prisma.PromotionPolicyAttestationDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PromotionPolicyAttestationUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PromotionPolicyAttestationUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>[]
+        }
+        upsert: {
+          args: Prisma.PromotionPolicyAttestationUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PromotionPolicyAttestationPayload>
+        }
+        aggregate: {
+          args: Prisma.PromotionPolicyAttestationAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePromotionPolicyAttestation>
+        }
+        groupBy: {
+          args: Prisma.PromotionPolicyAttestationGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PromotionPolicyAttestationGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PromotionPolicyAttestationCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PromotionPolicyAttestationCountAggregateOutputType> | number
+        }
+      }
+    }
+    WebhookSubscription: {
+      payload: Prisma.$WebhookSubscriptionPayload<ExtArgs>
+      fields: Prisma.WebhookSubscriptionFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.WebhookSubscriptionFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.WebhookSubscriptionFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>
+        }
+        findFirst: {
+          args: Prisma.WebhookSubscriptionFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.WebhookSubscriptionFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>
+        }
+        findMany: {
+          args: Prisma.WebhookSubscriptionFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>[]
+        }
+        create: {
+          args: Prisma.WebhookSubscriptionCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>
+        }
+        createMany: {
+          args: Prisma.WebhookSubscriptionCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.WebhookSubscriptionCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>[]
+        }
+        delete: {
+          args: Prisma.WebhookSubscriptionDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>
+        }
+        update: {
+          args: Prisma.WebhookSubscriptionUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>
+        }
+        deleteMany: {
+          args: Prisma.WebhookSubscriptionDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.WebhookSubscriptionUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.WebhookSubscriptionUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>[]
+        }
+        upsert: {
+          args: Prisma.WebhookSubscriptionUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookSubscriptionPayload>
+        }
+        aggregate: {
+          args: Prisma.WebhookSubscriptionAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateWebhookSubscription>
+        }
+        groupBy: {
+          args: Prisma.WebhookSubscriptionGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookSubscriptionGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.WebhookSubscriptionCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookSubscriptionCountAggregateOutputType> | number
+        }
+      }
+    }
+    WebhookDelivery: {
+      payload: Prisma.$WebhookDeliveryPayload<ExtArgs>
+      fields: Prisma.WebhookDeliveryFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.WebhookDeliveryFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.WebhookDeliveryFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        findFirst: {
+          args: Prisma.WebhookDeliveryFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.WebhookDeliveryFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        findMany: {
+          args: Prisma.WebhookDeliveryFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>[]
+        }
+        create: {
+          args: Prisma.WebhookDeliveryCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        createMany: {
+          args: Prisma.WebhookDeliveryCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.WebhookDeliveryCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>[]
+        }
+        delete: {
+          args: Prisma.WebhookDeliveryDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        update: {
+          args: Prisma.WebhookDeliveryUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        deleteMany: {
+          args: Prisma.WebhookDeliveryDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.WebhookDeliveryUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.WebhookDeliveryUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>[]
+        }
+        upsert: {
+          args: Prisma.WebhookDeliveryUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        aggregate: {
+          args: Prisma.WebhookDeliveryAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateWebhookDelivery>
+        }
+        groupBy: {
+          args: Prisma.WebhookDeliveryGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookDeliveryGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.WebhookDeliveryCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookDeliveryCountAggregateOutputType> | number
+        }
+      }
+    }
+    WebhookOutboxCursor: {
+      payload: Prisma.$WebhookOutboxCursorPayload<ExtArgs>
+      fields: Prisma.WebhookOutboxCursorFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.WebhookOutboxCursorFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.WebhookOutboxCursorFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>
+        }
+        findFirst: {
+          args: Prisma.WebhookOutboxCursorFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.WebhookOutboxCursorFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>
+        }
+        findMany: {
+          args: Prisma.WebhookOutboxCursorFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>[]
+        }
+        create: {
+          args: Prisma.WebhookOutboxCursorCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>
+        }
+        createMany: {
+          args: Prisma.WebhookOutboxCursorCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.WebhookOutboxCursorCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>[]
+        }
+        delete: {
+          args: Prisma.WebhookOutboxCursorDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>
+        }
+        update: {
+          args: Prisma.WebhookOutboxCursorUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>
+        }
+        deleteMany: {
+          args: Prisma.WebhookOutboxCursorDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.WebhookOutboxCursorUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.WebhookOutboxCursorUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>[]
+        }
+        upsert: {
+          args: Prisma.WebhookOutboxCursorUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookOutboxCursorPayload>
+        }
+        aggregate: {
+          args: Prisma.WebhookOutboxCursorAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateWebhookOutboxCursor>
+        }
+        groupBy: {
+          args: Prisma.WebhookOutboxCursorGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookOutboxCursorGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.WebhookOutboxCursorCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookOutboxCursorCountAggregateOutputType> | number
+        }
+      }
+    }
     Attestation: {
       payload: Prisma.$AttestationPayload<ExtArgs>
       fields: Prisma.AttestationFieldRefs
@@ -1262,7 +1712,8 @@ export const DeploymentScalarFieldEnum = {
   decommissionedByTokenId: 'decommissionedByTokenId',
   decommissionedByName: 'decommissionedByName',
   decommissionedBySnapshot: 'decommissionedBySnapshot',
-  rollbackOfId: 'rollbackOfId'
+  rollbackOfId: 'rollbackOfId',
+  overrideReason: 'overrideReason'
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]
@@ -1308,10 +1759,97 @@ export const AuditEventScalarFieldEnum = {
   action: 'action',
   resourceType: 'resourceType',
   resourceName: 'resourceName',
+  detail: 'detail',
   createdAt: 'createdAt'
 } as const
 
 export type AuditEventScalarFieldEnum = (typeof AuditEventScalarFieldEnum)[keyof typeof AuditEventScalarFieldEnum]
+
+
+export const PromotionPolicyScalarFieldEnum = {
+  id: 'id',
+  organizationId: 'organizationId',
+  logicalEnvironmentId: 'logicalEnvironmentId',
+  requireVerified: 'requireVerified',
+  version: 'version',
+  updatedAt: 'updatedAt',
+  updatedByTokenId: 'updatedByTokenId',
+  updatedByName: 'updatedByName'
+} as const
+
+export type PromotionPolicyScalarFieldEnum = (typeof PromotionPolicyScalarFieldEnum)[keyof typeof PromotionPolicyScalarFieldEnum]
+
+
+export const PromotionPolicyDeployedInScalarFieldEnum = {
+  policyId: 'policyId',
+  position: 'position',
+  logicalEnvironmentId: 'logicalEnvironmentId',
+  environmentId: 'environmentId',
+  soakMs: 'soakMs'
+} as const
+
+export type PromotionPolicyDeployedInScalarFieldEnum = (typeof PromotionPolicyDeployedInScalarFieldEnum)[keyof typeof PromotionPolicyDeployedInScalarFieldEnum]
+
+
+export const PromotionPolicyAttestationScalarFieldEnum = {
+  policyId: 'policyId',
+  position: 'position',
+  rule: 'rule',
+  value: 'value'
+} as const
+
+export type PromotionPolicyAttestationScalarFieldEnum = (typeof PromotionPolicyAttestationScalarFieldEnum)[keyof typeof PromotionPolicyAttestationScalarFieldEnum]
+
+
+export const WebhookSubscriptionScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  url: 'url',
+  eventMask: 'eventMask',
+  environmentId: 'environmentId',
+  logicalEnvironmentId: 'logicalEnvironmentId',
+  description: 'description',
+  secretCiphertext: 'secretCiphertext',
+  secretKeyId: 'secretKeyId',
+  failingSince: 'failingSince',
+  createdAt: 'createdAt',
+  createdByTokenId: 'createdByTokenId',
+  createdByName: 'createdByName'
+} as const
+
+export type WebhookSubscriptionScalarFieldEnum = (typeof WebhookSubscriptionScalarFieldEnum)[keyof typeof WebhookSubscriptionScalarFieldEnum]
+
+
+export const WebhookDeliveryScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  subscriptionId: 'subscriptionId',
+  organizationId: 'organizationId',
+  eventType: 'eventType',
+  deploymentId: 'deploymentId',
+  eventTime: 'eventTime',
+  payload: 'payload',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastAttemptAt: 'lastAttemptAt',
+  responseStatus: 'responseStatus',
+  error: 'error',
+  deliveredAt: 'deliveredAt',
+  createdAt: 'createdAt'
+} as const
+
+export type WebhookDeliveryScalarFieldEnum = (typeof WebhookDeliveryScalarFieldEnum)[keyof typeof WebhookDeliveryScalarFieldEnum]
+
+
+export const WebhookOutboxCursorScalarFieldEnum = {
+  id: 'id',
+  snapshot: 'snapshot',
+  staleScannedAt: 'staleScannedAt'
+} as const
+
+export type WebhookOutboxCursorScalarFieldEnum = (typeof WebhookOutboxCursorScalarFieldEnum)[keyof typeof WebhookOutboxCursorScalarFieldEnum]
 
 
 export const AttestationScalarFieldEnum = {
@@ -1496,6 +2034,20 @@ export type EnumApiTokenScopeFieldRefInput<$PrismaModel> = FieldRefInputType<$Pr
  * Reference to a field of type 'ApiTokenScope[]'
  */
 export type ListEnumApiTokenScopeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ApiTokenScope[]'>
+    
+
+
+/**
+ * Reference to a field of type 'WebhookDeliveryStatus'
+ */
+export type EnumWebhookDeliveryStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'WebhookDeliveryStatus'>
+    
+
+
+/**
+ * Reference to a field of type 'WebhookDeliveryStatus[]'
+ */
+export type ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'WebhookDeliveryStatus[]'>
     
 
 
@@ -1726,6 +2278,12 @@ export type GlobalOmitConfig = {
   deploymentChange?: Prisma.DeploymentChangeOmit
   apiToken?: Prisma.ApiTokenOmit
   auditEvent?: Prisma.AuditEventOmit
+  promotionPolicy?: Prisma.PromotionPolicyOmit
+  promotionPolicyDeployedIn?: Prisma.PromotionPolicyDeployedInOmit
+  promotionPolicyAttestation?: Prisma.PromotionPolicyAttestationOmit
+  webhookSubscription?: Prisma.WebhookSubscriptionOmit
+  webhookDelivery?: Prisma.WebhookDeliveryOmit
+  webhookOutboxCursor?: Prisma.WebhookOutboxCursorOmit
   attestation?: Prisma.AttestationOmit
   attestedArtifact?: Prisma.AttestedArtifactOmit
   signingKey?: Prisma.SigningKeyOmit

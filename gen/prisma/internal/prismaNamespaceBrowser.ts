@@ -58,6 +58,12 @@ export const ModelName = {
   DeploymentChange: 'DeploymentChange',
   ApiToken: 'ApiToken',
   AuditEvent: 'AuditEvent',
+  PromotionPolicy: 'PromotionPolicy',
+  PromotionPolicyDeployedIn: 'PromotionPolicyDeployedIn',
+  PromotionPolicyAttestation: 'PromotionPolicyAttestation',
+  WebhookSubscription: 'WebhookSubscription',
+  WebhookDelivery: 'WebhookDelivery',
+  WebhookOutboxCursor: 'WebhookOutboxCursor',
   Attestation: 'Attestation',
   AttestedArtifact: 'AttestedArtifact',
   SigningKey: 'SigningKey'
@@ -136,7 +142,8 @@ export const DeploymentScalarFieldEnum = {
   decommissionedByTokenId: 'decommissionedByTokenId',
   decommissionedByName: 'decommissionedByName',
   decommissionedBySnapshot: 'decommissionedBySnapshot',
-  rollbackOfId: 'rollbackOfId'
+  rollbackOfId: 'rollbackOfId',
+  overrideReason: 'overrideReason'
 } as const
 
 export type DeploymentScalarFieldEnum = (typeof DeploymentScalarFieldEnum)[keyof typeof DeploymentScalarFieldEnum]
@@ -182,10 +189,97 @@ export const AuditEventScalarFieldEnum = {
   action: 'action',
   resourceType: 'resourceType',
   resourceName: 'resourceName',
+  detail: 'detail',
   createdAt: 'createdAt'
 } as const
 
 export type AuditEventScalarFieldEnum = (typeof AuditEventScalarFieldEnum)[keyof typeof AuditEventScalarFieldEnum]
+
+
+export const PromotionPolicyScalarFieldEnum = {
+  id: 'id',
+  organizationId: 'organizationId',
+  logicalEnvironmentId: 'logicalEnvironmentId',
+  requireVerified: 'requireVerified',
+  version: 'version',
+  updatedAt: 'updatedAt',
+  updatedByTokenId: 'updatedByTokenId',
+  updatedByName: 'updatedByName'
+} as const
+
+export type PromotionPolicyScalarFieldEnum = (typeof PromotionPolicyScalarFieldEnum)[keyof typeof PromotionPolicyScalarFieldEnum]
+
+
+export const PromotionPolicyDeployedInScalarFieldEnum = {
+  policyId: 'policyId',
+  position: 'position',
+  logicalEnvironmentId: 'logicalEnvironmentId',
+  environmentId: 'environmentId',
+  soakMs: 'soakMs'
+} as const
+
+export type PromotionPolicyDeployedInScalarFieldEnum = (typeof PromotionPolicyDeployedInScalarFieldEnum)[keyof typeof PromotionPolicyDeployedInScalarFieldEnum]
+
+
+export const PromotionPolicyAttestationScalarFieldEnum = {
+  policyId: 'policyId',
+  position: 'position',
+  rule: 'rule',
+  value: 'value'
+} as const
+
+export type PromotionPolicyAttestationScalarFieldEnum = (typeof PromotionPolicyAttestationScalarFieldEnum)[keyof typeof PromotionPolicyAttestationScalarFieldEnum]
+
+
+export const WebhookSubscriptionScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  organizationId: 'organizationId',
+  url: 'url',
+  eventMask: 'eventMask',
+  environmentId: 'environmentId',
+  logicalEnvironmentId: 'logicalEnvironmentId',
+  description: 'description',
+  secretCiphertext: 'secretCiphertext',
+  secretKeyId: 'secretKeyId',
+  failingSince: 'failingSince',
+  createdAt: 'createdAt',
+  createdByTokenId: 'createdByTokenId',
+  createdByName: 'createdByName'
+} as const
+
+export type WebhookSubscriptionScalarFieldEnum = (typeof WebhookSubscriptionScalarFieldEnum)[keyof typeof WebhookSubscriptionScalarFieldEnum]
+
+
+export const WebhookDeliveryScalarFieldEnum = {
+  id: 'id',
+  seq: 'seq',
+  subscriptionId: 'subscriptionId',
+  organizationId: 'organizationId',
+  eventType: 'eventType',
+  deploymentId: 'deploymentId',
+  eventTime: 'eventTime',
+  payload: 'payload',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastAttemptAt: 'lastAttemptAt',
+  responseStatus: 'responseStatus',
+  error: 'error',
+  deliveredAt: 'deliveredAt',
+  createdAt: 'createdAt'
+} as const
+
+export type WebhookDeliveryScalarFieldEnum = (typeof WebhookDeliveryScalarFieldEnum)[keyof typeof WebhookDeliveryScalarFieldEnum]
+
+
+export const WebhookOutboxCursorScalarFieldEnum = {
+  id: 'id',
+  snapshot: 'snapshot',
+  staleScannedAt: 'staleScannedAt'
+} as const
+
+export type WebhookOutboxCursorScalarFieldEnum = (typeof WebhookOutboxCursorScalarFieldEnum)[keyof typeof WebhookOutboxCursorScalarFieldEnum]
 
 
 export const AttestationScalarFieldEnum = {

@@ -748,14 +748,6 @@ export type BytesFieldUpdateOperationsInput = {
   set?: runtime.Bytes
 }
 
-export type IntFieldUpdateOperationsInput = {
-  set?: number
-  increment?: number
-  decrement?: number
-  multiply?: number
-  divide?: number
-}
-
 export type EnumAttestationFormatFieldUpdateOperationsInput = {
   set?: $Enums.AttestationFormat
 }

@@ -44,6 +44,7 @@ export type AuditEventMinAggregateOutputType = {
   action: string | null
   resourceType: string | null
   resourceName: string | null
+  detail: string | null
   createdAt: Date | null
 }
 
@@ -56,6 +57,7 @@ export type AuditEventMaxAggregateOutputType = {
   action: string | null
   resourceType: string | null
   resourceName: string | null
+  detail: string | null
   createdAt: Date | null
 }
 
@@ -68,6 +70,7 @@ export type AuditEventCountAggregateOutputType = {
   action: number
   resourceType: number
   resourceName: number
+  detail: number
   createdAt: number
   _all: number
 }
@@ -90,6 +93,7 @@ export type AuditEventMinAggregateInputType = {
   action?: true
   resourceType?: true
   resourceName?: true
+  detail?: true
   createdAt?: true
 }
 
@@ -102,6 +106,7 @@ export type AuditEventMaxAggregateInputType = {
   action?: true
   resourceType?: true
   resourceName?: true
+  detail?: true
   createdAt?: true
 }
 
@@ -114,6 +119,7 @@ export type AuditEventCountAggregateInputType = {
   action?: true
   resourceType?: true
   resourceName?: true
+  detail?: true
   createdAt?: true
   _all?: true
 }
@@ -213,6 +219,7 @@ export type AuditEventGroupByOutputType = {
   action: string
   resourceType: string
   resourceName: string
+  detail: string
   createdAt: Date
   _count: AuditEventCountAggregateOutputType | null
   _avg: AuditEventAvgAggregateOutputType | null
@@ -248,6 +255,7 @@ export type AuditEventWhereInput = {
   action?: Prisma.StringFilter<"AuditEvent"> | string
   resourceType?: Prisma.StringFilter<"AuditEvent"> | string
   resourceName?: Prisma.StringFilter<"AuditEvent"> | string
+  detail?: Prisma.StringFilter<"AuditEvent"> | string
   createdAt?: Prisma.DateTimeFilter<"AuditEvent"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
 }
@@ -261,6 +269,7 @@ export type AuditEventOrderByWithRelationInput = {
   action?: Prisma.SortOrder
   resourceType?: Prisma.SortOrder
   resourceName?: Prisma.SortOrder
+  detail?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
 }
@@ -277,6 +286,7 @@ export type AuditEventWhereUniqueInput = Prisma.AtLeast<{
   action?: Prisma.StringFilter<"AuditEvent"> | string
   resourceType?: Prisma.StringFilter<"AuditEvent"> | string
   resourceName?: Prisma.StringFilter<"AuditEvent"> | string
+  detail?: Prisma.StringFilter<"AuditEvent"> | string
   createdAt?: Prisma.DateTimeFilter<"AuditEvent"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
 }, "id" | "seq">
@@ -290,6 +300,7 @@ export type AuditEventOrderByWithAggregationInput = {
   action?: Prisma.SortOrder
   resourceType?: Prisma.SortOrder
   resourceName?: Prisma.SortOrder
+  detail?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   _count?: Prisma.AuditEventCountOrderByAggregateInput
   _avg?: Prisma.AuditEventAvgOrderByAggregateInput
@@ -310,6 +321,7 @@ export type AuditEventScalarWhereWithAggregatesInput = {
   action?: Prisma.StringWithAggregatesFilter<"AuditEvent"> | string
   resourceType?: Prisma.StringWithAggregatesFilter<"AuditEvent"> | string
   resourceName?: Prisma.StringWithAggregatesFilter<"AuditEvent"> | string
+  detail?: Prisma.StringWithAggregatesFilter<"AuditEvent"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"AuditEvent"> | Date | string
 }
 
@@ -321,6 +333,7 @@ export type AuditEventCreateInput = {
   action: string
   resourceType: string
   resourceName: string
+  detail?: string
   createdAt?: Date | string
   organization: Prisma.OrganizationCreateNestedOneWithoutAuditEventsInput
 }
@@ -334,6 +347,7 @@ export type AuditEventUncheckedCreateInput = {
   action: string
   resourceType: string
   resourceName: string
+  detail?: string
   createdAt?: Date | string
 }
 
@@ -345,6 +359,7 @@ export type AuditEventUpdateInput = {
   action?: Prisma.StringFieldUpdateOperationsInput | string
   resourceType?: Prisma.StringFieldUpdateOperationsInput | string
   resourceName?: Prisma.StringFieldUpdateOperationsInput | string
+  detail?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutAuditEventsNestedInput
 }
@@ -358,6 +373,7 @@ export type AuditEventUncheckedUpdateInput = {
   action?: Prisma.StringFieldUpdateOperationsInput | string
   resourceType?: Prisma.StringFieldUpdateOperationsInput | string
   resourceName?: Prisma.StringFieldUpdateOperationsInput | string
+  detail?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -370,6 +386,7 @@ export type AuditEventCreateManyInput = {
   action: string
   resourceType: string
   resourceName: string
+  detail?: string
   createdAt?: Date | string
 }
 
@@ -381,6 +398,7 @@ export type AuditEventUpdateManyMutationInput = {
   action?: Prisma.StringFieldUpdateOperationsInput | string
   resourceType?: Prisma.StringFieldUpdateOperationsInput | string
   resourceName?: Prisma.StringFieldUpdateOperationsInput | string
+  detail?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -393,6 +411,7 @@ export type AuditEventUncheckedUpdateManyInput = {
   action?: Prisma.StringFieldUpdateOperationsInput | string
   resourceType?: Prisma.StringFieldUpdateOperationsInput | string
   resourceName?: Prisma.StringFieldUpdateOperationsInput | string
+  detail?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -415,6 +434,7 @@ export type AuditEventCountOrderByAggregateInput = {
   action?: Prisma.SortOrder
   resourceType?: Prisma.SortOrder
   resourceName?: Prisma.SortOrder
+  detail?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -431,6 +451,7 @@ export type AuditEventMaxOrderByAggregateInput = {
   action?: Prisma.SortOrder
   resourceType?: Prisma.SortOrder
   resourceName?: Prisma.SortOrder
+  detail?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -443,6 +464,7 @@ export type AuditEventMinOrderByAggregateInput = {
   action?: Prisma.SortOrder
   resourceType?: Prisma.SortOrder
   resourceName?: Prisma.SortOrder
+  detail?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -500,6 +522,7 @@ export type AuditEventCreateWithoutOrganizationInput = {
   action: string
   resourceType: string
   resourceName: string
+  detail?: string
   createdAt?: Date | string
 }
 
@@ -511,6 +534,7 @@ export type AuditEventUncheckedCreateWithoutOrganizationInput = {
   action: string
   resourceType: string
   resourceName: string
+  detail?: string
   createdAt?: Date | string
 }
 
@@ -552,6 +576,7 @@ export type AuditEventScalarWhereInput = {
   action?: Prisma.StringFilter<"AuditEvent"> | string
   resourceType?: Prisma.StringFilter<"AuditEvent"> | string
   resourceName?: Prisma.StringFilter<"AuditEvent"> | string
+  detail?: Prisma.StringFilter<"AuditEvent"> | string
   createdAt?: Prisma.DateTimeFilter<"AuditEvent"> | Date | string
 }
 
@@ -563,6 +588,7 @@ export type AuditEventCreateManyOrganizationInput = {
   action: string
   resourceType: string
   resourceName: string
+  detail?: string
   createdAt?: Date | string
 }
 
@@ -574,6 +600,7 @@ export type AuditEventUpdateWithoutOrganizationInput = {
   action?: Prisma.StringFieldUpdateOperationsInput | string
   resourceType?: Prisma.StringFieldUpdateOperationsInput | string
   resourceName?: Prisma.StringFieldUpdateOperationsInput | string
+  detail?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -585,6 +612,7 @@ export type AuditEventUncheckedUpdateWithoutOrganizationInput = {
   action?: Prisma.StringFieldUpdateOperationsInput | string
   resourceType?: Prisma.StringFieldUpdateOperationsInput | string
   resourceName?: Prisma.StringFieldUpdateOperationsInput | string
+  detail?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -596,6 +624,7 @@ export type AuditEventUncheckedUpdateManyWithoutOrganizationInput = {
   action?: Prisma.StringFieldUpdateOperationsInput | string
   resourceType?: Prisma.StringFieldUpdateOperationsInput | string
   resourceName?: Prisma.StringFieldUpdateOperationsInput | string
+  detail?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -610,6 +639,7 @@ export type AuditEventSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   action?: boolean
   resourceType?: boolean
   resourceName?: boolean
+  detail?: boolean
   createdAt?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["auditEvent"]>
@@ -623,6 +653,7 @@ export type AuditEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   action?: boolean
   resourceType?: boolean
   resourceName?: boolean
+  detail?: boolean
   createdAt?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["auditEvent"]>
@@ -636,6 +667,7 @@ export type AuditEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   action?: boolean
   resourceType?: boolean
   resourceName?: boolean
+  detail?: boolean
   createdAt?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["auditEvent"]>
@@ -649,10 +681,11 @@ export type AuditEventSelectScalar = {
   action?: boolean
   resourceType?: boolean
   resourceName?: boolean
+  detail?: boolean
   createdAt?: boolean
 }
 
-export type AuditEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "actorTokenId" | "actorName" | "action" | "resourceType" | "resourceName" | "createdAt", ExtArgs["result"]["auditEvent"]>
+export type AuditEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "actorTokenId" | "actorName" | "action" | "resourceType" | "resourceName" | "detail" | "createdAt", ExtArgs["result"]["auditEvent"]>
 export type AuditEventInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
 }
@@ -677,6 +710,10 @@ export type $AuditEventPayload<ExtArgs extends runtime.Types.Extensions.Internal
     action: string
     resourceType: string
     resourceName: string
+    /**
+     * More about it, e.g. the reason given for overriding a promotion policy.
+     */
+    detail: string
     createdAt: Date
   }, ExtArgs["result"]["auditEvent"]>
   composites: {}
@@ -1110,6 +1147,7 @@ export interface AuditEventFieldRefs {
   readonly action: Prisma.FieldRef<"AuditEvent", 'String'>
   readonly resourceType: Prisma.FieldRef<"AuditEvent", 'String'>
   readonly resourceName: Prisma.FieldRef<"AuditEvent", 'String'>
+  readonly detail: Prisma.FieldRef<"AuditEvent", 'String'>
   readonly createdAt: Prisma.FieldRef<"AuditEvent", 'DateTime'>
 }
     

@@ -61,6 +61,7 @@ export type DeploymentMinAggregateOutputType = {
   decommissionedByName: string | null
   decommissionedBySnapshot: boolean | null
   rollbackOfId: string | null
+  overrideReason: string | null
 }
 
 export type DeploymentMaxAggregateOutputType = {
@@ -87,6 +88,7 @@ export type DeploymentMaxAggregateOutputType = {
   decommissionedByName: string | null
   decommissionedBySnapshot: boolean | null
   rollbackOfId: string | null
+  overrideReason: string | null
 }
 
 export type DeploymentCountAggregateOutputType = {
@@ -113,6 +115,7 @@ export type DeploymentCountAggregateOutputType = {
   decommissionedByName: number
   decommissionedBySnapshot: number
   rollbackOfId: number
+  overrideReason: number
   _all: number
 }
 
@@ -149,6 +152,7 @@ export type DeploymentMinAggregateInputType = {
   decommissionedByName?: true
   decommissionedBySnapshot?: true
   rollbackOfId?: true
+  overrideReason?: true
 }
 
 export type DeploymentMaxAggregateInputType = {
@@ -175,6 +179,7 @@ export type DeploymentMaxAggregateInputType = {
   decommissionedByName?: true
   decommissionedBySnapshot?: true
   rollbackOfId?: true
+  overrideReason?: true
 }
 
 export type DeploymentCountAggregateInputType = {
@@ -201,6 +206,7 @@ export type DeploymentCountAggregateInputType = {
   decommissionedByName?: true
   decommissionedBySnapshot?: true
   rollbackOfId?: true
+  overrideReason?: true
   _all?: true
 }
 
@@ -314,6 +320,7 @@ export type DeploymentGroupByOutputType = {
   decommissionedByName: string
   decommissionedBySnapshot: boolean
   rollbackOfId: string | null
+  overrideReason: string | null
   _count: DeploymentCountAggregateOutputType | null
   _avg: DeploymentAvgAggregateOutputType | null
   _sum: DeploymentSumAggregateOutputType | null
@@ -363,6 +370,7 @@ export type DeploymentWhereInput = {
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
   rollbackOfId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  overrideReason?: Prisma.StringNullableFilter<"Deployment"> | string | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
@@ -396,6 +404,7 @@ export type DeploymentOrderByWithRelationInput = {
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
   rollbackOfId?: Prisma.SortOrderInput | Prisma.SortOrder
+  overrideReason?: Prisma.SortOrderInput | Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
   environment?: Prisma.EnvironmentOrderByWithRelationInput
   logicalEnvironment?: Prisma.LogicalEnvironmentOrderByWithRelationInput
@@ -432,6 +441,7 @@ export type DeploymentWhereUniqueInput = Prisma.AtLeast<{
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
   rollbackOfId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  overrideReason?: Prisma.StringNullableFilter<"Deployment"> | string | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   environment?: Prisma.XOR<Prisma.EnvironmentScalarRelationFilter, Prisma.EnvironmentWhereInput>
   logicalEnvironment?: Prisma.XOR<Prisma.LogicalEnvironmentScalarRelationFilter, Prisma.LogicalEnvironmentWhereInput>
@@ -465,6 +475,7 @@ export type DeploymentOrderByWithAggregationInput = {
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
   rollbackOfId?: Prisma.SortOrderInput | Prisma.SortOrder
+  overrideReason?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.DeploymentCountOrderByAggregateInput
   _avg?: Prisma.DeploymentAvgOrderByAggregateInput
   _max?: Prisma.DeploymentMaxOrderByAggregateInput
@@ -499,6 +510,7 @@ export type DeploymentScalarWhereWithAggregatesInput = {
   decommissionedByName?: Prisma.StringWithAggregatesFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolWithAggregatesFilter<"Deployment"> | boolean
   rollbackOfId?: Prisma.UuidNullableWithAggregatesFilter<"Deployment"> | string | null
+  overrideReason?: Prisma.StringNullableWithAggregatesFilter<"Deployment"> | string | null
 }
 
 export type DeploymentCreateInput = {
@@ -520,6 +532,7 @@ export type DeploymentCreateInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -553,6 +566,7 @@ export type DeploymentUncheckedCreateInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
   rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
@@ -576,6 +590,7 @@ export type DeploymentUpdateInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -609,6 +624,7 @@ export type DeploymentUncheckedUpdateInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
   rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
@@ -637,6 +653,7 @@ export type DeploymentCreateManyInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
 }
 
 export type DeploymentUpdateManyMutationInput = {
@@ -658,6 +675,7 @@ export type DeploymentUpdateManyMutationInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentUncheckedUpdateManyInput = {
@@ -684,6 +702,7 @@ export type DeploymentUncheckedUpdateManyInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentListRelationFilter = {
@@ -725,6 +744,7 @@ export type DeploymentCountOrderByAggregateInput = {
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
   rollbackOfId?: Prisma.SortOrder
+  overrideReason?: Prisma.SortOrder
 }
 
 export type DeploymentAvgOrderByAggregateInput = {
@@ -755,6 +775,7 @@ export type DeploymentMaxOrderByAggregateInput = {
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
   rollbackOfId?: Prisma.SortOrder
+  overrideReason?: Prisma.SortOrder
 }
 
 export type DeploymentMinOrderByAggregateInput = {
@@ -781,6 +802,7 @@ export type DeploymentMinOrderByAggregateInput = {
   decommissionedByName?: Prisma.SortOrder
   decommissionedBySnapshot?: Prisma.SortOrder
   rollbackOfId?: Prisma.SortOrder
+  overrideReason?: Prisma.SortOrder
 }
 
 export type DeploymentSumOrderByAggregateInput = {
@@ -1072,6 +1094,7 @@ export type DeploymentCreateWithoutOrganizationInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -1103,6 +1126,7 @@ export type DeploymentUncheckedCreateWithoutOrganizationInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
   rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
@@ -1160,6 +1184,7 @@ export type DeploymentScalarWhereInput = {
   decommissionedByName?: Prisma.StringFilter<"Deployment"> | string
   decommissionedBySnapshot?: Prisma.BoolFilter<"Deployment"> | boolean
   rollbackOfId?: Prisma.UuidNullableFilter<"Deployment"> | string | null
+  overrideReason?: Prisma.StringNullableFilter<"Deployment"> | string | null
 }
 
 export type DeploymentCreateWithoutEnvironmentInput = {
@@ -1181,6 +1206,7 @@ export type DeploymentCreateWithoutEnvironmentInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -1212,6 +1238,7 @@ export type DeploymentUncheckedCreateWithoutEnvironmentInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
   rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
@@ -1261,6 +1288,7 @@ export type DeploymentCreateWithoutLogicalEnvironmentInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   supersededBy?: Prisma.DeploymentCreateNestedOneWithoutSupersedesInput
@@ -1292,6 +1320,7 @@ export type DeploymentUncheckedCreateWithoutLogicalEnvironmentInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
   rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
@@ -1341,6 +1370,7 @@ export type DeploymentCreateWithoutSupersedesInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1373,6 +1403,7 @@ export type DeploymentUncheckedCreateWithoutSupersedesInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
   rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
 
@@ -1400,6 +1431,7 @@ export type DeploymentCreateWithoutSupersededByInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1431,6 +1463,7 @@ export type DeploymentUncheckedCreateWithoutSupersededByInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
   rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
@@ -1464,6 +1497,7 @@ export type DeploymentCreateWithoutRollbacksInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1496,6 +1530,7 @@ export type DeploymentUncheckedCreateWithoutRollbacksInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
 }
 
@@ -1523,6 +1558,7 @@ export type DeploymentCreateWithoutRollbackOfInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   organization: Prisma.OrganizationCreateNestedOneWithoutDeploymentsInput
   environment: Prisma.EnvironmentCreateNestedOneWithoutDeploymentsInput
   logicalEnvironment: Prisma.LogicalEnvironmentCreateNestedOneWithoutDeploymentsInput
@@ -1554,6 +1590,7 @@ export type DeploymentUncheckedCreateWithoutRollbackOfInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
   supersedes?: Prisma.DeploymentUncheckedCreateNestedManyWithoutSupersededByInput
   rollbacks?: Prisma.DeploymentUncheckedCreateNestedManyWithoutRollbackOfInput
 }
@@ -1598,6 +1635,7 @@ export type DeploymentUpdateWithoutSupersedesInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -1630,6 +1668,7 @@ export type DeploymentUncheckedUpdateWithoutSupersedesInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
 
@@ -1679,6 +1718,7 @@ export type DeploymentUpdateWithoutRollbacksInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -1711,6 +1751,7 @@ export type DeploymentUncheckedUpdateWithoutRollbacksInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
 }
 
@@ -1753,6 +1794,7 @@ export type DeploymentCreateManyOrganizationInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
 }
 
 export type DeploymentUpdateWithoutOrganizationInput = {
@@ -1774,6 +1816,7 @@ export type DeploymentUpdateWithoutOrganizationInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1805,6 +1848,7 @@ export type DeploymentUncheckedUpdateWithoutOrganizationInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
   rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
@@ -1832,6 +1876,7 @@ export type DeploymentUncheckedUpdateManyWithoutOrganizationInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentCreateManyEnvironmentInput = {
@@ -1857,6 +1902,7 @@ export type DeploymentCreateManyEnvironmentInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
 }
 
 export type DeploymentUpdateWithoutEnvironmentInput = {
@@ -1878,6 +1924,7 @@ export type DeploymentUpdateWithoutEnvironmentInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -1909,6 +1956,7 @@ export type DeploymentUncheckedUpdateWithoutEnvironmentInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
   rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
@@ -1936,6 +1984,7 @@ export type DeploymentUncheckedUpdateManyWithoutEnvironmentInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentCreateManyLogicalEnvironmentInput = {
@@ -1961,6 +2010,7 @@ export type DeploymentCreateManyLogicalEnvironmentInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
 }
 
 export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
@@ -1982,6 +2032,7 @@ export type DeploymentUpdateWithoutLogicalEnvironmentInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   supersededBy?: Prisma.DeploymentUpdateOneWithoutSupersedesNestedInput
@@ -2013,6 +2064,7 @@ export type DeploymentUncheckedUpdateWithoutLogicalEnvironmentInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
   rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
@@ -2040,6 +2092,7 @@ export type DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentCreateManySupersededByInput = {
@@ -2065,6 +2118,7 @@ export type DeploymentCreateManySupersededByInput = {
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
   rollbackOfId?: string | null
+  overrideReason?: string | null
 }
 
 export type DeploymentCreateManyRollbackOfInput = {
@@ -2090,6 +2144,7 @@ export type DeploymentCreateManyRollbackOfInput = {
   decommissionedByTokenId?: string | null
   decommissionedByName?: string
   decommissionedBySnapshot?: boolean
+  overrideReason?: string | null
 }
 
 export type DeploymentUpdateWithoutSupersededByInput = {
@@ -2111,6 +2166,7 @@ export type DeploymentUpdateWithoutSupersededByInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -2142,6 +2198,7 @@ export type DeploymentUncheckedUpdateWithoutSupersededByInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
   rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
@@ -2169,6 +2226,7 @@ export type DeploymentUncheckedUpdateManyWithoutSupersededByInput = {
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
   rollbackOfId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type DeploymentUpdateWithoutRollbackOfInput = {
@@ -2190,6 +2248,7 @@ export type DeploymentUpdateWithoutRollbackOfInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutDeploymentsNestedInput
   environment?: Prisma.EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
   logicalEnvironment?: Prisma.LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput
@@ -2221,6 +2280,7 @@ export type DeploymentUncheckedUpdateWithoutRollbackOfInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   supersedes?: Prisma.DeploymentUncheckedUpdateManyWithoutSupersededByNestedInput
   rollbacks?: Prisma.DeploymentUncheckedUpdateManyWithoutRollbackOfNestedInput
 }
@@ -2248,6 +2308,7 @@ export type DeploymentUncheckedUpdateManyWithoutRollbackOfInput = {
   decommissionedByTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   decommissionedByName?: Prisma.StringFieldUpdateOperationsInput | string
   decommissionedBySnapshot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  overrideReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -2314,6 +2375,7 @@ export type DeploymentSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
   rollbackOfId?: boolean
+  overrideReason?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -2348,6 +2410,7 @@ export type DeploymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
   rollbackOfId?: boolean
+  overrideReason?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -2379,6 +2442,7 @@ export type DeploymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
   rollbackOfId?: boolean
+  overrideReason?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
   logicalEnvironment?: boolean | Prisma.LogicalEnvironmentDefaultArgs<ExtArgs>
@@ -2410,9 +2474,10 @@ export type DeploymentSelectScalar = {
   decommissionedByName?: boolean
   decommissionedBySnapshot?: boolean
   rollbackOfId?: boolean
+  overrideReason?: boolean
 }
 
-export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt" | "recordedByTokenId" | "recordedByName" | "decommissionedByTokenId" | "decommissionedByName" | "decommissionedBySnapshot" | "rollbackOfId", ExtArgs["result"]["deployment"]>
+export type DeploymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "seq" | "organizationId" | "environmentId" | "logicalEnvironmentId" | "name" | "kind" | "digest" | "artifactName" | "artifactVersion" | "artifactReference" | "status" | "createdAt" | "lastSeenAt" | "supersededAt" | "supersededById" | "decommissionedAt" | "recordedByTokenId" | "recordedByName" | "decommissionedByTokenId" | "decommissionedByName" | "decommissionedBySnapshot" | "rollbackOfId" | "overrideReason", ExtArgs["result"]["deployment"]>
 export type DeploymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   environment?: boolean | Prisma.EnvironmentDefaultArgs<ExtArgs>
@@ -2486,6 +2551,11 @@ export type $DeploymentPayload<ExtArgs extends runtime.Types.Extensions.Internal
      * Set when the record is a rollback: the slot's earlier (superseded) record of the same digest.
      */
     rollbackOfId: string | null
+    /**
+     * Break glass: why the record was made although its logical environment's promotion policy
+     * refused the digest (RecordDeployment `override_reason`, admin scope; also audited).
+     */
+    overrideReason: string | null
   }, ExtArgs["result"]["deployment"]>
   composites: {}
 }
@@ -2939,6 +3009,7 @@ export interface DeploymentFieldRefs {
   readonly decommissionedByName: Prisma.FieldRef<"Deployment", 'String'>
   readonly decommissionedBySnapshot: Prisma.FieldRef<"Deployment", 'Boolean'>
   readonly rollbackOfId: Prisma.FieldRef<"Deployment", 'String'>
+  readonly overrideReason: Prisma.FieldRef<"Deployment", 'String'>
 }
     
 

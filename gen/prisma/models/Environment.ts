@@ -234,6 +234,8 @@ export type EnvironmentWhereInput = {
   heartbeatIntervalMs?: Prisma.IntNullableFilter<"Environment"> | number | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   deployments?: Prisma.DeploymentListRelationFilter
+  policyRules?: Prisma.PromotionPolicyDeployedInListRelationFilter
+  webhooks?: Prisma.WebhookSubscriptionListRelationFilter
 }
 
 export type EnvironmentOrderByWithRelationInput = {
@@ -246,6 +248,8 @@ export type EnvironmentOrderByWithRelationInput = {
   heartbeatIntervalMs?: Prisma.SortOrderInput | Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
   deployments?: Prisma.DeploymentOrderByRelationAggregateInput
+  policyRules?: Prisma.PromotionPolicyDeployedInOrderByRelationAggregateInput
+  webhooks?: Prisma.WebhookSubscriptionOrderByRelationAggregateInput
 }
 
 export type EnvironmentWhereUniqueInput = Prisma.AtLeast<{
@@ -262,6 +266,8 @@ export type EnvironmentWhereUniqueInput = Prisma.AtLeast<{
   heartbeatIntervalMs?: Prisma.IntNullableFilter<"Environment"> | number | null
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   deployments?: Prisma.DeploymentListRelationFilter
+  policyRules?: Prisma.PromotionPolicyDeployedInListRelationFilter
+  webhooks?: Prisma.WebhookSubscriptionListRelationFilter
 }, "id" | "organizationId_name">
 
 export type EnvironmentOrderByWithAggregationInput = {
@@ -301,6 +307,8 @@ export type EnvironmentCreateInput = {
   heartbeatIntervalMs?: number | null
   organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
   deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentUncheckedCreateInput = {
@@ -312,6 +320,8 @@ export type EnvironmentUncheckedCreateInput = {
   updatedAt?: Date | string
   heartbeatIntervalMs?: number | null
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentUpdateInput = {
@@ -323,6 +333,8 @@ export type EnvironmentUpdateInput = {
   heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
   deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentUncheckedUpdateInput = {
@@ -334,6 +346,8 @@ export type EnvironmentUncheckedUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentCreateManyInput = {
@@ -423,6 +437,11 @@ export type EnvironmentScalarRelationFilter = {
   isNot?: Prisma.EnvironmentWhereInput
 }
 
+export type EnvironmentNullableScalarRelationFilter = {
+  is?: Prisma.EnvironmentWhereInput | null
+  isNot?: Prisma.EnvironmentWhereInput | null
+}
+
 export type EnvironmentCreateNestedManyWithoutOrganizationInput = {
   create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutOrganizationInput, Prisma.EnvironmentUncheckedCreateWithoutOrganizationInput> | Prisma.EnvironmentCreateWithoutOrganizationInput[] | Prisma.EnvironmentUncheckedCreateWithoutOrganizationInput[]
   connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutOrganizationInput | Prisma.EnvironmentCreateOrConnectWithoutOrganizationInput[]
@@ -487,6 +506,38 @@ export type EnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.EnvironmentUpdateToOneWithWhereWithoutDeploymentsInput, Prisma.EnvironmentUpdateWithoutDeploymentsInput>, Prisma.EnvironmentUncheckedUpdateWithoutDeploymentsInput>
 }
 
+export type EnvironmentCreateNestedOneWithoutPolicyRulesInput = {
+  create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutPolicyRulesInput, Prisma.EnvironmentUncheckedCreateWithoutPolicyRulesInput>
+  connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutPolicyRulesInput
+  connect?: Prisma.EnvironmentWhereUniqueInput
+}
+
+export type EnvironmentUpdateOneWithoutPolicyRulesNestedInput = {
+  create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutPolicyRulesInput, Prisma.EnvironmentUncheckedCreateWithoutPolicyRulesInput>
+  connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutPolicyRulesInput
+  upsert?: Prisma.EnvironmentUpsertWithoutPolicyRulesInput
+  disconnect?: Prisma.EnvironmentWhereInput | boolean
+  delete?: Prisma.EnvironmentWhereInput | boolean
+  connect?: Prisma.EnvironmentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.EnvironmentUpdateToOneWithWhereWithoutPolicyRulesInput, Prisma.EnvironmentUpdateWithoutPolicyRulesInput>, Prisma.EnvironmentUncheckedUpdateWithoutPolicyRulesInput>
+}
+
+export type EnvironmentCreateNestedOneWithoutWebhooksInput = {
+  create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutWebhooksInput, Prisma.EnvironmentUncheckedCreateWithoutWebhooksInput>
+  connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutWebhooksInput
+  connect?: Prisma.EnvironmentWhereUniqueInput
+}
+
+export type EnvironmentUpdateOneWithoutWebhooksNestedInput = {
+  create?: Prisma.XOR<Prisma.EnvironmentCreateWithoutWebhooksInput, Prisma.EnvironmentUncheckedCreateWithoutWebhooksInput>
+  connectOrCreate?: Prisma.EnvironmentCreateOrConnectWithoutWebhooksInput
+  upsert?: Prisma.EnvironmentUpsertWithoutWebhooksInput
+  disconnect?: Prisma.EnvironmentWhereInput | boolean
+  delete?: Prisma.EnvironmentWhereInput | boolean
+  connect?: Prisma.EnvironmentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.EnvironmentUpdateToOneWithWhereWithoutWebhooksInput, Prisma.EnvironmentUpdateWithoutWebhooksInput>, Prisma.EnvironmentUncheckedUpdateWithoutWebhooksInput>
+}
+
 export type EnvironmentCreateWithoutOrganizationInput = {
   id?: string
   name: string
@@ -495,6 +546,8 @@ export type EnvironmentCreateWithoutOrganizationInput = {
   updatedAt?: Date | string
   heartbeatIntervalMs?: number | null
   deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentUncheckedCreateWithoutOrganizationInput = {
@@ -505,6 +558,8 @@ export type EnvironmentUncheckedCreateWithoutOrganizationInput = {
   updatedAt?: Date | string
   heartbeatIntervalMs?: number | null
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentCreateOrConnectWithoutOrganizationInput = {
@@ -554,6 +609,8 @@ export type EnvironmentCreateWithoutDeploymentsInput = {
   updatedAt?: Date | string
   heartbeatIntervalMs?: number | null
   organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentUncheckedCreateWithoutDeploymentsInput = {
@@ -564,6 +621,8 @@ export type EnvironmentUncheckedCreateWithoutDeploymentsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   heartbeatIntervalMs?: number | null
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutEnvironmentInput
 }
 
 export type EnvironmentCreateOrConnectWithoutDeploymentsInput = {
@@ -590,6 +649,8 @@ export type EnvironmentUpdateWithoutDeploymentsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentUncheckedUpdateWithoutDeploymentsInput = {
@@ -600,6 +661,136 @@ export type EnvironmentUncheckedUpdateWithoutDeploymentsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutEnvironmentNestedInput
+}
+
+export type EnvironmentCreateWithoutPolicyRulesInput = {
+  id?: string
+  name: string
+  description?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
+  organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutEnvironmentInput
+}
+
+export type EnvironmentUncheckedCreateWithoutPolicyRulesInput = {
+  id?: string
+  organizationId: string
+  name: string
+  description?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutEnvironmentInput
+}
+
+export type EnvironmentCreateOrConnectWithoutPolicyRulesInput = {
+  where: Prisma.EnvironmentWhereUniqueInput
+  create: Prisma.XOR<Prisma.EnvironmentCreateWithoutPolicyRulesInput, Prisma.EnvironmentUncheckedCreateWithoutPolicyRulesInput>
+}
+
+export type EnvironmentUpsertWithoutPolicyRulesInput = {
+  update: Prisma.XOR<Prisma.EnvironmentUpdateWithoutPolicyRulesInput, Prisma.EnvironmentUncheckedUpdateWithoutPolicyRulesInput>
+  create: Prisma.XOR<Prisma.EnvironmentCreateWithoutPolicyRulesInput, Prisma.EnvironmentUncheckedCreateWithoutPolicyRulesInput>
+  where?: Prisma.EnvironmentWhereInput
+}
+
+export type EnvironmentUpdateToOneWithWhereWithoutPolicyRulesInput = {
+  where?: Prisma.EnvironmentWhereInput
+  data: Prisma.XOR<Prisma.EnvironmentUpdateWithoutPolicyRulesInput, Prisma.EnvironmentUncheckedUpdateWithoutPolicyRulesInput>
+}
+
+export type EnvironmentUpdateWithoutPolicyRulesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutEnvironmentNestedInput
+}
+
+export type EnvironmentUncheckedUpdateWithoutPolicyRulesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutEnvironmentNestedInput
+}
+
+export type EnvironmentCreateWithoutWebhooksInput = {
+  id?: string
+  name: string
+  description?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
+  organization: Prisma.OrganizationCreateNestedOneWithoutEnvironmentsInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutEnvironmentInput
+}
+
+export type EnvironmentUncheckedCreateWithoutWebhooksInput = {
+  id?: string
+  organizationId: string
+  name: string
+  description?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  heartbeatIntervalMs?: number | null
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutEnvironmentInput
+}
+
+export type EnvironmentCreateOrConnectWithoutWebhooksInput = {
+  where: Prisma.EnvironmentWhereUniqueInput
+  create: Prisma.XOR<Prisma.EnvironmentCreateWithoutWebhooksInput, Prisma.EnvironmentUncheckedCreateWithoutWebhooksInput>
+}
+
+export type EnvironmentUpsertWithoutWebhooksInput = {
+  update: Prisma.XOR<Prisma.EnvironmentUpdateWithoutWebhooksInput, Prisma.EnvironmentUncheckedUpdateWithoutWebhooksInput>
+  create: Prisma.XOR<Prisma.EnvironmentCreateWithoutWebhooksInput, Prisma.EnvironmentUncheckedCreateWithoutWebhooksInput>
+  where?: Prisma.EnvironmentWhereInput
+}
+
+export type EnvironmentUpdateToOneWithWhereWithoutWebhooksInput = {
+  where?: Prisma.EnvironmentWhereInput
+  data: Prisma.XOR<Prisma.EnvironmentUpdateWithoutWebhooksInput, Prisma.EnvironmentUncheckedUpdateWithoutWebhooksInput>
+}
+
+export type EnvironmentUpdateWithoutWebhooksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutEnvironmentsNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutEnvironmentNestedInput
+}
+
+export type EnvironmentUncheckedUpdateWithoutWebhooksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentCreateManyOrganizationInput = {
@@ -619,6 +810,8 @@ export type EnvironmentUpdateWithoutOrganizationInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   deployments?: Prisma.DeploymentUpdateManyWithoutEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentUncheckedUpdateWithoutOrganizationInput = {
@@ -629,6 +822,8 @@ export type EnvironmentUncheckedUpdateWithoutOrganizationInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   heartbeatIntervalMs?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutEnvironmentNestedInput
 }
 
 export type EnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
@@ -647,10 +842,14 @@ export type EnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
 
 export type EnvironmentCountOutputType = {
   deployments: number
+  policyRules: number
+  webhooks: number
 }
 
 export type EnvironmentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   deployments?: boolean | EnvironmentCountOutputTypeCountDeploymentsArgs
+  policyRules?: boolean | EnvironmentCountOutputTypeCountPolicyRulesArgs
+  webhooks?: boolean | EnvironmentCountOutputTypeCountWebhooksArgs
 }
 
 /**
@@ -670,6 +869,20 @@ export type EnvironmentCountOutputTypeCountDeploymentsArgs<ExtArgs extends runti
   where?: Prisma.DeploymentWhereInput
 }
 
+/**
+ * EnvironmentCountOutputType without action
+ */
+export type EnvironmentCountOutputTypeCountPolicyRulesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PromotionPolicyDeployedInWhereInput
+}
+
+/**
+ * EnvironmentCountOutputType without action
+ */
+export type EnvironmentCountOutputTypeCountWebhooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.WebhookSubscriptionWhereInput
+}
+
 
 export type EnvironmentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -681,6 +894,8 @@ export type EnvironmentSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   heartbeatIntervalMs?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   deployments?: boolean | Prisma.Environment$deploymentsArgs<ExtArgs>
+  policyRules?: boolean | Prisma.Environment$policyRulesArgs<ExtArgs>
+  webhooks?: boolean | Prisma.Environment$webhooksArgs<ExtArgs>
   _count?: boolean | Prisma.EnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["environment"]>
 
@@ -720,6 +935,8 @@ export type EnvironmentOmit<ExtArgs extends runtime.Types.Extensions.InternalArg
 export type EnvironmentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   deployments?: boolean | Prisma.Environment$deploymentsArgs<ExtArgs>
+  policyRules?: boolean | Prisma.Environment$policyRulesArgs<ExtArgs>
+  webhooks?: boolean | Prisma.Environment$webhooksArgs<ExtArgs>
   _count?: boolean | Prisma.EnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type EnvironmentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -734,6 +951,8 @@ export type $EnvironmentPayload<ExtArgs extends runtime.Types.Extensions.Interna
   objects: {
     organization: Prisma.$OrganizationPayload<ExtArgs>
     deployments: Prisma.$DeploymentPayload<ExtArgs>[]
+    policyRules: Prisma.$PromotionPolicyDeployedInPayload<ExtArgs>[]
+    webhooks: Prisma.$WebhookSubscriptionPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1144,6 +1363,8 @@ export interface Prisma__EnvironmentClient<T, Null = never, ExtArgs extends runt
   readonly [Symbol.toStringTag]: "PrismaPromise"
   organization<T extends Prisma.OrganizationDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrganizationDefaultArgs<ExtArgs>>): Prisma.Prisma__OrganizationClient<runtime.Types.Result.GetResult<Prisma.$OrganizationPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   deployments<T extends Prisma.Environment$deploymentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Environment$deploymentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  policyRules<T extends Prisma.Environment$policyRulesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Environment$policyRulesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PromotionPolicyDeployedInPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  webhooks<T extends Prisma.Environment$webhooksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Environment$webhooksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookSubscriptionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1602,6 +1823,54 @@ export type Environment$deploymentsArgs<ExtArgs extends runtime.Types.Extensions
   take?: number
   skip?: number
   distinct?: Prisma.DeploymentScalarFieldEnum | Prisma.DeploymentScalarFieldEnum[]
+}
+
+/**
+ * Environment.policyRules
+ */
+export type Environment$policyRulesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PromotionPolicyDeployedIn
+   */
+  select?: Prisma.PromotionPolicyDeployedInSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PromotionPolicyDeployedIn
+   */
+  omit?: Prisma.PromotionPolicyDeployedInOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PromotionPolicyDeployedInInclude<ExtArgs> | null
+  where?: Prisma.PromotionPolicyDeployedInWhereInput
+  orderBy?: Prisma.PromotionPolicyDeployedInOrderByWithRelationInput | Prisma.PromotionPolicyDeployedInOrderByWithRelationInput[]
+  cursor?: Prisma.PromotionPolicyDeployedInWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PromotionPolicyDeployedInScalarFieldEnum | Prisma.PromotionPolicyDeployedInScalarFieldEnum[]
+}
+
+/**
+ * Environment.webhooks
+ */
+export type Environment$webhooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the WebhookSubscription
+   */
+  select?: Prisma.WebhookSubscriptionSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the WebhookSubscription
+   */
+  omit?: Prisma.WebhookSubscriptionOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookSubscriptionInclude<ExtArgs> | null
+  where?: Prisma.WebhookSubscriptionWhereInput
+  orderBy?: Prisma.WebhookSubscriptionOrderByWithRelationInput | Prisma.WebhookSubscriptionOrderByWithRelationInput[]
+  cursor?: Prisma.WebhookSubscriptionWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.WebhookSubscriptionScalarFieldEnum | Prisma.WebhookSubscriptionScalarFieldEnum[]
 }
 
 /**

@@ -192,6 +192,9 @@ export type LogicalEnvironmentWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"LogicalEnvironment"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   deployments?: Prisma.DeploymentListRelationFilter
+  policy?: Prisma.XOR<Prisma.PromotionPolicyNullableScalarRelationFilter, Prisma.PromotionPolicyWhereInput> | null
+  policyRules?: Prisma.PromotionPolicyDeployedInListRelationFilter
+  webhooks?: Prisma.WebhookSubscriptionListRelationFilter
 }
 
 export type LogicalEnvironmentOrderByWithRelationInput = {
@@ -203,6 +206,9 @@ export type LogicalEnvironmentOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   organization?: Prisma.OrganizationOrderByWithRelationInput
   deployments?: Prisma.DeploymentOrderByRelationAggregateInput
+  policy?: Prisma.PromotionPolicyOrderByWithRelationInput
+  policyRules?: Prisma.PromotionPolicyDeployedInOrderByRelationAggregateInput
+  webhooks?: Prisma.WebhookSubscriptionOrderByRelationAggregateInput
 }
 
 export type LogicalEnvironmentWhereUniqueInput = Prisma.AtLeast<{
@@ -218,6 +224,9 @@ export type LogicalEnvironmentWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"LogicalEnvironment"> | Date | string
   organization?: Prisma.XOR<Prisma.OrganizationScalarRelationFilter, Prisma.OrganizationWhereInput>
   deployments?: Prisma.DeploymentListRelationFilter
+  policy?: Prisma.XOR<Prisma.PromotionPolicyNullableScalarRelationFilter, Prisma.PromotionPolicyWhereInput> | null
+  policyRules?: Prisma.PromotionPolicyDeployedInListRelationFilter
+  webhooks?: Prisma.WebhookSubscriptionListRelationFilter
 }, "id" | "organizationId_name">
 
 export type LogicalEnvironmentOrderByWithAggregationInput = {
@@ -252,6 +261,9 @@ export type LogicalEnvironmentCreateInput = {
   createdAt?: Date | string
   organization: Prisma.OrganizationCreateNestedOneWithoutLogicalEnvironmentsInput
   deployments?: Prisma.DeploymentCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentUncheckedCreateInput = {
@@ -262,6 +274,9 @@ export type LogicalEnvironmentUncheckedCreateInput = {
   builtIn?: boolean
   createdAt?: Date | string
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyUncheckedCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentUpdateInput = {
@@ -272,6 +287,9 @@ export type LogicalEnvironmentUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput
   deployments?: Prisma.DeploymentUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentUncheckedUpdateInput = {
@@ -282,6 +300,9 @@ export type LogicalEnvironmentUncheckedUpdateInput = {
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUncheckedUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentCreateManyInput = {
@@ -357,6 +378,11 @@ export type LogicalEnvironmentScalarRelationFilter = {
   isNot?: Prisma.LogicalEnvironmentWhereInput
 }
 
+export type LogicalEnvironmentNullableScalarRelationFilter = {
+  is?: Prisma.LogicalEnvironmentWhereInput | null
+  isNot?: Prisma.LogicalEnvironmentWhereInput | null
+}
+
 export type LogicalEnvironmentCreateNestedManyWithoutOrganizationInput = {
   create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutOrganizationInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutOrganizationInput> | Prisma.LogicalEnvironmentCreateWithoutOrganizationInput[] | Prisma.LogicalEnvironmentUncheckedCreateWithoutOrganizationInput[]
   connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutOrganizationInput | Prisma.LogicalEnvironmentCreateOrConnectWithoutOrganizationInput[]
@@ -417,6 +443,50 @@ export type LogicalEnvironmentUpdateOneRequiredWithoutDeploymentsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.LogicalEnvironmentUpdateToOneWithWhereWithoutDeploymentsInput, Prisma.LogicalEnvironmentUpdateWithoutDeploymentsInput>, Prisma.LogicalEnvironmentUncheckedUpdateWithoutDeploymentsInput>
 }
 
+export type LogicalEnvironmentCreateNestedOneWithoutPolicyInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutPolicyInput
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+}
+
+export type LogicalEnvironmentUpdateOneRequiredWithoutPolicyNestedInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutPolicyInput
+  upsert?: Prisma.LogicalEnvironmentUpsertWithoutPolicyInput
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.LogicalEnvironmentUpdateToOneWithWhereWithoutPolicyInput, Prisma.LogicalEnvironmentUpdateWithoutPolicyInput>, Prisma.LogicalEnvironmentUncheckedUpdateWithoutPolicyInput>
+}
+
+export type LogicalEnvironmentCreateNestedOneWithoutPolicyRulesInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyRulesInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyRulesInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutPolicyRulesInput
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+}
+
+export type LogicalEnvironmentUpdateOneRequiredWithoutPolicyRulesNestedInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyRulesInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyRulesInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutPolicyRulesInput
+  upsert?: Prisma.LogicalEnvironmentUpsertWithoutPolicyRulesInput
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.LogicalEnvironmentUpdateToOneWithWhereWithoutPolicyRulesInput, Prisma.LogicalEnvironmentUpdateWithoutPolicyRulesInput>, Prisma.LogicalEnvironmentUncheckedUpdateWithoutPolicyRulesInput>
+}
+
+export type LogicalEnvironmentCreateNestedOneWithoutWebhooksInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutWebhooksInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutWebhooksInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutWebhooksInput
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+}
+
+export type LogicalEnvironmentUpdateOneWithoutWebhooksNestedInput = {
+  create?: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutWebhooksInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutWebhooksInput>
+  connectOrCreate?: Prisma.LogicalEnvironmentCreateOrConnectWithoutWebhooksInput
+  upsert?: Prisma.LogicalEnvironmentUpsertWithoutWebhooksInput
+  disconnect?: Prisma.LogicalEnvironmentWhereInput | boolean
+  delete?: Prisma.LogicalEnvironmentWhereInput | boolean
+  connect?: Prisma.LogicalEnvironmentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.LogicalEnvironmentUpdateToOneWithWhereWithoutWebhooksInput, Prisma.LogicalEnvironmentUpdateWithoutWebhooksInput>, Prisma.LogicalEnvironmentUncheckedUpdateWithoutWebhooksInput>
+}
+
 export type LogicalEnvironmentCreateWithoutOrganizationInput = {
   id?: string
   name: string
@@ -424,6 +494,9 @@ export type LogicalEnvironmentCreateWithoutOrganizationInput = {
   builtIn?: boolean
   createdAt?: Date | string
   deployments?: Prisma.DeploymentCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentUncheckedCreateWithoutOrganizationInput = {
@@ -433,6 +506,9 @@ export type LogicalEnvironmentUncheckedCreateWithoutOrganizationInput = {
   builtIn?: boolean
   createdAt?: Date | string
   deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyUncheckedCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentCreateOrConnectWithoutOrganizationInput = {
@@ -480,6 +556,9 @@ export type LogicalEnvironmentCreateWithoutDeploymentsInput = {
   builtIn?: boolean
   createdAt?: Date | string
   organization: Prisma.OrganizationCreateNestedOneWithoutLogicalEnvironmentsInput
+  policy?: Prisma.PromotionPolicyCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentUncheckedCreateWithoutDeploymentsInput = {
@@ -489,6 +568,9 @@ export type LogicalEnvironmentUncheckedCreateWithoutDeploymentsInput = {
   description?: string
   builtIn?: boolean
   createdAt?: Date | string
+  policy?: Prisma.PromotionPolicyUncheckedCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
 }
 
 export type LogicalEnvironmentCreateOrConnectWithoutDeploymentsInput = {
@@ -514,6 +596,9 @@ export type LogicalEnvironmentUpdateWithoutDeploymentsInput = {
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   organization?: Prisma.OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput
+  policy?: Prisma.PromotionPolicyUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentUncheckedUpdateWithoutDeploymentsInput = {
@@ -523,6 +608,201 @@ export type LogicalEnvironmentUncheckedUpdateWithoutDeploymentsInput = {
   description?: Prisma.StringFieldUpdateOperationsInput | string
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  policy?: Prisma.PromotionPolicyUncheckedUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+}
+
+export type LogicalEnvironmentCreateWithoutPolicyInput = {
+  id?: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+  organization: Prisma.OrganizationCreateNestedOneWithoutLogicalEnvironmentsInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutLogicalEnvironmentInput
+}
+
+export type LogicalEnvironmentUncheckedCreateWithoutPolicyInput = {
+  id?: string
+  organizationId: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+}
+
+export type LogicalEnvironmentCreateOrConnectWithoutPolicyInput = {
+  where: Prisma.LogicalEnvironmentWhereUniqueInput
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyInput>
+}
+
+export type LogicalEnvironmentUpsertWithoutPolicyInput = {
+  update: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutPolicyInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutPolicyInput>
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyInput>
+  where?: Prisma.LogicalEnvironmentWhereInput
+}
+
+export type LogicalEnvironmentUpdateToOneWithWhereWithoutPolicyInput = {
+  where?: Prisma.LogicalEnvironmentWhereInput
+  data: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutPolicyInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutPolicyInput>
+}
+
+export type LogicalEnvironmentUpdateWithoutPolicyInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutLogicalEnvironmentNestedInput
+}
+
+export type LogicalEnvironmentUncheckedUpdateWithoutPolicyInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+}
+
+export type LogicalEnvironmentCreateWithoutPolicyRulesInput = {
+  id?: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+  organization: Prisma.OrganizationCreateNestedOneWithoutLogicalEnvironmentsInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyCreateNestedOneWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutLogicalEnvironmentInput
+}
+
+export type LogicalEnvironmentUncheckedCreateWithoutPolicyRulesInput = {
+  id?: string
+  organizationId: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyUncheckedCreateNestedOneWithoutLogicalEnvironmentInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+}
+
+export type LogicalEnvironmentCreateOrConnectWithoutPolicyRulesInput = {
+  where: Prisma.LogicalEnvironmentWhereUniqueInput
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyRulesInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyRulesInput>
+}
+
+export type LogicalEnvironmentUpsertWithoutPolicyRulesInput = {
+  update: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutPolicyRulesInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutPolicyRulesInput>
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutPolicyRulesInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutPolicyRulesInput>
+  where?: Prisma.LogicalEnvironmentWhereInput
+}
+
+export type LogicalEnvironmentUpdateToOneWithWhereWithoutPolicyRulesInput = {
+  where?: Prisma.LogicalEnvironmentWhereInput
+  data: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutPolicyRulesInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutPolicyRulesInput>
+}
+
+export type LogicalEnvironmentUpdateWithoutPolicyRulesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUpdateOneWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutLogicalEnvironmentNestedInput
+}
+
+export type LogicalEnvironmentUncheckedUpdateWithoutPolicyRulesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUncheckedUpdateOneWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+}
+
+export type LogicalEnvironmentCreateWithoutWebhooksInput = {
+  id?: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+  organization: Prisma.OrganizationCreateNestedOneWithoutLogicalEnvironmentsInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInCreateNestedManyWithoutLogicalEnvironmentInput
+}
+
+export type LogicalEnvironmentUncheckedCreateWithoutWebhooksInput = {
+  id?: string
+  organizationId: string
+  name: string
+  description?: string
+  builtIn?: boolean
+  createdAt?: Date | string
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+  policy?: Prisma.PromotionPolicyUncheckedCreateNestedOneWithoutLogicalEnvironmentInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedCreateNestedManyWithoutLogicalEnvironmentInput
+}
+
+export type LogicalEnvironmentCreateOrConnectWithoutWebhooksInput = {
+  where: Prisma.LogicalEnvironmentWhereUniqueInput
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutWebhooksInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutWebhooksInput>
+}
+
+export type LogicalEnvironmentUpsertWithoutWebhooksInput = {
+  update: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutWebhooksInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutWebhooksInput>
+  create: Prisma.XOR<Prisma.LogicalEnvironmentCreateWithoutWebhooksInput, Prisma.LogicalEnvironmentUncheckedCreateWithoutWebhooksInput>
+  where?: Prisma.LogicalEnvironmentWhereInput
+}
+
+export type LogicalEnvironmentUpdateToOneWithWhereWithoutWebhooksInput = {
+  where?: Prisma.LogicalEnvironmentWhereInput
+  data: Prisma.XOR<Prisma.LogicalEnvironmentUpdateWithoutWebhooksInput, Prisma.LogicalEnvironmentUncheckedUpdateWithoutWebhooksInput>
+}
+
+export type LogicalEnvironmentUpdateWithoutWebhooksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  organization?: Prisma.OrganizationUpdateOneRequiredWithoutLogicalEnvironmentsNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutLogicalEnvironmentNestedInput
+}
+
+export type LogicalEnvironmentUncheckedUpdateWithoutWebhooksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  organizationId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUncheckedUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentCreateManyOrganizationInput = {
@@ -540,6 +820,9 @@ export type LogicalEnvironmentUpdateWithoutOrganizationInput = {
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deployments?: Prisma.DeploymentUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentUncheckedUpdateWithoutOrganizationInput = {
@@ -549,6 +832,9 @@ export type LogicalEnvironmentUncheckedUpdateWithoutOrganizationInput = {
   builtIn?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  policy?: Prisma.PromotionPolicyUncheckedUpdateOneWithoutLogicalEnvironmentNestedInput
+  policyRules?: Prisma.PromotionPolicyDeployedInUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutLogicalEnvironmentNestedInput
 }
 
 export type LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
@@ -566,10 +852,14 @@ export type LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationInput = {
 
 export type LogicalEnvironmentCountOutputType = {
   deployments: number
+  policyRules: number
+  webhooks: number
 }
 
 export type LogicalEnvironmentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   deployments?: boolean | LogicalEnvironmentCountOutputTypeCountDeploymentsArgs
+  policyRules?: boolean | LogicalEnvironmentCountOutputTypeCountPolicyRulesArgs
+  webhooks?: boolean | LogicalEnvironmentCountOutputTypeCountWebhooksArgs
 }
 
 /**
@@ -589,6 +879,20 @@ export type LogicalEnvironmentCountOutputTypeCountDeploymentsArgs<ExtArgs extend
   where?: Prisma.DeploymentWhereInput
 }
 
+/**
+ * LogicalEnvironmentCountOutputType without action
+ */
+export type LogicalEnvironmentCountOutputTypeCountPolicyRulesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PromotionPolicyDeployedInWhereInput
+}
+
+/**
+ * LogicalEnvironmentCountOutputType without action
+ */
+export type LogicalEnvironmentCountOutputTypeCountWebhooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.WebhookSubscriptionWhereInput
+}
+
 
 export type LogicalEnvironmentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -599,6 +903,9 @@ export type LogicalEnvironmentSelect<ExtArgs extends runtime.Types.Extensions.In
   createdAt?: boolean
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   deployments?: boolean | Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs>
+  policy?: boolean | Prisma.LogicalEnvironment$policyArgs<ExtArgs>
+  policyRules?: boolean | Prisma.LogicalEnvironment$policyRulesArgs<ExtArgs>
+  webhooks?: boolean | Prisma.LogicalEnvironment$webhooksArgs<ExtArgs>
   _count?: boolean | Prisma.LogicalEnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["logicalEnvironment"]>
 
@@ -635,6 +942,9 @@ export type LogicalEnvironmentOmit<ExtArgs extends runtime.Types.Extensions.Inte
 export type LogicalEnvironmentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   organization?: boolean | Prisma.OrganizationDefaultArgs<ExtArgs>
   deployments?: boolean | Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs>
+  policy?: boolean | Prisma.LogicalEnvironment$policyArgs<ExtArgs>
+  policyRules?: boolean | Prisma.LogicalEnvironment$policyRulesArgs<ExtArgs>
+  webhooks?: boolean | Prisma.LogicalEnvironment$webhooksArgs<ExtArgs>
   _count?: boolean | Prisma.LogicalEnvironmentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type LogicalEnvironmentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -649,6 +959,9 @@ export type $LogicalEnvironmentPayload<ExtArgs extends runtime.Types.Extensions.
   objects: {
     organization: Prisma.$OrganizationPayload<ExtArgs>
     deployments: Prisma.$DeploymentPayload<ExtArgs>[]
+    policy: Prisma.$PromotionPolicyPayload<ExtArgs> | null
+    policyRules: Prisma.$PromotionPolicyDeployedInPayload<ExtArgs>[]
+    webhooks: Prisma.$WebhookSubscriptionPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1053,6 +1366,9 @@ export interface Prisma__LogicalEnvironmentClient<T, Null = never, ExtArgs exten
   readonly [Symbol.toStringTag]: "PrismaPromise"
   organization<T extends Prisma.OrganizationDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrganizationDefaultArgs<ExtArgs>>): Prisma.Prisma__OrganizationClient<runtime.Types.Result.GetResult<Prisma.$OrganizationPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   deployments<T extends Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.LogicalEnvironment$deploymentsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DeploymentPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  policy<T extends Prisma.LogicalEnvironment$policyArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.LogicalEnvironment$policyArgs<ExtArgs>>): Prisma.Prisma__PromotionPolicyClient<runtime.Types.Result.GetResult<Prisma.$PromotionPolicyPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
+  policyRules<T extends Prisma.LogicalEnvironment$policyRulesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.LogicalEnvironment$policyRulesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PromotionPolicyDeployedInPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  webhooks<T extends Prisma.LogicalEnvironment$webhooksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.LogicalEnvironment$webhooksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookSubscriptionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1510,6 +1826,73 @@ export type LogicalEnvironment$deploymentsArgs<ExtArgs extends runtime.Types.Ext
   take?: number
   skip?: number
   distinct?: Prisma.DeploymentScalarFieldEnum | Prisma.DeploymentScalarFieldEnum[]
+}
+
+/**
+ * LogicalEnvironment.policy
+ */
+export type LogicalEnvironment$policyArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PromotionPolicy
+   */
+  select?: Prisma.PromotionPolicySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PromotionPolicy
+   */
+  omit?: Prisma.PromotionPolicyOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PromotionPolicyInclude<ExtArgs> | null
+  where?: Prisma.PromotionPolicyWhereInput
+}
+
+/**
+ * LogicalEnvironment.policyRules
+ */
+export type LogicalEnvironment$policyRulesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PromotionPolicyDeployedIn
+   */
+  select?: Prisma.PromotionPolicyDeployedInSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PromotionPolicyDeployedIn
+   */
+  omit?: Prisma.PromotionPolicyDeployedInOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PromotionPolicyDeployedInInclude<ExtArgs> | null
+  where?: Prisma.PromotionPolicyDeployedInWhereInput
+  orderBy?: Prisma.PromotionPolicyDeployedInOrderByWithRelationInput | Prisma.PromotionPolicyDeployedInOrderByWithRelationInput[]
+  cursor?: Prisma.PromotionPolicyDeployedInWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PromotionPolicyDeployedInScalarFieldEnum | Prisma.PromotionPolicyDeployedInScalarFieldEnum[]
+}
+
+/**
+ * LogicalEnvironment.webhooks
+ */
+export type LogicalEnvironment$webhooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the WebhookSubscription
+   */
+  select?: Prisma.WebhookSubscriptionSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the WebhookSubscription
+   */
+  omit?: Prisma.WebhookSubscriptionOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookSubscriptionInclude<ExtArgs> | null
+  where?: Prisma.WebhookSubscriptionWhereInput
+  orderBy?: Prisma.WebhookSubscriptionOrderByWithRelationInput | Prisma.WebhookSubscriptionOrderByWithRelationInput[]
+  cursor?: Prisma.WebhookSubscriptionWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.WebhookSubscriptionScalarFieldEnum | Prisma.WebhookSubscriptionScalarFieldEnum[]
 }
 
 /**

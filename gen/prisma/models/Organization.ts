@@ -174,6 +174,8 @@ export type OrganizationWhereInput = {
   signingKeys?: Prisma.SigningKeyListRelationFilter
   apiTokens?: Prisma.ApiTokenListRelationFilter
   auditEvents?: Prisma.AuditEventListRelationFilter
+  promotionPolicies?: Prisma.PromotionPolicyListRelationFilter
+  webhooks?: Prisma.WebhookSubscriptionListRelationFilter
 }
 
 export type OrganizationOrderByWithRelationInput = {
@@ -188,6 +190,8 @@ export type OrganizationOrderByWithRelationInput = {
   signingKeys?: Prisma.SigningKeyOrderByRelationAggregateInput
   apiTokens?: Prisma.ApiTokenOrderByRelationAggregateInput
   auditEvents?: Prisma.AuditEventOrderByRelationAggregateInput
+  promotionPolicies?: Prisma.PromotionPolicyOrderByRelationAggregateInput
+  webhooks?: Prisma.WebhookSubscriptionOrderByRelationAggregateInput
 }
 
 export type OrganizationWhereUniqueInput = Prisma.AtLeast<{
@@ -205,6 +209,8 @@ export type OrganizationWhereUniqueInput = Prisma.AtLeast<{
   signingKeys?: Prisma.SigningKeyListRelationFilter
   apiTokens?: Prisma.ApiTokenListRelationFilter
   auditEvents?: Prisma.AuditEventListRelationFilter
+  promotionPolicies?: Prisma.PromotionPolicyListRelationFilter
+  webhooks?: Prisma.WebhookSubscriptionListRelationFilter
 }, "id" | "name">
 
 export type OrganizationOrderByWithAggregationInput = {
@@ -237,6 +243,8 @@ export type OrganizationCreateInput = {
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateInput = {
@@ -251,6 +259,8 @@ export type OrganizationUncheckedCreateInput = {
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUpdateInput = {
@@ -265,6 +275,8 @@ export type OrganizationUpdateInput = {
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateInput = {
@@ -279,6 +291,8 @@ export type OrganizationUncheckedUpdateInput = {
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateManyInput = {
@@ -400,6 +414,34 @@ export type OrganizationUpdateOneRequiredWithoutAuditEventsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutAuditEventsInput, Prisma.OrganizationUpdateWithoutAuditEventsInput>, Prisma.OrganizationUncheckedUpdateWithoutAuditEventsInput>
 }
 
+export type OrganizationCreateNestedOneWithoutPromotionPoliciesInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutPromotionPoliciesInput, Prisma.OrganizationUncheckedCreateWithoutPromotionPoliciesInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutPromotionPoliciesInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutPromotionPoliciesNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutPromotionPoliciesInput, Prisma.OrganizationUncheckedCreateWithoutPromotionPoliciesInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutPromotionPoliciesInput
+  upsert?: Prisma.OrganizationUpsertWithoutPromotionPoliciesInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutPromotionPoliciesInput, Prisma.OrganizationUpdateWithoutPromotionPoliciesInput>, Prisma.OrganizationUncheckedUpdateWithoutPromotionPoliciesInput>
+}
+
+export type OrganizationCreateNestedOneWithoutWebhooksInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutWebhooksInput, Prisma.OrganizationUncheckedCreateWithoutWebhooksInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutWebhooksInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+}
+
+export type OrganizationUpdateOneRequiredWithoutWebhooksNestedInput = {
+  create?: Prisma.XOR<Prisma.OrganizationCreateWithoutWebhooksInput, Prisma.OrganizationUncheckedCreateWithoutWebhooksInput>
+  connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutWebhooksInput
+  upsert?: Prisma.OrganizationUpsertWithoutWebhooksInput
+  connect?: Prisma.OrganizationWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.OrganizationUpdateToOneWithWhereWithoutWebhooksInput, Prisma.OrganizationUpdateWithoutWebhooksInput>, Prisma.OrganizationUncheckedUpdateWithoutWebhooksInput>
+}
+
 export type OrganizationCreateNestedOneWithoutAttestationsInput = {
   create?: Prisma.XOR<Prisma.OrganizationCreateWithoutAttestationsInput, Prisma.OrganizationUncheckedCreateWithoutAttestationsInput>
   connectOrCreate?: Prisma.OrganizationCreateOrConnectWithoutAttestationsInput
@@ -453,6 +495,8 @@ export type OrganizationCreateWithoutEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutEnvironmentsInput = {
@@ -466,6 +510,8 @@ export type OrganizationUncheckedCreateWithoutEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutEnvironmentsInput = {
@@ -495,6 +541,8 @@ export type OrganizationUpdateWithoutEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutEnvironmentsInput = {
@@ -508,6 +556,8 @@ export type OrganizationUncheckedUpdateWithoutEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutLogicalEnvironmentsInput = {
@@ -521,6 +571,8 @@ export type OrganizationCreateWithoutLogicalEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutLogicalEnvironmentsInput = {
@@ -534,6 +586,8 @@ export type OrganizationUncheckedCreateWithoutLogicalEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutLogicalEnvironmentsInput = {
@@ -563,6 +617,8 @@ export type OrganizationUpdateWithoutLogicalEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput = {
@@ -576,6 +632,8 @@ export type OrganizationUncheckedUpdateWithoutLogicalEnvironmentsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutDeploymentsInput = {
@@ -589,6 +647,8 @@ export type OrganizationCreateWithoutDeploymentsInput = {
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutDeploymentsInput = {
@@ -602,6 +662,8 @@ export type OrganizationUncheckedCreateWithoutDeploymentsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutDeploymentsInput = {
@@ -631,6 +693,8 @@ export type OrganizationUpdateWithoutDeploymentsInput = {
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutDeploymentsInput = {
@@ -644,6 +708,8 @@ export type OrganizationUncheckedUpdateWithoutDeploymentsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutApiTokensInput = {
@@ -657,6 +723,8 @@ export type OrganizationCreateWithoutApiTokensInput = {
   attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutApiTokensInput = {
@@ -670,6 +738,8 @@ export type OrganizationUncheckedCreateWithoutApiTokensInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutApiTokensInput = {
@@ -699,6 +769,8 @@ export type OrganizationUpdateWithoutApiTokensInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutApiTokensInput = {
@@ -712,6 +784,8 @@ export type OrganizationUncheckedUpdateWithoutApiTokensInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutAuditEventsInput = {
@@ -725,6 +799,8 @@ export type OrganizationCreateWithoutAuditEventsInput = {
   attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutAuditEventsInput = {
@@ -738,6 +814,8 @@ export type OrganizationUncheckedCreateWithoutAuditEventsInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutAuditEventsInput = {
@@ -767,6 +845,8 @@ export type OrganizationUpdateWithoutAuditEventsInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutAuditEventsInput = {
@@ -780,6 +860,160 @@ export type OrganizationUncheckedUpdateWithoutAuditEventsInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutPromotionPoliciesInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutPromotionPoliciesInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutPromotionPoliciesInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutPromotionPoliciesInput, Prisma.OrganizationUncheckedCreateWithoutPromotionPoliciesInput>
+}
+
+export type OrganizationUpsertWithoutPromotionPoliciesInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutPromotionPoliciesInput, Prisma.OrganizationUncheckedUpdateWithoutPromotionPoliciesInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutPromotionPoliciesInput, Prisma.OrganizationUncheckedCreateWithoutPromotionPoliciesInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutPromotionPoliciesInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutPromotionPoliciesInput, Prisma.OrganizationUncheckedUpdateWithoutPromotionPoliciesInput>
+}
+
+export type OrganizationUpdateWithoutPromotionPoliciesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutPromotionPoliciesInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationCreateWithoutWebhooksInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationUncheckedCreateWithoutWebhooksInput = {
+  id?: string
+  name: string
+  createdAt?: Date | string
+  environments?: Prisma.EnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedCreateNestedManyWithoutOrganizationInput
+  deployments?: Prisma.DeploymentUncheckedCreateNestedManyWithoutOrganizationInput
+  attestations?: Prisma.AttestationUncheckedCreateNestedManyWithoutOrganizationInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
+  signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
+  apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+}
+
+export type OrganizationCreateOrConnectWithoutWebhooksInput = {
+  where: Prisma.OrganizationWhereUniqueInput
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutWebhooksInput, Prisma.OrganizationUncheckedCreateWithoutWebhooksInput>
+}
+
+export type OrganizationUpsertWithoutWebhooksInput = {
+  update: Prisma.XOR<Prisma.OrganizationUpdateWithoutWebhooksInput, Prisma.OrganizationUncheckedUpdateWithoutWebhooksInput>
+  create: Prisma.XOR<Prisma.OrganizationCreateWithoutWebhooksInput, Prisma.OrganizationUncheckedCreateWithoutWebhooksInput>
+  where?: Prisma.OrganizationWhereInput
+}
+
+export type OrganizationUpdateToOneWithWhereWithoutWebhooksInput = {
+  where?: Prisma.OrganizationWhereInput
+  data: Prisma.XOR<Prisma.OrganizationUpdateWithoutWebhooksInput, Prisma.OrganizationUncheckedUpdateWithoutWebhooksInput>
+}
+
+export type OrganizationUpdateWithoutWebhooksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+}
+
+export type OrganizationUncheckedUpdateWithoutWebhooksInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  environments?: Prisma.EnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  logicalEnvironments?: Prisma.LogicalEnvironmentUncheckedUpdateManyWithoutOrganizationNestedInput
+  deployments?: Prisma.DeploymentUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestations?: Prisma.AttestationUncheckedUpdateManyWithoutOrganizationNestedInput
+  attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
+  signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
+  apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutAttestationsInput = {
@@ -793,6 +1027,8 @@ export type OrganizationCreateWithoutAttestationsInput = {
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutAttestationsInput = {
@@ -806,6 +1042,8 @@ export type OrganizationUncheckedCreateWithoutAttestationsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutAttestationsInput = {
@@ -835,6 +1073,8 @@ export type OrganizationUpdateWithoutAttestationsInput = {
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutAttestationsInput = {
@@ -848,6 +1088,8 @@ export type OrganizationUncheckedUpdateWithoutAttestationsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutAttestedArtifactsInput = {
@@ -861,6 +1103,8 @@ export type OrganizationCreateWithoutAttestedArtifactsInput = {
   signingKeys?: Prisma.SigningKeyCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutAttestedArtifactsInput = {
@@ -874,6 +1118,8 @@ export type OrganizationUncheckedCreateWithoutAttestedArtifactsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutAttestedArtifactsInput = {
@@ -903,6 +1149,8 @@ export type OrganizationUpdateWithoutAttestedArtifactsInput = {
   signingKeys?: Prisma.SigningKeyUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutAttestedArtifactsInput = {
@@ -916,6 +1164,8 @@ export type OrganizationUncheckedUpdateWithoutAttestedArtifactsInput = {
   signingKeys?: Prisma.SigningKeyUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationCreateWithoutSigningKeysInput = {
@@ -929,6 +1179,8 @@ export type OrganizationCreateWithoutSigningKeysInput = {
   attestedArtifacts?: Prisma.AttestedArtifactCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationUncheckedCreateWithoutSigningKeysInput = {
@@ -942,6 +1194,8 @@ export type OrganizationUncheckedCreateWithoutSigningKeysInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUncheckedCreateNestedManyWithoutOrganizationInput
   apiTokens?: Prisma.ApiTokenUncheckedCreateNestedManyWithoutOrganizationInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutOrganizationInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedCreateNestedManyWithoutOrganizationInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedCreateNestedManyWithoutOrganizationInput
 }
 
 export type OrganizationCreateOrConnectWithoutSigningKeysInput = {
@@ -971,6 +1225,8 @@ export type OrganizationUpdateWithoutSigningKeysInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUpdateManyWithoutOrganizationNestedInput
 }
 
 export type OrganizationUncheckedUpdateWithoutSigningKeysInput = {
@@ -984,6 +1240,8 @@ export type OrganizationUncheckedUpdateWithoutSigningKeysInput = {
   attestedArtifacts?: Prisma.AttestedArtifactUncheckedUpdateManyWithoutOrganizationNestedInput
   apiTokens?: Prisma.ApiTokenUncheckedUpdateManyWithoutOrganizationNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutOrganizationNestedInput
+  promotionPolicies?: Prisma.PromotionPolicyUncheckedUpdateManyWithoutOrganizationNestedInput
+  webhooks?: Prisma.WebhookSubscriptionUncheckedUpdateManyWithoutOrganizationNestedInput
 }
 
 
@@ -1000,6 +1258,8 @@ export type OrganizationCountOutputType = {
   signingKeys: number
   apiTokens: number
   auditEvents: number
+  promotionPolicies: number
+  webhooks: number
 }
 
 export type OrganizationCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1011,6 +1271,8 @@ export type OrganizationCountOutputTypeSelect<ExtArgs extends runtime.Types.Exte
   signingKeys?: boolean | OrganizationCountOutputTypeCountSigningKeysArgs
   apiTokens?: boolean | OrganizationCountOutputTypeCountApiTokensArgs
   auditEvents?: boolean | OrganizationCountOutputTypeCountAuditEventsArgs
+  promotionPolicies?: boolean | OrganizationCountOutputTypeCountPromotionPoliciesArgs
+  webhooks?: boolean | OrganizationCountOutputTypeCountWebhooksArgs
 }
 
 /**
@@ -1079,6 +1341,20 @@ export type OrganizationCountOutputTypeCountAuditEventsArgs<ExtArgs extends runt
   where?: Prisma.AuditEventWhereInput
 }
 
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountPromotionPoliciesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PromotionPolicyWhereInput
+}
+
+/**
+ * OrganizationCountOutputType without action
+ */
+export type OrganizationCountOutputTypeCountWebhooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.WebhookSubscriptionWhereInput
+}
+
 
 export type OrganizationSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1092,6 +1368,8 @@ export type OrganizationSelect<ExtArgs extends runtime.Types.Extensions.Internal
   signingKeys?: boolean | Prisma.Organization$signingKeysArgs<ExtArgs>
   apiTokens?: boolean | Prisma.Organization$apiTokensArgs<ExtArgs>
   auditEvents?: boolean | Prisma.Organization$auditEventsArgs<ExtArgs>
+  promotionPolicies?: boolean | Prisma.Organization$promotionPoliciesArgs<ExtArgs>
+  webhooks?: boolean | Prisma.Organization$webhooksArgs<ExtArgs>
   _count?: boolean | Prisma.OrganizationCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["organization"]>
 
@@ -1123,6 +1401,8 @@ export type OrganizationInclude<ExtArgs extends runtime.Types.Extensions.Interna
   signingKeys?: boolean | Prisma.Organization$signingKeysArgs<ExtArgs>
   apiTokens?: boolean | Prisma.Organization$apiTokensArgs<ExtArgs>
   auditEvents?: boolean | Prisma.Organization$auditEventsArgs<ExtArgs>
+  promotionPolicies?: boolean | Prisma.Organization$promotionPoliciesArgs<ExtArgs>
+  webhooks?: boolean | Prisma.Organization$webhooksArgs<ExtArgs>
   _count?: boolean | Prisma.OrganizationCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type OrganizationIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1139,6 +1419,8 @@ export type $OrganizationPayload<ExtArgs extends runtime.Types.Extensions.Intern
     signingKeys: Prisma.$SigningKeyPayload<ExtArgs>[]
     apiTokens: Prisma.$ApiTokenPayload<ExtArgs>[]
     auditEvents: Prisma.$AuditEventPayload<ExtArgs>[]
+    promotionPolicies: Prisma.$PromotionPolicyPayload<ExtArgs>[]
+    webhooks: Prisma.$WebhookSubscriptionPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1546,6 +1828,8 @@ export interface Prisma__OrganizationClient<T, Null = never, ExtArgs extends run
   signingKeys<T extends Prisma.Organization$signingKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$signingKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SigningKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   apiTokens<T extends Prisma.Organization$apiTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$apiTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   auditEvents<T extends Prisma.Organization$auditEventsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$auditEventsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AuditEventPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  promotionPolicies<T extends Prisma.Organization$promotionPoliciesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$promotionPoliciesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PromotionPolicyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  webhooks<T extends Prisma.Organization$webhooksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Organization$webhooksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookSubscriptionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2160,6 +2444,54 @@ export type Organization$auditEventsArgs<ExtArgs extends runtime.Types.Extension
   take?: number
   skip?: number
   distinct?: Prisma.AuditEventScalarFieldEnum | Prisma.AuditEventScalarFieldEnum[]
+}
+
+/**
+ * Organization.promotionPolicies
+ */
+export type Organization$promotionPoliciesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PromotionPolicy
+   */
+  select?: Prisma.PromotionPolicySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PromotionPolicy
+   */
+  omit?: Prisma.PromotionPolicyOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PromotionPolicyInclude<ExtArgs> | null
+  where?: Prisma.PromotionPolicyWhereInput
+  orderBy?: Prisma.PromotionPolicyOrderByWithRelationInput | Prisma.PromotionPolicyOrderByWithRelationInput[]
+  cursor?: Prisma.PromotionPolicyWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PromotionPolicyScalarFieldEnum | Prisma.PromotionPolicyScalarFieldEnum[]
+}
+
+/**
+ * Organization.webhooks
+ */
+export type Organization$webhooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the WebhookSubscription
+   */
+  select?: Prisma.WebhookSubscriptionSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the WebhookSubscription
+   */
+  omit?: Prisma.WebhookSubscriptionOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookSubscriptionInclude<ExtArgs> | null
+  where?: Prisma.WebhookSubscriptionWhereInput
+  orderBy?: Prisma.WebhookSubscriptionOrderByWithRelationInput | Prisma.WebhookSubscriptionOrderByWithRelationInput[]
+  cursor?: Prisma.WebhookSubscriptionWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.WebhookSubscriptionScalarFieldEnum | Prisma.WebhookSubscriptionScalarFieldEnum[]
 }
 
 /**

@@ -1,5 +1,6 @@
 from chainloop.v1 import api_token_pb2 as _api_token_pb2
 from chainloop.v1 import attestation_pb2 as _attestation_pb2
+from chainloop.v1 import policy_pb2 as _policy_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -29,6 +30,7 @@ RECORD_OUTCOME_SUPERSEDED: RecordOutcome
 RECORD_OUTCOME_UNSPECIFIED: RecordOutcome
 SNAPSHOT_REFUSAL_INVALID_ENTRY: SnapshotRefusal
 SNAPSHOT_REFUSAL_NO_EVIDENCE: SnapshotRefusal
+SNAPSHOT_REFUSAL_POLICY: SnapshotRefusal
 SNAPSHOT_REFUSAL_UNSPECIFIED: SnapshotRefusal
 WATCH_EVENT_TYPE_CREATED: WatchEventType
 WATCH_EVENT_TYPE_DECOMMISSIONED: WatchEventType
@@ -41,7 +43,7 @@ WATCH_EVENT_TYPE_SUPERSEDED: WatchEventType
 WATCH_EVENT_TYPE_UNSPECIFIED: WatchEventType
 
 class Deployment(_message.Message):
-    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "create_time", "decommission_time", "decommissioned_by", "decommissioned_by_snapshot", "deployment_name", "digest", "environment", "id", "kind", "last_seen_time", "logical_environment", "project", "project_version", "recorded_by", "rollback_of_id", "stale", "stale_time", "status", "superseded_by_id", "superseded_time"]
+    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "create_time", "decommission_time", "decommissioned_by", "decommissioned_by_snapshot", "deployment_name", "digest", "environment", "id", "kind", "last_seen_time", "logical_environment", "override_reason", "project", "project_version", "recorded_by", "rollback_of_id", "stale", "stale_time", "status", "superseded_by_id", "superseded_time"]
     ARTIFACT_NAME_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +58,7 @@ class Deployment(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_TIME_FIELD_NUMBER: _ClassVar[int]
     LOGICAL_ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_REASON_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     PROJECT_VERSION_FIELD_NUMBER: _ClassVar[int]
     RECORDED_BY_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +82,7 @@ class Deployment(_message.Message):
     kind: ArtifactKind
     last_seen_time: _timestamp_pb2.Timestamp
     logical_environment: str
+    override_reason: str
     project: str
     project_version: str
     recorded_by: _api_token_pb2.Actor
@@ -88,7 +92,7 @@ class Deployment(_message.Message):
     status: DeploymentStatus
     superseded_by_id: str
     superseded_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_by_id: _Optional[str] = ..., decommission_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., decommissioned_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., stale: bool = ..., stale_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., decommissioned_by_snapshot: bool = ..., rollback_of_id: _Optional[str] = ..., project: _Optional[str] = ..., project_version: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., superseded_by_id: _Optional[str] = ..., decommission_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., decommissioned_by: _Optional[_Union[_api_token_pb2.Actor, _Mapping]] = ..., stale: bool = ..., stale_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., decommissioned_by_snapshot: bool = ..., rollback_of_id: _Optional[str] = ..., project: _Optional[str] = ..., project_version: _Optional[str] = ..., override_reason: _Optional[str] = ...) -> None: ...
 
 class DeploymentPlace(_message.Message):
     __slots__ = ["as_of", "environment", "logical_environment"]
@@ -197,7 +201,7 @@ class ListDeploymentsResponse(_message.Message):
     def __init__(self, deployments: _Optional[_Iterable[_Union[Deployment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RecordDeploymentRequest(_message.Message):
-    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "deployment_name", "digest", "environment", "kind", "logical_environment", "status"]
+    __slots__ = ["artifact_name", "artifact_reference", "artifact_version", "deployment_name", "digest", "environment", "kind", "logical_environment", "override_reason", "status", "validate_only"]
     ARTIFACT_NAME_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -206,7 +210,9 @@ class RecordDeploymentRequest(_message.Message):
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     LOGICAL_ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_REASON_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     artifact_name: str
     artifact_reference: str
     artifact_version: str
@@ -215,18 +221,24 @@ class RecordDeploymentRequest(_message.Message):
     environment: str
     kind: ArtifactKind
     logical_environment: str
+    override_reason: str
     status: DeploymentStatus
-    def __init__(self, environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, environment: _Optional[str] = ..., logical_environment: _Optional[str] = ..., deployment_name: _Optional[str] = ..., kind: _Optional[_Union[ArtifactKind, str]] = ..., digest: _Optional[str] = ..., artifact_name: _Optional[str] = ..., artifact_version: _Optional[str] = ..., artifact_reference: _Optional[str] = ..., status: _Optional[_Union[DeploymentStatus, str]] = ..., override_reason: _Optional[str] = ..., validate_only: bool = ...) -> None: ...
 
 class RecordDeploymentResponse(_message.Message):
-    __slots__ = ["deployment", "outcome", "superseded_deployment_id"]
+    __slots__ = ["deployment", "outcome", "policy_overridden", "policy_violations", "superseded_deployment_id"]
     DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    POLICY_OVERRIDDEN_FIELD_NUMBER: _ClassVar[int]
+    POLICY_VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
     SUPERSEDED_DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]
     deployment: Deployment
     outcome: RecordOutcome
+    policy_overridden: bool
+    policy_violations: _containers.RepeatedCompositeFieldContainer[_policy_pb2.PolicyViolation]
     superseded_deployment_id: str
-    def __init__(self, deployment: _Optional[_Union[Deployment, _Mapping]] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., superseded_deployment_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, deployment: _Optional[_Union[Deployment, _Mapping]] = ..., outcome: _Optional[_Union[RecordOutcome, str]] = ..., superseded_deployment_id: _Optional[str] = ..., policy_violations: _Optional[_Iterable[_Union[_policy_pb2.PolicyViolation, _Mapping]]] = ..., policy_overridden: bool = ...) -> None: ...
 
 class ReportSnapshotRequest(_message.Message):
     __slots__ = ["all_or_nothing", "decommission_missing", "entries", "environment", "logical_environment", "validate_only"]

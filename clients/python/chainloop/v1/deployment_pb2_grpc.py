@@ -93,6 +93,13 @@ class DeploymentServiceServicer(object):
         FAILED_PRECONDITION: decommissioning a digest that is not the slot's active one;
         deploying a digest that no attestation of the organization mentions (push one first:
         `chainloop attestation push`). Decommissioning needs no evidence.
+        FAILED_PRECONDITION also when a promotion policy of the logical environment
+        (PromotionPolicyService) refuses the digest: the message names every unmet rule and what
+        would meet it, and a `google.rpc.PreconditionFailure` detail lists them (`type` = rule,
+        `subject`, `description`). `override_reason` with an admin-scoped token records anyway.
+        PERMISSION_DENIED: `override_reason` with a token below the admin scope.
+        With `validate_only`, nothing is written and the answer (or the error) is the one the
+        record would get now.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
