@@ -5,6 +5,8 @@ import type {
   Environment,
   EnvironmentListQuery,
   EnvironmentRepository,
+  EnvironmentUsers,
+  InUse,
   LogicalEnvironment,
 } from "../domain/environments.js";
 import type { Prisma } from "../../gen/prisma/client.js";
@@ -36,6 +38,9 @@ const toLogical = (r: LogicalRow): LogicalEnvironment => ({
   builtIn: r.builtIn,
   createdAt: r.createdAt,
 });
+
+/** A reference the database found but usersOf had not seen yet. */
+const NO_USERS_SEEN: EnvironmentUsers = { deploymentRecords: false, policies: [], webhookSubscriptions: 0 };
 
 export class PrismaEnvironmentRepository implements EnvironmentRepository {
   /** The client, or a transaction's (server/data/transactions.ts). */
@@ -95,15 +100,36 @@ export class PrismaEnvironmentRepository implements EnvironmentRepository {
     return count === 0 ? undefined : this.findByName(orgId, name);
   }
 
-  async delete(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use"> {
+  async delete(orgId: string, name: string): Promise<"deleted" | "not-found" | InUse> {
+    const env = await this.prisma.environment.findUnique({ where: { organizationId_name: { organizationId: orgId, name } }, select: { id: true } });
+    if (!env) return "not-found";
+    // Said before trying, to name what uses it: a failed statement ends the transaction.
+    const users = await this.usersOf({ environmentId: env.id });
+    if (users) return { inUse: users };
     try {
-      const { count } = await this.prisma.environment.deleteMany({ where: { organizationId: orgId, name } });
+      const { count } = await this.prisma.environment.deleteMany({ where: { id: env.id } });
       return count === 0 ? "not-found" : "deleted";
     } catch (e) {
-      // Deployment records reference environments with ON DELETE RESTRICT: the database decides.
-      if (isForeignKeyViolation(e)) return "in-use";
+      // Deployment records, policy rules and webhook subscriptions reference environments with
+      // ON DELETE RESTRICT: the database decides, also for one made since usersOf looked.
+      if (isForeignKeyViolation(e)) return { inUse: NO_USERS_SEEN };
       throw e;
     }
+  }
+
+  /** What references the environment or logical environment (ON DELETE RESTRICT); undefined: nothing. */
+  private async usersOf(ref: { environmentId: string } | { logicalEnvironmentId: string }): Promise<EnvironmentUsers | undefined> {
+    const [record, rules, webhookSubscriptions] = await Promise.all([
+      this.prisma.deployment.findFirst({ where: ref, select: { id: true } }),
+      this.prisma.promotionPolicyDeployedIn.findMany({
+        where: ref,
+        select: { policy: { select: { logicalEnvironment: { select: { name: true } } } } },
+      }),
+      this.prisma.webhookSubscription.count({ where: ref }),
+    ]);
+    const policies = [...new Set(rules.map((r) => r.policy.logicalEnvironment.name))].sort();
+    if (!record && policies.length === 0 && webhookSubscriptions === 0) return undefined;
+    return { deploymentRecords: record !== null, policies, webhookSubscriptions };
   }
 
   async listLogical(orgId: string): Promise<LogicalEnvironment[]> {
@@ -134,14 +160,20 @@ export class PrismaEnvironmentRepository implements EnvironmentRepository {
     return row ? toLogical(row) : undefined;
   }
 
-  async deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use"> {
+  async deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | InUse> {
+    const lenv = await this.prisma.logicalEnvironment.findFirst({
+      where: { organizationId: orgId, name, builtIn: false },
+      select: { id: true },
+    });
+    if (!lenv) return "not-found";
+    const users = await this.usersOf({ logicalEnvironmentId: lenv.id });
+    if (users) return { inUse: users };
     try {
-      const { count } = await this.prisma.logicalEnvironment.deleteMany({
-        where: { organizationId: orgId, name, builtIn: false },
-      });
+      // Its own promotion policy, if any, goes with it (ON DELETE CASCADE).
+      const { count } = await this.prisma.logicalEnvironment.deleteMany({ where: { id: lenv.id } });
       return count === 0 ? "not-found" : "deleted";
     } catch (e) {
-      if (isForeignKeyViolation(e)) return "in-use";
+      if (isForeignKeyViolation(e)) return { inUse: NO_USERS_SEEN };
       throw e;
     }
   }

@@ -49,14 +49,28 @@ export interface EnvironmentRepository {
     name: string,
     changes: { description?: string; heartbeatIntervalMs?: number | null },
   ): Promise<Environment | undefined>;
-  /** Deletes unless deployment records reference it; returns what happened. */
-  delete(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use">;
+  /** Deletes unless something references it (EnvironmentUsers); returns what happened. */
+  delete(orgId: string, name: string): Promise<"deleted" | "not-found" | InUse>;
 
   listLogical(orgId: string): Promise<LogicalEnvironment[]>;
   createLogical(orgId: string, input: { name: string; description: string }): Promise<LogicalEnvironment>;
   findLogicalByName(orgId: string, name: string): Promise<LogicalEnvironment | undefined>;
-  deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | "in-use">;
+  deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | InUse>;
 }
+
+/**
+ * What keeps an environment or a logical environment from being deleted: the rows that reference
+ * it with ON DELETE RESTRICT. All empty when the database refused the delete for a reference
+ * made after the repository looked (a race): the message then names every kind.
+ */
+export interface EnvironmentUsers {
+  deploymentRecords: boolean;
+  /** The logical environments whose promotion policy names it in a require_deployed_in rule. */
+  policies: string[];
+  webhookSubscriptions: number;
+}
+
+export type InUse = { inUse: EnvironmentUsers };
 
 export interface EnvironmentUpdate {
   name: string;
@@ -136,11 +150,7 @@ export class EnvironmentUseCase {
     await this.writes(async ({ repo, audit }) => {
       const outcome = await repo.delete(orgId, name);
       if (outcome === "not-found") throw environmentNotFound(name);
-      if (outcome === "in-use") {
-        throw new FailedPrecondition(
-          `environment "${name}" has deployment records and cannot be deleted; its history is part of the audit trail`,
-        );
-      }
+      if (typeof outcome === "object") throw inUse(`environment "${name}"`, outcome.inUse);
       await audit.append(orgId, actor, { action: "environment.delete", resourceType: "environment", resourceName: name });
     });
   }
@@ -173,12 +183,30 @@ export class EnvironmentUseCase {
       if (outcome === "not-found") {
         throw new NotFound(`logical environment "${name}" not found; list them with: chainloop logical-environment list`);
       }
-      if (outcome === "in-use") {
-        throw new FailedPrecondition(`logical environment "${name}" has deployment records and cannot be deleted`);
-      }
+      if (typeof outcome === "object") throw inUse(`logical environment "${name}"`, outcome.inUse);
       await audit.append(orgId, actor, { action: "logical_environment.delete", resourceType: "logical_environment", resourceName: name });
     });
   }
+}
+
+/** Why `what` cannot be deleted, and what to do about each thing that uses it. */
+function inUse(what: string, users: EnvironmentUsers): FailedPrecondition {
+  const reasons: string[] = [];
+  if (users.deploymentRecords) reasons.push("it has deployment records, whose history is part of the audit trail");
+  const n = users.policies.length;
+  if (n > 0) {
+    const flags = n === 1 ? `--logical-env ${users.policies[0]}` : "--logical-env …";
+    reasons.push(
+      `the promotion ${n === 1 ? "policy" : "policies"} of ${users.policies.join(", ")} ${n === 1 ? "names" : "name"} it in a rule ` +
+        `(change ${n === 1 ? "it" : "them"} with: chainloop policy set ${flags}, or remove with: chainloop policy clear ${flags})`,
+    );
+  }
+  const w = users.webhookSubscriptions;
+  if (w > 0) {
+    reasons.push(`${w === 1 ? "a webhook subscription is" : `${w} webhook subscriptions are`} limited to it (see: chainloop webhook list)`);
+  }
+  if (reasons.length === 0) reasons.push("it is used by deployment records, a promotion policy rule or a webhook subscription");
+  return new FailedPrecondition(`${what} cannot be deleted: ${reasons.join("; ")}`);
 }
 
 export function environmentNotFound(name: string): NotFound {
