@@ -15,6 +15,7 @@ export const DEPLOYMENT_COLUMNS = [
   "artifact_name", "artifact_version", "artifact_reference", "status", "created_at", "last_seen_at",
   "superseded_at", "superseded_by_id", "decommissioned_at", "recorded_by_token_id", "recorded_by_name",
   "decommissioned_by_token_id", "decommissioned_by_name", "decommissioned_by_snapshot", "rollback_of_id",
+  "override_reason",
 ] as const satisfies ReadonlyArray<keyof RawDeploymentRow>;
 // …and every field of RawDeploymentRow is selected (otherwise the next line does not compile).
 const everyRowFieldSelected: Exclude<keyof RawDeploymentRow, (typeof DEPLOYMENT_COLUMNS)[number]> extends never ? true : never = true;
@@ -48,6 +49,7 @@ export interface RawDeploymentRow {
   decommissioned_by_name: string;
   decommissioned_by_snapshot: boolean;
   rollback_of_id: string | null;
+  override_reason: string | null;
 }
 
 
@@ -75,6 +77,7 @@ export function toDeployment(r: Row, names: SlotNames, heartbeatIntervalMs?: num
       : undefined,
     decommissionedBySnapshot: r.decommissionedBySnapshot,
     rollbackOfId: r.rollbackOfId ?? undefined,
+    overrideReason: r.overrideReason ?? undefined,
     seq: r.seq,
   };
 }
@@ -107,5 +110,6 @@ export function fromRaw(r: RawDeploymentRow): Row {
     decommissionedByName: r.decommissioned_by_name,
     decommissionedBySnapshot: r.decommissioned_by_snapshot,
     rollbackOfId: r.rollback_of_id,
+    overrideReason: r.override_reason,
   } as Row;
 }

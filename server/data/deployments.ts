@@ -20,6 +20,9 @@ import {
   type DeploymentFilters,
   type DeploymentRepository,
   type NamedSlot,
+  type PolicyHold,
+  type PolicyPass,
+  type RecordPreview,
   type RecordRefusal,
   type RecordResult,
   type Slot,
@@ -90,10 +93,15 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
    * (attested_artifacts, indexed by organization + digest); if all three are there it
    * heartbeats, supersedes and inserts, or inserts. Answers after the commit.
    */
-  async recordDeployed(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): Promise<RecordResult | RecordRefusal> {
+  async recordDeployed(
+    slot: NamedSlot,
+    artifact: ArtifactInput,
+    actor: Actor | undefined,
+    policy?: PolicyPass,
+  ): Promise<RecordResult | RecordRefusal | PolicyHold> {
     let row: RawRecordRow;
     try {
-      row = await this.records.submit({ slot, artifact, actor });
+      row = await this.records.submit({ slot, artifact, actor, policy });
     } catch (e) {
       if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on the same slot", { cause: e });
       throw e;
@@ -101,6 +109,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
     if (!row.env_found) return { missing: "environment" };
     if (!row.lenv_found) return { missing: "logical-environment" };
     if (!row.attested) return { missing: "evidence" };
+    if (row.guarded) return policyHold(row);
     if (!row.outcome) throw new Error("record statement wrote nothing");
     return {
       outcome: row.outcome,
@@ -153,7 +162,7 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
     scope: SnapshotScope,
     items: SnapshotItem[],
     actor: Actor | undefined,
-    plan: (withoutEvidence: number) => SnapshotPlan,
+    plan: (refused: number) => SnapshotPlan,
   ): Promise<SnapshotWrite> {
     const now = new Date();
     const slot = (i: SnapshotItem): NamedSlot => ({ organizationId: scope.organizationId, ...scope.names, name: i.name, kind: i.kind });
@@ -181,12 +190,17 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
               // over 10,000 entries outlasted the statement timeout.
               await tx.query<RawRecordRow>(
                 RECORD_STATEMENT,
-                recordParams(items.map((i) => ({ slot: slot(i), artifact: i.artifact, actor })), now),
+                recordParams(items.map((i) => ({ slot: slot(i), artifact: i.artifact, actor, policy: i.policy })), now),
               );
         if (rows.length !== items.length) throw new Error(`record statement returned ${rows.length} rows for ${items.length} items`);
-        const records = rows.map((row, i): RecordResult | { missing: "evidence" } => {
+        const records = rows.map((row, i): RecordResult | { missing: "evidence" } | PolicyHold => {
           if (!row.env_found || !row.lenv_found) throw new SlotConflict("the environment changed while the snapshot was applied");
           if (!row.attested) return { missing: "evidence" };
+          if (row.guarded) {
+            // Judged at another version of the policy than the one there now: judge again.
+            if (items[i]!.policy) throw new SlotConflict("the promotion policy changed while the snapshot was applied");
+            return policyHold(row);
+          }
           if (!row.outcome) throw new Error("record statement wrote nothing");
           return {
             outcome: row.outcome,
@@ -194,19 +208,19 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
             ...(row.superseded_id ? { supersededId: row.superseded_id } : {}),
           };
         });
-        const decision = plan(records.filter((r) => "missing" in r).length);
+        const decision = plan(records.filter((r) => !("outcome" in r)).length);
         const decommissioned = decision.decommission
           ? (
               await tx.query<RawDeploymentRow>(DECOMMISSION_MISSING_STATEMENT, [
                 ...scopeParams,
-                records.flatMap((r) => ("missing" in r ? [] : [r.deployment.id])),
+                records.flatMap((r) => ("outcome" in r ? [r.deployment.id] : [])),
                 actor?.tokenId ?? null,
                 actor?.tokenName ?? "",
                 now.toISOString(),
               ])
             ).map((r) => toDeployment(fromRaw(r), scope.names))
           : [];
-        changed = decision.commit && (records.some((r) => !("missing" in r)) || decommissioned.length > 0);
+        changed = decision.commit && (records.some((r) => "outcome" in r) || decommissioned.length > 0);
         return { commit: decision.commit, value: { records, decommissioned } };
       }, { timeoutMs: SNAPSHOT_STATEMENT_TIMEOUT_MS });
     } catch (e) {
@@ -217,9 +231,28 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
     return write;
   }
 
-  async decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult> {
+  async decommission(
+    slot: Slot,
+    digest: string,
+    names: SlotNames,
+    actor: Actor | undefined,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<DecommissionResult> {
     const res = await this.inSlotTransaction(async (tx): Promise<DecommissionResult> => {
       const active = await lockActive(tx, slot);
+      if (active && active.digest === digest && opts.dryRun) {
+        const row = await tx.deployment.findUniqueOrThrow({ where: { id: active.id } });
+        return {
+          outcome: "decommissioned",
+          deployment: {
+            ...toDeployment(row, names),
+            status: "decommissioned",
+            decommissionedAt: new Date(),
+            decommissionedBy: actor ? { tokenId: actor.tokenId, tokenName: actor.tokenName } : undefined,
+          },
+          dryRun: true,
+        };
+      }
       if (active && active.digest === digest) {
         const row = await tx.deployment.update({
           where: { id: active.id },
@@ -243,8 +276,42 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
       }
       return { outcome: "not-running", deployment: toDeployment(latest, names) };
     });
-    if (res.outcome === "decommissioned") this.onCommitted();
+    if (res.outcome === "decommissioned" && !("dryRun" in res)) this.onCommitted();
     return res;
+  }
+
+  /**
+   * What recording the digest in the slot would find, read in one statement and writing
+   * nothing (RecordDeployment's validate_only): the ids of the names, whether evidence exists,
+   * the slot's running record, and the newest earlier record of the digest superseded there (a
+   * rollback's target).
+   */
+  async previewRecord(slot: NamedSlot, digest: string): Promise<RecordPreview> {
+    const rows = await this.sql.query<RawDeploymentRow & { env_id: string | null; lenv_id: string | null; attested: boolean; rollback_target: string | null; has_active: boolean }>(
+      `WITH names AS (
+         SELECT (SELECT id FROM environments WHERE organization_id = $1::uuid AND name = $2) AS env_id,
+                (SELECT id FROM logical_environments WHERE organization_id = $1::uuid AND name = $3) AS lenv_id
+       )
+       SELECT n.env_id::text AS env_id, n.lenv_id::text AS lenv_id,
+              EXISTS (SELECT 1 FROM attested_artifacts aa WHERE aa.organization_id = $1::uuid AND aa.digest = $6) AS attested,
+              (SELECT p.id::text FROM deployments p
+               WHERE p.environment_id = n.env_id AND p.logical_environment_id = n.lenv_id AND p.name = $4
+                 AND p.kind = $5::artifact_kind AND p.digest = $6 AND p.status = 'superseded'
+               ORDER BY p.seq DESC LIMIT 1) AS rollback_target,
+              a.id IS NOT NULL AS has_active, ${deploymentColumns("a")}
+       FROM names n
+       LEFT JOIN deployments a ON a.environment_id = n.env_id AND a.logical_environment_id = n.lenv_id
+         AND a.organization_id = $1::uuid AND a.name = $4 AND a.kind = $5::artifact_kind AND a.status = 'deployed'`,
+      [slot.organizationId, slot.environment, slot.logicalEnvironment, slot.name, slot.kind, digest],
+    );
+    const r = rows[0]!;
+    return {
+      environmentId: r.env_id ?? undefined,
+      logicalEnvironmentId: r.lenv_id ?? undefined,
+      attested: r.attested,
+      active: r.has_active ? toDeployment(fromRaw(r), slot) : undefined,
+      rollbackOfId: r.rollback_target ?? undefined,
+    };
   }
 
   async get(orgId: string, id: string): Promise<Deployment | undefined> {
@@ -301,6 +368,9 @@ export const fromPageRow = (r: RawPageRow): Deployment => ({
   ...(r.project !== null ? { provenance: { project: r.project, projectVersion: r.project_version ?? "" } } : {}),
 });
 
+/** A row the record statement held back for its logical environment's promotion policy. */
+const policyHold = (row: RawRecordRow): PolicyHold => ({ guarded: { logicalEnvironmentId: row.guarded_lenv_id! } });
+
 /** The group-commit key: one item per slot in a batch, one batch per slot at a time. */
 const recordKey = (i: RecordItem) =>
   `${i.slot.organizationId}\u0000${i.slot.environment}\u0000${i.slot.logicalEnvironment}\u0000${i.slot.name}\u0000${i.slot.kind}`;
@@ -343,6 +413,8 @@ export interface RecordItem {
   slot: NamedSlot;
   artifact: ArtifactInput;
   actor: Actor | undefined;
+  /** The promotion policy judged (and, when it was overridden, why): see RECORD_STATEMENT. */
+  policy?: PolicyPass;
 }
 
 /**
@@ -365,17 +437,29 @@ export function recordParams(items: RecordItem[], now = new Date()): unknown[] {
     col((i) => i.actor?.tokenId ?? null),
     col((i) => i.actor?.tokenName ?? ""),
     now.toISOString(),
+    col((i) => (i.policy ? `${i.policy.policyId}:${i.policy.version}` : null)),
+    col((i) => i.policy?.overrideReason ?? null),
   ];
 }
 
 /** Prepared-statement name (pg prepares it once per pooled connection; one process only ever has one text for it). */
-export const RECORD_STATEMENT_NAME = "record_deployed_v5";
+export const RECORD_STATEMENT_NAME = "record_deployed_v6";
 
 // One statement records a whole batch (group commit, server/data/group-commit.ts); a single
 // record is a batch of one. The items' slots are distinct. Per item, by its ordinal n:
 // $1 organization, $2 environment name, $3 logical environment name, $4 deployment name,
 // $5 kind, $6 digest, $7 the new record's id, $8–$10 artifact name/version/reference,
-// $11–$12 recording token id/name (arrays, one element per item); $13 the batch's time.
+// $11–$12 recording token id/name (arrays, one element per item); $13 the batch's time;
+// $14 the promotion policy the caller judged the item against, as `<policy id>:<version>` (null:
+// not judged), $15
+// the override reason when the caller overrode that policy (null otherwise).
+//
+// Promotion policies (server/domain/policies.ts): an item that would put a new record into a
+// logical environment with a policy (anything but a heartbeat of the slot's running digest) is
+// written only when $14 names the policy and version there now; otherwise it is returned unwritten
+// with "guarded" set, and the use case judges the policy and submits it again. So the common
+// cases cost one index probe: no policy, or a heartbeat. A record made past an unmet policy
+// ($15) stores the reason and appends its audit event in this same statement.
 //
 // Rows are locked in id order and new records inserted in slot order, so two batches (of two
 // server processes) meeting on the same slots wait for each other rather than deadlock.
@@ -386,17 +470,28 @@ export const RECORD_STATEMENT_NAME = "record_deployed_v5";
 export const RECORD_STATEMENT = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]::artifact_kind[], $6::text[], $7::uuid[],
-                         $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[])
+                         $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[], $14::text[], $15::text[])
       WITH ORDINALITY AS i(org, env_name, lenv_name, name, kind, digest, new_id,
-                           artifact_name, artifact_version, artifact_reference, token_id, token_name, n)
-  ), target AS (
-    SELECT i.*, e.id AS env_id, l.id AS lenv_id,
+                           artifact_name, artifact_version, artifact_reference, token_id, token_name,
+                           policy_judged, override_reason, n)
+  ), resolved AS (
+    SELECT i.*, e.id AS env_id, l.id AS lenv_id, p.id::text || ':' || p.version::text AS policy_version,
            EXISTS (SELECT 1 FROM attested_artifacts aa WHERE aa.organization_id = i.org AND aa.digest = i.digest) AS attested
     FROM input i
     LEFT JOIN environments e ON e.organization_id = i.org AND e.name = i.env_name
     LEFT JOIN logical_environments l ON l.organization_id = i.org AND l.name = i.lenv_name
+    LEFT JOIN promotion_policies p ON p.logical_environment_id = l.id
+  ), target AS (
+    -- AND evaluates left to right here (a select-list expression): the running-digest probe is
+    -- made only for items of a guarded logical environment that were not judged at its version.
+    SELECT r.*,
+           (r.policy_version IS NOT NULL AND r.policy_judged IS DISTINCT FROM r.policy_version
+            AND NOT EXISTS (SELECT 1 FROM deployments d
+                            WHERE d.environment_id = r.env_id AND d.logical_environment_id = r.lenv_id AND d.name = r.name
+                              AND d.kind = r.kind AND d.digest = r.digest AND d.status = 'deployed')) AS guarded
+    FROM resolved r
   ), slot AS (
-    SELECT * FROM target WHERE env_id IS NOT NULL AND lenv_id IS NOT NULL AND attested
+    SELECT * FROM target WHERE env_id IS NOT NULL AND lenv_id IS NOT NULL AND attested AND NOT guarded
   ), active AS (
     SELECT d.id, d.digest, s.n FROM deployments d
     JOIN slot s ON d.organization_id = s.org AND d.environment_id = s.env_id AND d.logical_environment_id = s.lenv_id
@@ -420,9 +515,9 @@ export const RECORD_STATEMENT = `
   ), ins AS (
     INSERT INTO deployments (id, organization_id, environment_id, logical_environment_id, name, kind, digest,
       artifact_name, artifact_version, artifact_reference, status, created_at, last_seen_at,
-      recorded_by_token_id, recorded_by_name, rollback_of_id)
+      recorded_by_token_id, recorded_by_name, override_reason, rollback_of_id)
     SELECT s.new_id, s.org, s.env_id, s.lenv_id, s.name, s.kind, s.digest, s.artifact_name, s.artifact_version,
-      s.artifact_reference, 'deployed', $13::timestamptz, $13::timestamptz, s.token_id, s.token_name,
+      s.artifact_reference, 'deployed', $13::timestamptz, $13::timestamptz, s.token_id, s.token_name, s.override_reason,
       -- A rollback: the slot ran this digest before and it was superseded there (the newest such
       -- record; the statement's snapshot does not see the row upd superseded, another digest).
       (SELECT p.id FROM deployments p
@@ -433,8 +528,16 @@ export const RECORD_STATEMENT = `
     WHERE u.beat IS NOT TRUE AND (SELECT count(*) FROM upd) >= 0
     ORDER BY s.org, s.env_id, s.lenv_id, s.name, s.kind
     RETURNING ${deploymentColumns("deployments")}
+  ), overridden AS (
+    -- The break-glass audit event, committed with the record it explains.
+    INSERT INTO audit_events (id, organization_id, actor_token_id, actor_name, action, resource_type, resource_name, detail, created_at)
+    SELECT gen_random_uuid(), s.org, s.token_id, s.token_name, 'deployment.policy_override', 'deployment',
+      left(s.env_name || '/' || s.lenv_name || '/' || s.name || '@' || s.digest, 255), s.override_reason, $13::timestamptz
+    FROM ins i JOIN slot s ON s.new_id = i.id
+    WHERE s.override_reason IS NOT NULL
   )
   SELECT t.n, t.env_id IS NOT NULL AS env_found, t.lenv_id IS NOT NULL AS lenv_found, t.attested,
+    t.guarded, t.lenv_id::text AS guarded_lenv_id,
     r.outcome, r.superseded_id, ${deploymentColumns("r")}
   FROM target t LEFT JOIN (
     SELECT u.n, 'heartbeat' AS outcome, NULL::text AS superseded_id, ${deploymentColumns("u")} FROM upd u WHERE u.beat
@@ -472,6 +575,9 @@ type RawRecordRow = RawDeploymentRow & {
   env_found: boolean;
   lenv_found: boolean;
   attested: boolean;
+  /** Unwritten: a new record in a guarded logical environment, not judged at the policy's version. */
+  guarded: boolean;
+  guarded_lenv_id: string | null;
   outcome: "heartbeat" | "superseded" | "created" | "rolled-back" | null;
   superseded_id: string | null;
 };

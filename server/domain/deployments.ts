@@ -5,10 +5,12 @@
 // recorders surface from the repository as SlotConflict and are retried here, so callers
 // never see them.
 import { DigestError, parseDigest } from "./digest.js";
-import type { Actor } from "./caller.js";
+import { hasScope, type Actor, type Scope } from "./caller.js";
 import { environmentNotFound, type EnvironmentUseCase } from "./environments.js";
 import type { Evidence } from "./evidence.js";
-import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
+import { FailedPrecondition, InvalidArgument, NotFound, PermissionDenied } from "./errors.js";
+import type { PolicyViolation, PromotionGuard } from "./policies.js";
+import type { WebhookEvents } from "./webhooks.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
 import { requireName, requireUuid } from "./validation.js";
 
@@ -50,6 +52,8 @@ export interface Deployment {
   decommissionedBySnapshot: boolean;
   /** Set when the record is a rollback: the slot's earlier, superseded record of the same digest. */
   rollbackOfId: string | undefined;
+  /** Break glass: why it was recorded although its logical environment's promotion policy refused it. */
+  overrideReason?: string;
   /**
    * What produced the artifact: the project and version of the newest attestation naming the
    * digest as a subject. Read with lists and single records; absent where the repository did not
@@ -87,6 +91,32 @@ export interface RecordRefusal {
   missing: "environment" | "logical-environment" | "evidence";
 }
 
+/**
+ * A new record for a guarded logical environment, not written because the caller had not judged
+ * its promotion policy at the version it has now (server/domain/policies.ts).
+ */
+export interface PolicyHold {
+  guarded: { logicalEnvironmentId: string };
+}
+
+/** The promotion policy (and its version) a record was judged against, and the reason when it was overridden. */
+export interface PolicyPass {
+  policyId: string;
+  version: bigint;
+  overrideReason?: string;
+}
+
+/** What recording a digest in a slot would find (validate_only), read without writing. */
+export interface RecordPreview {
+  environmentId: string | undefined;
+  logicalEnvironmentId: string | undefined;
+  attested: boolean;
+  /** The slot's running record. */
+  active: Deployment | undefined;
+  /** The newest earlier record of the digest superseded in the slot: recording it is a rollback of that. */
+  rollbackOfId: string | undefined;
+}
+
 export interface ArtifactInput {
   digest: string;
   artifactName: string;
@@ -100,16 +130,24 @@ export interface RecordInput extends ArtifactInput {
   name: string;
   kind: ArtifactKind | undefined;
   status: "deployed" | "decommissioned" | undefined;
+  /** Break glass past an unmet promotion policy (admin scope). */
+  overrideReason?: string;
+  /** Answer with what recording would do, writing nothing. */
+  validateOnly?: boolean;
 }
 
 export interface RecordResult {
   outcome: RecordOutcome;
   deployment: Deployment;
   supersededId?: string;
+  /** The promotion rules the record did not meet, when it was made past them (override). */
+  policyViolations?: PolicyViolation[];
+  policyOverridden?: boolean;
 }
 
 export type DecommissionResult =
-  | { outcome: "decommissioned" | "already-decommissioned"; deployment: Deployment }
+  | { outcome: "decommissioned"; deployment: Deployment; dryRun?: true }
+  | { outcome: "already-decommissioned"; deployment: Deployment }
   | { outcome: "other-active"; activeDigest: string }
   | { outcome: "not-running"; deployment: Deployment }
   | { outcome: "never-ran" };
@@ -160,9 +198,16 @@ export interface DeploymentRepository {
    * insert. When a name or the evidence is missing nothing is written and the answer says
    * which (environment first, then logical environment, then evidence). Throws SlotConflict on a race.
    */
-  recordDeployed(slot: NamedSlot, artifact: ArtifactInput, actor: Actor | undefined): Promise<RecordResult | RecordRefusal>;
-  /** One transaction. Throws SlotConflict on a race. */
-  decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined): Promise<DecommissionResult>;
+  recordDeployed(
+    slot: NamedSlot,
+    artifact: ArtifactInput,
+    actor: Actor | undefined,
+    policy?: PolicyPass,
+  ): Promise<RecordResult | RecordRefusal | PolicyHold>;
+  /** One transaction (none is written with dryRun). Throws SlotConflict on a race. */
+  decommission(slot: Slot, digest: string, names: SlotNames, actor: Actor | undefined, opts?: { dryRun?: boolean }): Promise<DecommissionResult>;
+  /** What recording would find, writing nothing. */
+  previewRecord(slot: NamedSlot, digest: string): Promise<RecordPreview>;
   get(orgId: string, id: string): Promise<Deployment | undefined>;
   list(orgId: string, filters: DeploymentFilters, afterSeq: bigint | undefined, limit: number): Promise<Deployment[]>;
 }
@@ -221,6 +266,18 @@ type SlotIdentity = Pick<Slot, "organizationId" | "name" | "kind">;
 const slotKey = (slot: SlotIdentity, names: SlotNames) =>
   JSON.stringify([slot.organizationId, names.environment, names.logicalEnvironment, slot.name, slot.kind]);
 
+/** What guards recording, when wired: promotion policies, and who hears of their refusals. */
+export interface RecordGuards {
+  policies?: PromotionGuard;
+  events?: WebhookEvents;
+}
+
+/** The longest override reason (RecordDeployment `override_reason`). */
+export const OVERRIDE_REASON_MAX = 1024;
+
+/** A caller as the record path sees it: the token, and its scope when known (an override needs admin). */
+export type Recorder = Actor & { scope?: Scope };
+
 export class DeploymentUseCase {
   private readonly slots = new SlotQueue();
 
@@ -228,9 +285,10 @@ export class DeploymentUseCase {
     private readonly repo: DeploymentRepository,
     private readonly environments: EnvironmentUseCase,
     private readonly evidence: DeploymentEvidence,
+    private readonly guards: RecordGuards = {},
   ) {}
 
-  async record(orgId: string, input: RecordInput, actor?: Actor): Promise<RecordResult> {
+  async record(orgId: string, input: RecordInput, actor?: Recorder): Promise<RecordResult> {
     const environment = requireName("environment", input.environment);
     const logicalEnvironment = requireName("logical_environment", input.logicalEnvironment);
     const name = requireDeploymentName(input.name);
@@ -238,11 +296,16 @@ export class DeploymentUseCase {
       throw new InvalidArgument(`kind is required: one of ${ARTIFACT_KINDS.join(", ")}`);
     }
     const artifact = requireArtifact(input);
+    const overrideReason = requireOverrideReason(input.overrideReason, actor);
     const digest = artifact.digest;
     const names = { environment, logicalEnvironment };
-    return input.status === "decommissioned"
-      ? this.decommission(orgId, names, name, input.kind, digest, actor)
-      : this.recordDeployed(orgId, names, name, input.kind, artifact, actor);
+    const slot: NamedSlot = { organizationId: orgId, ...names, name, kind: input.kind };
+    if (input.status === "decommissioned") {
+      return this.decommission(orgId, names, name, input.kind, digest, actor, input.validateOnly ?? false);
+    }
+    return input.validateOnly
+      ? this.previewDeployed(slot, artifact, actor, overrideReason)
+      : this.recordDeployed(slot, artifact, actor, overrideReason);
   }
 
   /**
@@ -260,27 +323,120 @@ export class DeploymentUseCase {
   }
 
   private async recordDeployed(
-    orgId: string,
-    names: SlotNames,
-    name: string,
-    kind: ArtifactKind,
+    slot: NamedSlot,
     artifact: ArtifactInput,
-    actor: Actor | undefined,
+    actor: Recorder | undefined,
+    overrideReason: string | undefined,
   ): Promise<RecordResult> {
-    const { environment, logicalEnvironment } = names;
     const digest = artifact.digest;
+    const names = { environment: slot.environment, logicalEnvironment: slot.logicalEnvironment };
 
-    // Deployed: one statement resolves the names, checks the evidence and records (the hot
-    // path); when it refuses, the names are resolved again here to say exactly what is missing.
-    const slot: NamedSlot = { organizationId: orgId, ...names, name, kind };
+    // Deployed: one statement resolves the names, checks the evidence and the promotion policy's
+    // presence, and records (the hot path). When it refuses, the names are resolved again here
+    // to say exactly what is missing; when it holds the record for a policy, the policy is judged
+    // here and the record submitted again with the version judged.
+    let pass: PolicyPass | undefined;
+    let overridden: PolicyViolation[] | undefined;
     for (let attempt = 1; ; attempt++) {
-      const res = await this.onSlot(slot, names, () => this.repo.recordDeployed(slot, artifact, actor));
-      if (!("missing" in res)) return res;
+      const res = await this.onSlot(slot, names, () => this.repo.recordDeployed(slot, artifact, actor, pass));
+      if ("outcome" in res) return overridden ? { ...res, policyViolations: overridden, policyOverridden: true } : res;
+      // Names created, or a policy changed, after the statement ran: try again, a bounded number of times.
+      if (attempt >= 4) throw new FailedPrecondition(`${describeSlot(slot, slot)} changed while recording; retry`);
+      if ("guarded" in res) {
+        const verdict = await this.judge(slot, artifact, res.guarded.logicalEnvironmentId, actor, overrideReason, true);
+        pass = verdict.pass;
+        overridden = verdict.overridden;
+        continue;
+      }
       if (res.missing === "evidence") throw noEvidence(digest);
-      await this.resolveSlot(orgId, environment, logicalEnvironment); // throws NotFound naming it
-      // Both exist now: created after the statement ran. Record again (a bounded number of times).
-      if (attempt >= 3) throw new FailedPrecondition(`${describeSlot(slot, slot)} changed while recording; retry`);
+      await this.resolveSlot(slot.organizationId, slot.environment, slot.logicalEnvironment); // throws NotFound naming it
     }
+  }
+
+  /**
+   * The promotion policy of a guarded logical environment judged for a new record: the version
+   * to record at (none when the policy is gone), and the rules overridden. Refuses
+   * (FailedPrecondition listing every unmet rule) unless an override reason was given; a real
+   * refusal (`announce`) is also sent to webhooks.
+   */
+  private async judge(
+    slot: NamedSlot,
+    artifact: ArtifactInput,
+    logicalEnvironmentId: string,
+    actor: Recorder | undefined,
+    overrideReason: string | undefined,
+    announce: boolean,
+  ): Promise<{ pass: PolicyPass | undefined; overridden?: PolicyViolation[] }> {
+    if (!this.guards.policies) throw new Error("a promotion policy guards the slot but no policy evaluator is wired");
+    const judgement = await this.guards.policies.evaluate(slot.organizationId, logicalEnvironmentId, [artifact.digest]);
+    if (!judgement) return { pass: undefined }; // deleted meanwhile: nothing to judge
+    const violations = judgement.violations.get(artifact.digest) ?? [];
+    const judged = { policyId: judgement.policyId, version: judgement.version };
+    if (violations.length === 0) return { pass: judged };
+    if (overrideReason !== undefined) return { pass: { ...judged, overrideReason }, overridden: violations };
+    if (announce && this.guards.events) {
+      await this.guards.events.policyRefused({
+        organizationId: slot.organizationId,
+        environment: slot.environment,
+        logicalEnvironment: slot.logicalEnvironment,
+        name: slot.name,
+        kind: slot.kind,
+        artifact,
+        violations,
+        actor: actor ? { tokenId: actor.tokenId, tokenName: actor.tokenName } : undefined,
+        at: new Date(),
+      });
+    }
+    throw policyRefusal(artifact.digest, slot, violations);
+  }
+
+  /**
+   * validate_only: what recording would do now, by the same rules, writing nothing and sending
+   * no event. A new record's `id` is empty.
+   */
+  private async previewDeployed(
+    slot: NamedSlot,
+    artifact: ArtifactInput,
+    actor: Recorder | undefined,
+    overrideReason: string | undefined,
+  ): Promise<RecordResult> {
+    const p = await this.repo.previewRecord(slot, artifact.digest);
+    if (!p.environmentId || !p.logicalEnvironmentId) {
+      await this.resolveSlot(slot.organizationId, slot.environment, slot.logicalEnvironment); // throws NotFound naming it
+      throw new FailedPrecondition(`${describeSlot(slot, slot)} changed while checking; retry`);
+    }
+    if (!p.attested) throw noEvidence(artifact.digest);
+    const now = new Date();
+    if (p.active && p.active.digest === artifact.digest) {
+      return { outcome: "heartbeat", deployment: { ...p.active, lastSeenAt: now } };
+    }
+    const verdict = await this.judge(slot, artifact, p.logicalEnvironmentId, actor, overrideReason, false);
+    const deployment: Deployment = {
+      id: "",
+      environment: slot.environment,
+      logicalEnvironment: slot.logicalEnvironment,
+      name: slot.name,
+      kind: slot.kind,
+      ...artifact,
+      status: "deployed",
+      createdAt: now,
+      lastSeenAt: now,
+      supersededAt: undefined,
+      supersededById: undefined,
+      decommissionedAt: undefined,
+      recordedBy: actor ? { tokenId: actor.tokenId, tokenName: actor.tokenName } : undefined,
+      decommissionedBy: undefined,
+      decommissionedBySnapshot: false,
+      rollbackOfId: p.rollbackOfId,
+      ...(verdict.overridden ? { overrideReason } : {}),
+      seq: 0n,
+    };
+    return {
+      outcome: p.rollbackOfId ? "rolled-back" : p.active ? "superseded" : "created",
+      deployment,
+      ...(p.active ? { supersededId: p.active.id } : {}),
+      ...(verdict.overridden ? { policyViolations: verdict.overridden, policyOverridden: true } : {}),
+    };
   }
 
   private async decommission(
@@ -290,10 +446,11 @@ export class DeploymentUseCase {
     kind: ArtifactKind,
     digest: string,
     actor: Actor | undefined,
+    dryRun: boolean,
   ): Promise<RecordResult> {
     const ids = await this.resolveSlot(orgId, names.environment, names.logicalEnvironment);
     const slot: Slot = { organizationId: orgId, ...ids, name, kind };
-    const res = await this.onSlot(slot, names, () => this.repo.decommission(slot, digest, names, actor));
+    const res = await this.onSlot(slot, names, () => this.repo.decommission(slot, digest, names, actor, { dryRun }));
     switch (res.outcome) {
       case "decommissioned":
       case "already-decommissioned":
@@ -475,6 +632,39 @@ export function noEvidenceMessage(digest: string): string {
 
 function noEvidence(digest: string): FailedPrecondition {
   return new FailedPrecondition(noEvidenceMessage(digest));
+}
+
+/** Why a promotion policy refuses a digest: every unmet rule, in the message and as violations. */
+export function policyRefusalMessage(digest: string, names: SlotNames, violations: PolicyViolation[]): string {
+  const rules = violations.map((v, i) => `(${i + 1}) ${v.rule}${v.subject ? ` ${v.subject}` : ""}: ${v.description}`).join("; ");
+  return (
+    `the promotion policy of ${names.logicalEnvironment} refuses ${digest} in ${names.environment}/${names.logicalEnvironment}: ` +
+    `${violations.length} unmet rule${violations.length === 1 ? "" : "s"}: ${rules}. ` +
+    `An admin token may record it anyway with an override reason (chainloop deployment record … --override-reason "…")`
+  );
+}
+
+function policyRefusal(digest: string, names: SlotNames, violations: PolicyViolation[]): FailedPrecondition {
+  return new FailedPrecondition(policyRefusalMessage(digest, names, violations), {
+    violations: violations.map((v) => ({ type: v.rule, subject: v.subject, description: v.description })),
+  });
+}
+
+/** RecordDeployment's override_reason: admin scope only; trimmed, bounded, printable. Undefined when not given. */
+function requireOverrideReason(value: string | undefined, actor: Recorder | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (actor?.scope !== undefined && !hasScope(actor.scope, "admin")) {
+    throw new PermissionDenied(
+      `override_reason (recording past a promotion policy) needs a token with the admin scope; token "${actor.tokenName}" has ${actor.scope}`,
+    );
+  }
+  const reason = value.trim();
+  if (reason === "") throw new InvalidArgument("override_reason must say why the policy is overridden; it is blank");
+  if (reason.length > OVERRIDE_REASON_MAX) {
+    throw new InvalidArgument(`override_reason is ${reason.length} characters long; the limit is ${OVERRIDE_REASON_MAX}`);
+  }
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(reason)) throw new InvalidArgument("override_reason must not contain control characters");
+  return reason;
 }
 
 export function requireDeploymentName(value: string): string {

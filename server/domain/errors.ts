@@ -29,8 +29,24 @@ export class NotFound extends DomainError {
 export class AlreadyExists extends DomainError {
   readonly kind = "AlreadyExists" as const;
 }
+/** One unmet precondition (google.rpc.PreconditionFailure.Violation on the wire). */
+export interface PreconditionViolation {
+  /** What kind of precondition, e.g. a promotion rule (`require_deployed_in`). */
+  type: string;
+  /** What it is about, relative to the type. */
+  subject: string;
+  /** Why it failed and what would meet it. */
+  description: string;
+}
+
 export class FailedPrecondition extends DomainError {
   readonly kind = "FailedPrecondition" as const;
+  /** Each unmet precondition, when the caller can act on them one by one. */
+  readonly violations: PreconditionViolation[];
+  constructor(message: string, options?: { cause?: unknown; violations?: PreconditionViolation[] }) {
+    super(message, options);
+    this.violations = options?.violations ?? [];
+  }
 }
 export class PermissionDenied extends DomainError {
   readonly kind = "PermissionDenied" as const;

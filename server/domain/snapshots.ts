@@ -5,8 +5,9 @@
 // transaction (server/data/deployments.ts: applySnapshot).
 //
 // The rules that keep a partial report from wiping an environment live here:
-//   - an entry that cannot be recorded (malformed, or its digest has no evidence) is refused on
-//     its own and reported with the reason;
+//   - an entry that cannot be recorded (malformed, its digest has no evidence, or the logical
+//     environment's promotion policy refuses a new digest) is refused on its own and reported
+//     with the reason;
 //   - while any entry is refused nothing is decommissioned (by default the valid entries are
 //     still recorded; with all_or_nothing nothing is written at all);
 //   - two entries for one slot make the whole snapshot invalid (which would be running?).
@@ -15,6 +16,7 @@ import {
   ARTIFACT_KINDS,
   describeSlot,
   noEvidenceMessage,
+  policyRefusalMessage,
   requireArtifact,
   requireDeploymentName,
   retryOnConflict,
@@ -22,9 +24,13 @@ import {
   type ArtifactKind,
   type Deployment,
   type DeploymentUseCase,
+  type PolicyHold,
+  type PolicyPass,
+  type RecordGuards,
   type RecordResult,
   type SlotNames,
 } from "./deployments.js";
+import type { PolicyJudgement } from "./policies.js";
 import { InvalidArgument } from "./errors.js";
 import { requireName } from "./validation.js";
 
@@ -50,7 +56,7 @@ export interface SnapshotInput {
   validateOnly: boolean;
 }
 
-export type SnapshotRefusal = "invalid-entry" | "no-evidence";
+export type SnapshotRefusal = "invalid-entry" | "no-evidence" | "policy";
 
 export interface SnapshotEntryResult {
   index: number;
@@ -88,6 +94,8 @@ export interface SnapshotItem {
   name: string;
   kind: ArtifactKind;
   artifact: ArtifactInput;
+  /** The promotion policy version the item's digest was judged to meet (see RECORD_STATEMENT). */
+  policy?: PolicyPass;
 }
 
 /** What to do once the entries' evidence is known (decided here, applied by the repository). */
@@ -97,8 +105,8 @@ export interface SnapshotPlan {
 }
 
 export interface SnapshotWrite {
-  /** Per item, in order: what recording it did, or that its digest has no evidence. */
-  records: Array<RecordResult | { missing: "evidence" }>;
+  /** Per item, in order: what recording it did, that its digest has no evidence, or that a promotion policy held it. */
+  records: Array<RecordResult | { missing: "evidence" } | PolicyHold>;
   decommissioned: Deployment[];
 }
 
@@ -106,7 +114,9 @@ export interface SnapshotWrite {
 export interface SnapshotRepository {
   /**
    * One transaction, holding the scope against other snapshots: records the items (the record
-   * statement's rules), asks `plan` what to do given how many items had no evidence, then
+   * statement's rules), asks `plan` what to do given how many items were refused (no evidence,
+   * or held by a promotion policy; an item judged at a policy version that changed meanwhile
+   * throws SlotConflict, so it is judged again), then
    * decommissions the scope's other active records when the plan says so, and commits or rolls
    * back as it says. Throws SlotConflict when it lost a race with a concurrent recorder.
    */
@@ -114,7 +124,7 @@ export interface SnapshotRepository {
     scope: SnapshotScope,
     items: SnapshotItem[],
     actor: Actor | undefined,
-    plan: (withoutEvidence: number) => SnapshotPlan,
+    plan: (refused: number) => SnapshotPlan,
   ): Promise<SnapshotWrite>;
 }
 
@@ -122,6 +132,7 @@ export class SnapshotUseCase {
   constructor(
     private readonly repo: SnapshotRepository,
     private readonly deployments: DeploymentUseCase,
+    private readonly guards: RecordGuards = {},
   ) {}
 
   async report(orgId: string, input: SnapshotInput, actor?: Actor): Promise<SnapshotResult> {
@@ -153,26 +164,55 @@ export class SnapshotUseCase {
     const ids = await this.deployments.resolveSlot(orgId, environment, logicalEnvironment);
     const scope: SnapshotScope = { organizationId: orgId, ...ids, names };
     let plan: SnapshotPlan = { decommission: false, commit: false };
-    const decide = (withoutEvidence: number): SnapshotPlan => {
-      const refused = invalid + withoutEvidence;
+    const decide = (refusedHere: number): SnapshotPlan => {
+      const refused = invalid + refusedHere;
       plan = {
         decommission: input.decommissionMissing && refused === 0,
         commit: !input.validateOnly && !(input.allOrNothing && refused > 0),
       };
       return plan;
     };
-    const items = valid.map((v) => v.item);
-    const write = await retryOnConflict(() => this.repo.applySnapshot(scope, items, actor, decide));
+    // The promotion policy, judged for every digest at once (and again if it changes while the
+    // snapshot is applied): digests that meet it carry the version judged; the others are
+    // written only when they are already running in their slot (a heartbeat).
+    let judgement: PolicyJudgement | undefined;
+    const write = await retryOnConflict(async () => {
+      judgement = this.guards.policies
+        ? await this.guards.policies.evaluate(orgId, scope.logicalEnvironmentId, [...new Set(valid.map((v) => v.item.artifact.digest))])
+        : undefined;
+      const items = valid.map(({ item }): SnapshotItem => {
+        const unmet = judgement?.violations.get(item.artifact.digest);
+        return judgement && unmet?.length === 0 ? { ...item, policy: { policyId: judgement.policyId, version: judgement.version } } : item;
+      });
+      return this.repo.applySnapshot(scope, items, actor, decide);
+    });
 
     for (const [i, record] of write.records.entries()) {
       const result = results[valid[i]!.index]!;
       if ("missing" in record) Object.assign(result, { refusal: "no-evidence", message: noEvidenceMessage(result.digest) });
+      if ("guarded" in record) {
+        const violations = judgement?.violations.get(result.digest) ?? [];
+        Object.assign(result, { refusal: "policy", message: policyRefusalMessage(result.digest, names, violations) });
+        if (plan.commit && this.guards.events) {
+          const item = valid[i]!.item;
+          await this.guards.events.policyRefused({
+            organizationId: orgId,
+            ...names,
+            name: item.name,
+            kind: item.kind,
+            artifact: item.artifact,
+            violations,
+            actor: actor ? { tokenId: actor.tokenId, tokenName: actor.tokenName } : undefined,
+            at: new Date(),
+          });
+        }
+      }
     }
     // With all_or_nothing and a refusal nothing is (or, validating, would be) written.
     const written = !(input.allOrNothing && results.some((r) => r.refusal));
     for (const [i, record] of write.records.entries()) {
       const result = results[valid[i]!.index]!;
-      if ("missing" in record || !written) continue;
+      if (!("outcome" in record) || !written) continue;
       result.outcome = record.outcome as "created" | "heartbeat" | "superseded" | "rolled-back";
       if (!(input.validateOnly && record.outcome === "created")) result.deploymentId = record.deployment.id;
       if (record.supersededId) result.supersededId = record.supersededId;

@@ -53,6 +53,7 @@ const OUTCOME_TO_PB: Record<RecordOutcome, OutcomePb> = {
 const REFUSAL_TO_PB: Record<SnapshotRefusal, RefusalPb> = {
   "invalid-entry": RefusalPb.INVALID_ENTRY,
   "no-evidence": RefusalPb.NO_EVIDENCE,
+  policy: RefusalPb.POLICY,
 };
 
 const kindFromPb = (kind: KindPb, field = "kind") =>
@@ -84,6 +85,7 @@ export function deploymentToPb(d: Deployment): DeploymentPb {
     staleTime: tsOrUndefined(staleAt(d)),
     decommissionedBySnapshot: d.decommissionedBySnapshot,
     rollbackOfId: d.rollbackOfId ?? "",
+    overrideReason: d.overrideReason ?? "",
     project: d.provenance?.project ?? "",
     projectVersion: d.provenance?.projectVersion ?? "",
   });
@@ -148,11 +150,15 @@ export function deploymentHandlers(
         artifactVersion: req.artifactVersion,
         artifactReference: req.artifactReference,
         status,
+        overrideReason: req.overrideReason,
+        validateOnly: req.validateOnly,
       }, caller);
       return {
         deployment: deploymentToPb(res.deployment),
         outcome: OUTCOME_TO_PB[res.outcome],
         supersededDeploymentId: res.supersededId ?? "",
+        policyViolations: res.policyViolations ?? [],
+        policyOverridden: res.policyOverridden ?? false,
       };
     },
     async reportSnapshot(req, ctx) {

@@ -5,7 +5,9 @@
 // with its stack and answered as Internal (or Unavailable when the database cannot be
 // reached) without leaking internals.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { DomainError, type DomainErrorKind } from "../domain/errors.js";
+import { create } from "@bufbuild/protobuf";
+import { DomainError, FailedPrecondition, type DomainErrorKind } from "../domain/errors.js";
+import { PreconditionFailureSchema } from "../../gen/proto/google/rpc/error_details_pb.js";
 import type { Logger } from "../log.js";
 
 const CODES: Record<DomainErrorKind, Code> = {
@@ -63,7 +65,15 @@ function isUnavailable(e: unknown, depth = 0): boolean {
 }
 
 export function toConnectError(e: unknown, logger: Logger, method: string): ConnectError {
-  if (e instanceof DomainError) return new ConnectError(e.message, CODES[e.kind], undefined, undefined, e);
+  if (e instanceof DomainError) {
+    // A refusal that lists its unmet preconditions carries them as google.rpc.PreconditionFailure,
+    // which clients in any language decode with their common protos.
+    const details =
+      e instanceof FailedPrecondition && e.violations.length > 0
+        ? [{ desc: PreconditionFailureSchema, value: create(PreconditionFailureSchema, { violations: e.violations }) }]
+        : undefined;
+    return new ConnectError(e.message, CODES[e.kind], undefined, details, e);
+  }
   if (e instanceof ConnectError) return e;
   if (isUnavailable(e)) {
     logger.warn({ method, err: (e as Error)?.message }, "database unavailable");

@@ -10,7 +10,7 @@ import pg from "pg";
 import { openDatabase, type Database } from "../../server/data/client.js";
 import { PrismaDeploymentRepository } from "../../server/data/deployments.js";
 import { migrate } from "../../server/data/migrate.js";
-import type { ArtifactInput, NamedSlot, RecordRefusal, RecordResult } from "../../server/domain/deployments.js";
+import type { ArtifactInput, NamedSlot, PolicyHold, RecordRefusal, RecordResult } from "../../server/domain/deployments.js";
 import type { ChangeNotice } from "../../server/domain/live.js";
 import { createLogger } from "../../server/log.js";
 import { createUseCases } from "../../server/wiring.js";
@@ -22,7 +22,7 @@ const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("h
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const actor = { tokenId: randomUUID(), tokenName: "ci" };
 const art = (d: string): ArtifactInput => ({ digest: d, artifactName: "", artifactVersion: "", artifactReference: "" });
-const outcomeOf = (r: RecordResult | RecordRefusal) => ("missing" in r ? `missing ${r.missing}` : r.outcome);
+const outcomeOf = (r: RecordResult | RecordRefusal | PolicyHold) => ("missing" in r ? `missing ${r.missing}` : "guarded" in r ? "guarded" : r.outcome);
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
