@@ -14,7 +14,9 @@ import { deploymentHandlers } from "./handlers/deployment.js";
 import { environmentHandlers } from "./handlers/environment.js";
 import { healthHandlers } from "./handlers/health.js";
 import { keyHandlers } from "./handlers/key.js";
+import { policyHandlers } from "./handlers/policy.js";
 import { serverInfoHandlers } from "./handlers/server-info.js";
+import { webhookHandlers } from "./handlers/webhook.js";
 import { ServerInfoService } from "../gen/proto/chainloop/v1/server_info_pb.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
@@ -84,7 +86,7 @@ export function build(deps: AppDeps): App {
     return next(req);
   };
 
-  const { environments, deployments, snapshots, diff, deliveryMetrics, tokens, evidence, keys, artifacts, live } =
+  const { environments, deployments, snapshots, diff, deliveryMetrics, tokens, evidence, keys, artifacts, policies, live, webhooks } =
     deps.useCases ?? createUseCases(db);
   const metrics = deps.metrics ?? createMetrics();
   metrics.observeDatabase(db);
@@ -117,6 +119,8 @@ export function build(deps: AppDeps): App {
         attestations: attestationHandlers(evidence),
         keys: keyHandlers(keys),
         artifacts: artifactHandlers(artifacts),
+        policies: policyHandlers(policies),
+        webhooks: webhookHandlers(webhooks),
         health: healthHandlers(probe),
         serverInfo: serverInfoHandlers(),
       },

@@ -31,6 +31,29 @@ export interface ServerConfig {
   metricsToken: string | undefined;
   /** OpenTelemetry traces (OTLP/HTTP), on only when an OTLP endpoint is configured (server/tracing.ts). */
   tracing: TracingConfig | undefined;
+  /** Webhook delivery (server/webhooks/): CHAINLOOP_WEBHOOK_*. */
+  webhooks: WebhookConfig;
+  /**
+   * CHAINLOOP_SECRETS_KEY: encrypts webhook signing secrets at rest. Unset: a key generated once
+   * into <dataDir>/secrets.key. A secret: never log it.
+   */
+  secretsKey: string | undefined;
+}
+
+export interface WebhookConfig {
+  /** CHAINLOOP_WEBHOOK_ALLOW_PRIVATE: targets on private, loopback, link-local… addresses are allowed. */
+  allowPrivate: boolean;
+  /** One attempt, from connecting to the answer. */
+  timeoutMs: number;
+  /** How long a delivery is retried before it fails and its subscription is marked failing. */
+  retryWindowMs: number;
+  /** Backoff between attempts: min × 2^(attempts-1), capped at max, with jitter. */
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** How often the outbox is filled from the change log and due deliveries are looked for. */
+  pollMs: number;
+  /** Attempts in flight per server process. */
+  concurrency: number;
 }
 
 export interface TracingConfig {
@@ -60,6 +83,33 @@ function secretFrom(env: NodeJS.ProcessEnv, name: string, minLength: number, max
     throw new ConfigError(`${name} must be ${minLength}–${maxLength} printable ASCII characters without spaces (its value is not shown)`);
   }
   return raw;
+}
+
+/** An on/off switch: 1/true/on or 0/false/off (any case); unset or empty is `fallback`. */
+function switchFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? "").trim().toLowerCase();
+  if (raw === "") return fallback;
+  if (["1", "true", "on"].includes(raw)) return true;
+  if (["0", "false", "off"].includes(raw)) return false;
+  throw new ConfigError(`${name} must be 1, true or on (or 0, false, off), got ${JSON.stringify(env[name])}`);
+}
+
+function webhooksFrom(env: NodeJS.ProcessEnv): WebhookConfig {
+  const backoffMinMs = intFrom(env, "CHAINLOOP_WEBHOOK_BACKOFF_MIN_MS", 5_000, 1, 24 * 3600_000);
+  const backoffMaxMs = intFrom(env, "CHAINLOOP_WEBHOOK_BACKOFF_MAX_MS", 3600_000, 1, 24 * 3600_000);
+  if (backoffMaxMs < backoffMinMs) {
+    throw new ConfigError(`CHAINLOOP_WEBHOOK_BACKOFF_MAX_MS (${backoffMaxMs}) must be at least CHAINLOOP_WEBHOOK_BACKOFF_MIN_MS (${backoffMinMs})`);
+  }
+  return {
+    allowPrivate: switchFrom(env, "CHAINLOOP_WEBHOOK_ALLOW_PRIVATE", false),
+    timeoutMs: intFrom(env, "CHAINLOOP_WEBHOOK_TIMEOUT_MS", 10_000, 100, 5 * 60_000),
+    retryWindowMs: intFrom(env, "CHAINLOOP_WEBHOOK_RETRY_WINDOW_MS", 24 * 3600_000, 0, 30 * 24 * 3600_000),
+    backoffMinMs,
+    backoffMaxMs,
+    pollMs: intFrom(env, "CHAINLOOP_WEBHOOK_POLL_MS", 500, 10, 60_000),
+    // At least 2: one subscription may hold at most half the slots (server/webhooks/dispatcher.ts).
+    concurrency: intFrom(env, "CHAINLOOP_WEBHOOK_CONCURRENCY", 16, 2, 1000),
+  };
 }
 
 /** OTLP/HTTP traces: on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set (and OTEL_SDK_DISABLED is not true). */
@@ -120,5 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     metricsPort,
     metricsToken: secretFrom(env, "CHAINLOOP_METRICS_TOKEN", 16, 4096),
     tracing: tracingFrom(env),
+    webhooks: webhooksFrom(env),
+    secretsKey: secretFrom(env, "CHAINLOOP_SECRETS_KEY", 32, 4096),
   };
 }

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const useCases = createUseCases(db, {
     watchQueueLimit: config.watchQueueLimit,
     recordBatches: { maxBatch: config.recordBatchMax, maxInFlight: config.recordBatchesInFlight },
+    webhooks: { ...config.webhooks, secretsKey: config.secretsKey, dataDir: config.dataDir, logger },
   });
   await bootstrap(useCases, { bootstrapToken: config.bootstrapToken, dataDir: config.dataDir, logger });
 
@@ -80,13 +81,19 @@ async function main(): Promise<void> {
   }
   const addr = await app.listen(config.port, config.host);
   logger.info({ host: addr.address, port: addr.port, url: `http://${hostForUrl(addr.address)}:${addr.port}` }, "listening");
+  // Webhook delivery (server/webhooks/dispatcher.ts): this process fills and drains the outbox too.
+  useCases.webhookDispatcher.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down: draining in-flight calls");
+    // Webhook attempts in flight get a second, then are interrupted and due again at once (for
+    // another process, or the next start); the calls drain meanwhile.
+    const webhooksStopped = useCases.webhookDispatcher.stop(1_000);
     await app.shutdown(config.shutdownTimeoutMs);
+    await webhooksStopped;
     await db.close();
     await metricsServer?.close();
     await tracing?.shutdown(5_000); // the spans still buffered go out before the process ends

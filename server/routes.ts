@@ -10,7 +10,9 @@ import { DeliveryMetricsService } from "../gen/proto/chainloop/v1/delivery_metri
 import { DeploymentService } from "../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyService } from "../gen/proto/chainloop/v1/key_pb.js";
+import { PromotionPolicyService } from "../gen/proto/chainloop/v1/policy_pb.js";
 import { ServerInfoService } from "../gen/proto/chainloop/v1/server_info_pb.js";
+import { WebhookService } from "../gen/proto/chainloop/v1/webhook_pb.js";
 import { Health } from "../gen/proto/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/proto/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/proto/grpc/reflection/v1alpha/reflection_pb.js";
@@ -27,6 +29,8 @@ export interface Handlers {
   attestations: ServiceImpl<typeof AttestationService>;
   keys: ServiceImpl<typeof KeyService>;
   artifacts: ServiceImpl<typeof ArtifactService>;
+  policies: ServiceImpl<typeof PromotionPolicyService>;
+  webhooks: ServiceImpl<typeof WebhookService>;
   health: ServiceImpl<typeof Health>;
   serverInfo: ServiceImpl<typeof ServerInfoService>;
 }
@@ -77,6 +81,24 @@ const ARTIFACT_SCOPES: ScopeTable<typeof ArtifactService> = {
   describeArtifact: "read",
 };
 
+const POLICY_SCOPES: ScopeTable<typeof PromotionPolicyService> = {
+  setPromotionPolicy: "admin",
+  getPromotionPolicy: "read",
+  listPromotionPolicies: "read",
+  deletePromotionPolicy: "admin",
+};
+
+// Every method needs admin: a webhook URL may itself be a credential, and the delivery log says
+// what happens where.
+const WEBHOOK_SCOPES: ScopeTable<typeof WebhookService> = {
+  createWebhook: "admin",
+  getWebhook: "admin",
+  listWebhooks: "admin",
+  deleteWebhook: "admin",
+  listWebhookDeliveries: "admin",
+  testWebhook: "admin",
+};
+
 /** The services that need an API token (all but OPEN_SERVICES), with their scope tables. */
 export const PROTECTED: Array<{ service: DescService; scopes: Record<string, Scope> }> = [
   { service: EnvironmentService, scopes: ENVIRONMENT_SCOPES },
@@ -86,6 +108,8 @@ export const PROTECTED: Array<{ service: DescService; scopes: Record<string, Sco
   { service: AttestationService, scopes: ATTESTATION_SCOPES },
   { service: KeyService, scopes: KEY_SCOPES },
   { service: ArtifactService, scopes: ARTIFACT_SCOPES },
+  { service: PromotionPolicyService, scopes: POLICY_SCOPES },
+  { service: WebhookService, scopes: WEBHOOK_SCOPES },
 ];
 export const PROTECTED_SERVICES: DescService[] = PROTECTED.map((p) => p.service);
 
@@ -112,6 +136,8 @@ export function routes(handlers: Handlers, common: Interceptor[], tokens: TokenU
     secured(AttestationService, handlers.attestations, ATTESTATION_SCOPES);
     secured(KeyService, handlers.keys, KEY_SCOPES);
     secured(ArtifactService, handlers.artifacts, ARTIFACT_SCOPES);
+    secured(PromotionPolicyService, handlers.policies, POLICY_SCOPES);
+    secured(WebhookService, handlers.webhooks, WEBHOOK_SCOPES);
     router.service(Health, handlers.health, { interceptors: common });
     router.service(ServerInfoService, handlers.serverInfo, { interceptors: common });
     const index = new DescriptorIndex([...PROTECTED_SERVICES, ...OPEN_SERVICES]);

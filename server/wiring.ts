@@ -9,6 +9,7 @@ import { PrismaEnvironmentRepository } from "./data/environments.js";
 import { PrismaEvidenceRepository } from "./data/evidence.js";
 import { PrismaKeyRepository } from "./data/keys.js";
 import { PrismaOrganizationRepository } from "./data/organizations.js";
+import { PrismaPolicyRepository, SqlPolicyFacts } from "./data/policies.js";
 import { PrismaTokenRepository } from "./data/tokens.js";
 import { audited } from "./data/transactions.js";
 import { ArtifactUseCase } from "./domain/artifacts.js";
@@ -21,7 +22,11 @@ import { LiveDeployments } from "./domain/live.js";
 import { SnapshotUseCase } from "./domain/snapshots.js";
 import { KeyUseCase } from "./domain/keys.js";
 import { OrganizationUseCase } from "./domain/organizations.js";
+import { PolicyUseCase } from "./domain/policies.js";
 import { TokenUseCase } from "./domain/tokens.js";
+import type { WebhookUseCase } from "./domain/webhooks.js";
+import type { WebhookDispatcher } from "./webhooks/dispatcher.js";
+import { createWebhooks, type WebhookOptions } from "./webhooks/setup.js";
 
 export interface UseCases {
   organizations: OrganizationUseCase;
@@ -37,14 +42,22 @@ export interface UseCases {
   keys: KeyUseCase;
   evidence: EvidenceUseCase;
   artifacts: ArtifactUseCase;
+  /** PromotionPolicyService, and the promotion guard of the record path (domain/policies.ts). */
+  policies: PolicyUseCase;
   /** WatchDeployments: the live view's fan-out (domain/live.ts). */
   live: LiveDeployments;
+  /** WebhookService, and the record path's policy refusals (WebhookEvents; domain/webhooks.ts). */
+  webhooks: WebhookUseCase;
+  /** Delivers webhooks (server/webhooks/dispatcher.ts): main.ts starts it after listening and stops it on SIGTERM. */
+  webhookDispatcher: WebhookDispatcher;
 }
 
 export interface UseCaseOptions {
   watchQueueLimit?: number;
   /** Group commit of records (Postgres; PGlite runs one batch at a time). */
   recordBatches?: GroupCommitOptions;
+  /** Webhook delivery settings, secrets key and logger (server/webhooks/setup.ts). */
+  webhooks?: WebhookOptions;
 }
 
 export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCases {
@@ -56,24 +69,39 @@ export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCase
   );
   const keys = new KeyUseCase(new PrismaKeyRepository(db.prisma), audited(db.prisma, (tx) => new PrismaKeyRepository(tx)));
   const evidence = new EvidenceUseCase(new PrismaEvidenceRepository(db.prisma), keys);
+  const policies = new PolicyUseCase(
+    new PrismaPolicyRepository(db.prisma),
+    audited(db.prisma, (tx) => new PrismaPolicyRepository(tx)),
+    new SqlPolicyFacts(db.sql),
+  );
   const batches = opts.recordBatches ?? DEFAULT_RECORD_BATCHES;
   const deploymentRepo = new PrismaDeploymentRepository(db.prisma, db.sql, {
     // PGlite runs one statement at a time: a second batch would only wait for the first.
     recordBatches: db.kind === "pglite" ? { ...batches, maxInFlight: 1 } : batches,
-    onCommitted: () => db.changes.announce(),
+    onCommitted: () => {
+      db.changes.announce();
+      webhooks.dispatcher.wake(); // coalesced; nothing while no one is subscribed
+    },
   });
-  const deployments = new DeploymentUseCase(deploymentRepo, environments, evidence);
+  const webhooks = createWebhooks(db, deploymentRepo, opts.webhooks);
+  // The record path's guards: promotion policies judge new records in guarded logical
+  // environments; their refusals are announced to webhooks.
+  const guards = { policies, events: webhooks.useCase };
+  const deployments = new DeploymentUseCase(deploymentRepo, environments, evidence, guards);
   return {
     organizations: new OrganizationUseCase(new PrismaOrganizationRepository(db.prisma)),
     environments,
     deployments,
-    snapshots: new SnapshotUseCase(deploymentRepo, deployments),
+    snapshots: new SnapshotUseCase(deploymentRepo, deployments, guards),
     diff: new DiffUseCase(new SqlDiffRepository(db.sql), deployments),
     deliveryMetrics: new DeliveryMetricsUseCase(new SqlMetricsRepository(db.sql), deployments),
     tokens: new TokenUseCase(new PrismaTokenRepository(db.prisma), audited(db.prisma, (tx) => new PrismaTokenRepository(tx))),
     keys,
     evidence,
     artifacts: new ArtifactUseCase(evidence, deployments),
+    policies,
     live: new LiveDeployments(db.changes, deploymentRepo, deployments, { queueLimit: opts.watchQueueLimit }),
+    webhooks: webhooks.useCase,
+    webhookDispatcher: webhooks.dispatcher,
   };
 }

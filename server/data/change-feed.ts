@@ -77,7 +77,18 @@ const READ = `
   ) c ON true
   ORDER BY c.xid, (c.changes <> '' AND ltrim(c.changes, 'c') = ''), c.seq`;
 
-const PRUNE = `DELETE FROM deployment_changes WHERE created_at < now() - make_interval(secs => $1::double precision / 1000)`;
+/**
+ * Old rows, except those the webhook outbox's cursor has not passed (server/data/webhooks.ts):
+ * a change not yet fanned out into deliveries stays, however old, so it is delivered even after
+ * every server was stopped for longer than RETENTION_MS.
+ */
+export const PRUNE = `
+  DELETE FROM deployment_changes d
+  WHERE d.created_at < now() - make_interval(secs => $1::double precision / 1000)
+    AND NOT EXISTS (
+      SELECT 1 FROM webhook_outbox_cursor w
+      WHERE d.xid >= (pg_snapshot_xmin(w.snapshot::pg_snapshot))::text::bigint
+    )`;
 
 /** A log row as a notice; undefined (and a warning) when it is malformed. */
 export function noticeOf(row: Record<string, unknown>, logger: Logger): ChangeNotice | undefined {

@@ -17,7 +17,9 @@ import { DeliveryMetricsService } from "../../gen/proto/chainloop/v1/delivery_me
 import { DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyService } from "../../gen/proto/chainloop/v1/key_pb.js";
+import { PromotionPolicyService } from "../../gen/proto/chainloop/v1/policy_pb.js";
 import { ServerInfoService } from "../../gen/proto/chainloop/v1/server_info_pb.js";
+import { WebhookService } from "../../gen/proto/chainloop/v1/webhook_pb.js";
 import { Health } from "../../gen/proto/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../../gen/proto/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../../gen/proto/grpc/reflection/v1alpha/reflection_pb.js";
@@ -35,6 +37,8 @@ const CHAINLOOP_SERVICES: DescService[] = [
   AttestationService,
   KeyService,
   ArtifactService,
+  PromotionPolicyService,
+  WebhookService,
   ServerInfoService,
 ];
 const SERVED = [...CHAINLOOP_SERVICES, Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection];

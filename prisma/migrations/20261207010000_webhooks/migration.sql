@@ -76,7 +76,7 @@ CREATE INDEX "webhook_subscriptions_logical_environment_id_idx" ON "webhook_subs
 CREATE INDEX "webhook_deliveries_subscription_id_seq_idx" ON "webhook_deliveries"("subscription_id", "seq" DESC);
 
 -- CreateIndex
-CREATE INDEX "webhook_deliveries_status_next_attempt_at_idx" ON "webhook_deliveries"("status", "next_attempt_at");
+CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries"("subscription_id", "status", "next_attempt_at", "seq");
 
 -- AddForeignKey
 ALTER TABLE "webhook_subscriptions" ADD CONSTRAINT "webhook_subscriptions_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;

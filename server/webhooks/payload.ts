@@ -1,0 +1,55 @@
+// Delivery bodies: a chainloop.v1.WebhookEvent as protobuf JSON (camelCase names, RFC 3339
+// times, enum names), rendered once per delivery and stored, so every attempt sends the same
+// bytes under the same signature input. Records are mapped as DeploymentService returns them
+// (deploymentToPb), as they read when the body is rendered.
+import { create, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ArtifactKind as KindPb } from "../../gen/proto/chainloop/v1/deployment_pb.js";
+import { PolicyViolationSchema } from "../../gen/proto/chainloop/v1/policy_pb.js";
+import {
+  PolicyRefusalSchema,
+  WebhookEventDataSchema,
+  WebhookEventSchema,
+} from "../../gen/proto/chainloop/v1/webhook_pb.js";
+import type { Deployment } from "../domain/deployments.js";
+import { EVENT_TYPE_NAMES, TEST_EVENT_TYPE, type PolicyRefusalEvent, type WebhookPayloads } from "../domain/webhooks.js";
+import { actorToPb } from "../handlers/api-token.js";
+import { deploymentToPb } from "../handlers/deployment.js";
+
+function render(type: string, at: Date, data: MessageInitShape<typeof WebhookEventDataSchema>): string {
+  return toJsonString(
+    WebhookEventSchema,
+    create(WebhookEventSchema, {
+      type,
+      timestamp: timestampFromDate(at),
+      data: create(WebhookEventDataSchema, data),
+    }),
+  );
+}
+
+export const protoJsonPayloads: WebhookPayloads = {
+  deployment(eventType: string, at: Date, deployment: Deployment | undefined): string {
+    return render(eventType, at, deployment ? { deployment: deploymentToPb(deployment) } : {});
+  },
+
+  policyRefused(e: PolicyRefusalEvent): string {
+    return render(EVENT_TYPE_NAMES["policy-refused"], e.at, {
+      policyRefusal: create(PolicyRefusalSchema, {
+        environment: e.environment,
+        logicalEnvironment: e.logicalEnvironment,
+        deploymentName: e.name,
+        kind: KindPb[e.kind],
+        digest: e.artifact.digest,
+        artifactName: e.artifact.artifactName,
+        artifactVersion: e.artifact.artifactVersion,
+        artifactReference: e.artifact.artifactReference,
+        violations: e.violations.map((v) => create(PolicyViolationSchema, { rule: v.rule, subject: v.subject, description: v.description })),
+        recordedBy: actorToPb(e.actor),
+      }),
+    });
+  },
+
+  test(webhookId: string, at: Date): string {
+    return render(TEST_EVENT_TYPE, at, { webhookId });
+  },
+};
