@@ -152,6 +152,8 @@ export function deploymentFields(d: Deployment): [label: string, value: Cell][] 
     fields.push(["Superseded", d.supersededTime], ["Superseded by", d.supersededById || "-"]);
   }
   if (d.rollbackOfId) fields.push(["Rollback of", `${d.rollbackOfId} (the slot ran this digest before)`]);
+  // Break glass: the promotion policy refused this digest and an admin recorded it anyway.
+  if (d.overrideReason) fields.push(["Policy overridden", d.overrideReason]);
   if (d.status === DeploymentStatus.DECOMMISSIONED || d.decommissionTime) {
     fields.push(["Decommissioned", d.decommissionTime], ["Decommissioned by", actorFull(d.decommissionedBy) ?? "-"]);
     if (d.decommissionedBySnapshot) fields.push(["Decommissioned because", "a snapshot of its environment no longer named it"]);

@@ -1,4 +1,7 @@
 import { defineCommand } from "../command.js";
+import { fetchPages, limitProblem, morePagesNote, PAGING_FLAGS, pagingOptions } from "../paging.js";
+
+const paging = pagingOptions("Attestations");
 
 export const attestationList = defineCommand({
   command: "list",
@@ -13,12 +16,12 @@ export const attestationList = defineCommand({
         workflow: { type: "string", default: "", defaultDescription: "any", describe: "Only this workflow's" },
         project: { type: "string", default: "", defaultDescription: "any", describe: "Only this project's" },
         version: { type: "string", default: "", defaultDescription: "any", describe: "Only this project version's (needs --project)" },
-        limit: { type: "number", default: 50, describe: "Attestations per page, 1 to 1000" },
-        "page-token": { type: "string", default: "", defaultDescription: "first page", describe: "Start at this page (printed by the previous list)" },
-        all: { type: "boolean", default: false, describe: "Fetch every page" },
+        ...paging,
+        // This command's help has always said "first page" (the others: "the first page").
+        "page-token": { ...paging["page-token"], defaultDescription: "first page" },
       })
-      .group(["digest", "workflow", "project", "version", "limit", "page-token", "all"], "Options:")
-      .check(({ limit }) => (Number.isInteger(limit) && limit >= 1 && limit <= 1000) || "--limit must be a whole number from 1 to 1000"),
+      .group(["digest", "workflow", "project", "version", ...PAGING_FLAGS], "Options:")
+      .check(({ limit }) => limitProblem(limit) ?? true),
   examples: [
     ["The newest attestations", "chainloop attestation list"],
     ["Evidence for one artifact, as JSON", "chainloop attestation list --digest sha256:… -o json"],
@@ -30,20 +33,17 @@ export const attestationList = defineCommand({
       import("../../server/domain/digest.js"),
     ]);
     const service = client(AttestationService);
-    const rows = [];
-    let pageToken = args.pageToken;
-    do {
+    const { rows, nextPageToken } = await fetchPages(args, async (pageSize, pageToken) => {
       const page = await service.listAttestations({
         digest: args.digest,
         workflow: args.workflow,
         project: args.project,
         projectVersion: args.version,
-        pageSize: args.limit,
+        pageSize,
         pageToken,
       });
-      rows.push(...page.attestations);
-      pageToken = page.nextPageToken;
-    } while (args.all && pageToken);
+      return { rows: page.attestations, nextPageToken: page.nextPageToken };
+    });
     out.list(AttestationSchema, rows, [
       { header: "ID", value: (a) => shortDigest(a.id) },
       { header: "WORKFLOW", value: (a) => a.workflow },
@@ -54,6 +54,6 @@ export const attestationList = defineCommand({
       { header: "PREDICATE", value: (a) => a.predicateType, maxWidth: 48 },
       { header: "PUSHED", value: (a) => a.createTime },
     ]);
-    if (pageToken) out.note(`more attestations exist: add --page-token ${pageToken} for the next page, or --all for every page`);
+    if (nextPageToken) out.note(morePagesNote("attestations", nextPageToken));
   },
 });

@@ -2,6 +2,7 @@
 // before too, or with --at what ran at a past time, newest first, a page at a time.
 import { defineCommand } from "../command.js";
 import { parseInstant } from "../duration.js";
+import { fetchPages, limitProblem, morePagesNote, PAGING_FLAGS, pagingOptions } from "../paging.js";
 import { atOption, DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
 
 const STATUSES = ["deployed", "superseded", "decommissioned"] as const;
@@ -28,16 +29,12 @@ export const deploymentList = defineCommand({
         ),
         rollbacks: { type: "boolean", default: false, describe: "Only rollbacks: records of a digest the slot ran before (add --history for past ones)" },
         wide: { type: "boolean", default: false, describe: "Add the record ID column (for deployment describe) and show artifacts uncut" },
-        limit: { type: "number", default: 50, describe: "Records per page, 1 to 1000" },
-        "page-token": { type: "string", default: "", defaultDescription: "the first page", describe: "Start at this page (printed by the previous list)" },
-        all: { type: "boolean", default: false, describe: "Fetch every page" },
+        ...pagingOptions("Records"),
       })
-      .group(
-        [...DEPLOYMENT_FILTERS, "status", "history", "at", "rollbacks", "wide", "limit", "page-token", "all"],
-        "Options:",
-      )
+      .group([...DEPLOYMENT_FILTERS, "status", "history", "at", "rollbacks", "wide", ...PAGING_FLAGS], "Options:")
       .check(({ limit, digest, at, history, status }) => {
-        if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) return "--limit must be a whole number from 1 to 1000";
+        const badLimit = limitProblem(limit);
+        if (badLimit) return badLimit;
         // (yargs' `conflicts` counts --history's default as given.)
         if (at !== undefined && (history || status !== undefined)) {
           return `--at cannot be combined with ${history ? "--history" : "--status"}: it lists the records deployed at that time, whatever their status now`;
@@ -62,9 +59,7 @@ export const deploymentList = defineCommand({
     const deployments = client(DeploymentService);
     // `3h` is counted back once, so every page of --all is as of the same instant.
     const at = args.at === undefined ? undefined : parseInstant(args.at, "--at");
-    const rows = [];
-    let pageToken = args.pageToken;
-    do {
+    const { rows, nextPageToken } = await fetchPages(args, async (pageSize, pageToken) => {
       const page = await deployments.listDeployments({
         environment: args.env ?? "",
         logicalEnvironment: args.logicalEnv ?? "",
@@ -77,18 +72,14 @@ export const deploymentList = defineCommand({
         projectVersion: args.version,
         asOf: at ? timestampFromDate(at) : undefined,
         rollbacksOnly: args.rollbacks,
-        pageSize: args.limit,
+        pageSize,
         pageToken,
       });
-      rows.push(...page.deployments);
-      pageToken = page.nextPageToken;
-    } while (args.all && pageToken);
+      return { rows: page.deployments, nextPageToken: page.nextPageToken };
+    });
     out.list(DeploymentSchema, rows, listColumns(args.wide));
     if (at) out.note(`deployed at ${at.toISOString()}, newest first; STATUS is each record's status now`);
-    if (pageToken) {
-      // A duration ago counts back from each run's clock: the next page must name the same instant.
-      const same = at ? ` --at ${at.toISOString()}` : "";
-      out.note(`more records exist: add${same} --page-token ${pageToken} for the next page, or --all for every page`);
-    }
+    // A duration ago counts back from each run's clock: the next page must name the same instant.
+    if (nextPageToken) out.note(morePagesNote("records", nextPageToken, at ? `--at ${at.toISOString()}` : ""));
   },
 });

@@ -1,4 +1,5 @@
 import { defineCommand } from "../command.js";
+import { fetchPages, limitProblem, morePagesNote, pagingOptions } from "../paging.js";
 
 export const environmentList = defineCommand({
   command: "list",
@@ -8,11 +9,9 @@ export const environmentList = defineCommand({
     y
       .options({
         query: { type: "string", default: "", defaultDescription: "none", describe: "Only environments whose name or description contains this text (any case)" },
-        limit: { type: "number", default: 50, describe: "Environments per page, 1 to 1000" },
-        "page-token": { type: "string", default: "", defaultDescription: "the first page", describe: "Start at this page (printed by the previous list)" },
-        all: { type: "boolean", default: false, describe: "Fetch every page" },
+        ...pagingOptions("Environments"),
       })
-      .check(({ limit }) => (Number.isInteger(limit) && limit >= 1 && limit <= 1000) || "--limit must be a whole number from 1 to 1000"),
+      .check(({ limit }) => limitProblem(limit) ?? true),
   examples: [
     ["The first 50 environments; a hint on stderr tells how to get the next page", "chainloop environment list"],
     ["Every environment whose name or description contains east, as a JSON array", "chainloop environment list --query east --all -o json"],
@@ -20,19 +19,16 @@ export const environmentList = defineCommand({
   async action(args, { client, out }) {
     const { EnvironmentService, EnvironmentSchema } = await import("../../gen/proto/chainloop/v1/environment_pb.js");
     const environments = client(EnvironmentService);
-    const rows = [];
-    let pageToken = args.pageToken;
-    do {
-      const page = await environments.listEnvironments({ query: args.query, pageSize: args.limit, pageToken });
-      rows.push(...page.environments);
-      pageToken = page.nextPageToken;
-    } while (args.all && pageToken);
+    const { rows, nextPageToken } = await fetchPages(args, async (pageSize, pageToken) => {
+      const page = await environments.listEnvironments({ query: args.query, pageSize, pageToken });
+      return { rows: page.environments, nextPageToken: page.nextPageToken };
+    });
     out.list(EnvironmentSchema, rows, [
       { header: "NAME", value: (e) => e.name },
       { header: "DESCRIPTION", value: (e) => e.description, maxWidth: 60 },
       { header: "CREATED", value: (e) => e.createTime },
       { header: "UPDATED", value: (e) => e.updateTime },
     ]);
-    if (pageToken) out.note(`more environments exist: add --page-token ${pageToken} for the next page, or --all for every page`);
+    if (nextPageToken) out.note(morePagesNote("environments", nextPageToken));
   },
 });

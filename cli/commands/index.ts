@@ -8,6 +8,7 @@ import { configDeleteContext } from "./config-delete-context.js";
 import { configGetContexts } from "./config-get-contexts.js";
 import { configSetContext } from "./config-set-context.js";
 import { configUseContext } from "./config-use-context.js";
+import { deploymentCheck } from "./deployment-check.js";
 import { deploymentDescribe } from "./deployment-describe.js";
 import { deploymentDiff } from "./deployment-diff.js";
 import { deploymentList } from "./deployment-list.js";
@@ -26,10 +27,20 @@ import { logicalEnvironmentCreate } from "./logical-environment-create.js";
 import { logicalEnvironmentDelete } from "./logical-environment-delete.js";
 import { logicalEnvironmentList } from "./logical-environment-list.js";
 import { metrics } from "./metrics.js";
+import { policyClear } from "./policy-clear.js";
+import { policyGet } from "./policy-get.js";
+import { policyList } from "./policy-list.js";
+import { policySet } from "./policy-set.js";
 import { tokenCreate } from "./token-create.js";
 import { tokenList } from "./token-list.js";
 import { tokenRevoke } from "./token-revoke.js";
 import { version } from "./version.js";
+import { webhookCreate } from "./webhook-create.js";
+import { webhookDeliveries } from "./webhook-deliveries.js";
+import { webhookDelete } from "./webhook-delete.js";
+import { webhookGet } from "./webhook-get.js";
+import { webhookList } from "./webhook-list.js";
+import { webhookTest } from "./webhook-test.js";
 
 export const commands = [
   defineGroup({
@@ -47,7 +58,17 @@ export const commands = [
   defineGroup({
     command: "deployment",
     describe: "Record and list deployments: which artifact runs in which environment and lifecycle stage",
-    commands: [deploymentRecord, deploymentSnapshot, deploymentList, deploymentDescribe, deploymentDiff, deploymentWatch],
+    commands: [deploymentRecord, deploymentCheck, deploymentSnapshot, deploymentList, deploymentDescribe, deploymentDiff, deploymentWatch],
+  }),
+  defineGroup({
+    command: "policy",
+    describe: "Manage promotion policies: what a digest must have done, and what evidence it needs, before it may run in a logical environment",
+    commands: [policySet, policyGet, policyList, policyClear],
+  }),
+  defineGroup({
+    command: "webhook",
+    describe: "Manage webhooks: deployment events POSTed to your URLs, signed as Standard Webhooks (the secret is shown once)",
+    commands: [webhookCreate, webhookList, webhookGet, webhookDelete, webhookDeliveries, webhookTest],
   }),
   defineGroup({
     command: "attestation",

@@ -1,5 +1,6 @@
 // `chainloop token list`: the organization's API tokens, newest first. Never a secret.
 import { defineCommand } from "../command.js";
+import { fetchAll } from "../paging.js";
 
 export const tokenList = defineCommand({
   command: "list",
@@ -19,13 +20,10 @@ export const tokenList = defineCommand({
       import("../token-format.js"),
     ]);
     const tokens = client(ApiTokenService);
-    const rows = [];
-    let pageToken = "";
-    do {
-      const page = await tokens.listApiTokens({ showRevoked: args.showRevoked, pageSize: 1000, pageToken });
-      rows.push(...page.tokens);
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+    const rows = await fetchAll(async (pageSize, pageToken) => {
+      const page = await tokens.listApiTokens({ showRevoked: args.showRevoked, pageSize, pageToken });
+      return { rows: page.tokens, nextPageToken: page.nextPageToken };
+    });
     out.list(ApiTokenSchema, rows, TOKEN_COLUMNS);
   },
 });

@@ -2,6 +2,7 @@
 // with that name (names are unique among unrevoked tokens).
 import { isUuid } from "../../server/domain/validation.js";
 import { defineCommand } from "../command.js";
+import { fetchAll } from "../paging.js";
 
 export const tokenRevoke = defineCommand({
   command: "revoke <id-or-name>",
@@ -21,13 +22,11 @@ export const tokenRevoke = defineCommand({
     const wanted = args.idOrName;
     let id = wanted;
     if (!isUuid(id)) {
-      const named = [];
-      let pageToken = "";
-      do {
-        const page = await tokens.listApiTokens({ pageSize: 1000, pageToken });
-        named.push(...page.tokens.filter((t) => t.name === wanted));
-        pageToken = page.nextPageToken;
-      } while (pageToken);
+      const all = await fetchAll(async (pageSize, pageToken) => {
+        const page = await tokens.listApiTokens({ pageSize, pageToken });
+        return { rows: page.tokens, nextPageToken: page.nextPageToken };
+      });
+      const named = all.filter((t) => t.name === wanted);
       if (named.length === 0) {
         throw new ConnectError(`no unrevoked API token is named "${wanted}"; see the names and IDs with: chainloop token list`, Code.NotFound);
       }

@@ -37,16 +37,22 @@ describe("chainloop completion", () => {
   it("completes commands and subcommands from the command tree", async () => {
     // As the bash script calls it: every word typed so far, the program's name first; the
     // shell keeps the candidates that start with the word being typed.
-    const [verbs, nouns, config] = await Promise.all([
+    const [verbs, nouns, config, policy, webhook] = await Promise.all([
       runCli(["--get-yargs-completions", "chainloop", "deployment", "re"]),
       runCli(["--get-yargs-completions", "chainloop", ""]),
       runCli(["--get-yargs-completions", "chainloop", "config", ""]),
+      runCli(["--get-yargs-completions", "chainloop", "policy", ""]),
+      runCli(["--get-yargs-completions", "chainloop", "webhook", ""]),
     ]);
-    expect(verbs).toEqual({ code: 0, stdout: "record\nsnapshot\nlist\ndescribe\ndiff\nwatch\n", stderr: "" });
+    expect(verbs).toEqual({ code: 0, stdout: "record\ncheck\nsnapshot\nlist\ndescribe\ndiff\nwatch\n", stderr: "" });
     expect(nouns).toMatchObject({ code: 0, stderr: "" });
     expect(nouns.stdout.split("\n").filter((w) => !w.startsWith("-"))).toEqual(
-      expect.arrayContaining(["environment", "deployment", "config", "version", "completion", "metrics"]),
+      expect.arrayContaining(["environment", "deployment", "policy", "webhook", "config", "version", "completion", "metrics"]),
     );
+    expect(policy).toMatchObject({ code: 0, stderr: "" });
+    expect(policy.stdout.split("\n").filter((w) => w && !w.startsWith("-"))).toEqual(["set", "get", "list", "clear"]);
+    expect(webhook).toMatchObject({ code: 0, stderr: "" });
+    expect(webhook.stdout.split("\n").filter((w) => w && !w.startsWith("-"))).toEqual(["create", "list", "get", "delete", "deliveries", "test"]);
     expect(config).toMatchObject({ code: 0, stderr: "" });
     expect(config.stdout.split("\n").filter((w) => w && !w.startsWith("-"))).toEqual(["set-context", "use-context", "get-contexts", "delete-context"]);
   });

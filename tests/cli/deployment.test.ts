@@ -109,6 +109,8 @@ describe.each(backends())("chainloop deployment commands on %s", (backend) => {
     expect(prod100).toEqual({
       outcome: "RECORD_OUTCOME_CREATED",
       supersededDeploymentId: "",
+      policyViolations: [],
+      policyOverridden: false,
       deployment: expect.objectContaining({
         id: expect.stringMatching(UUID),
         environment: "k8s-east",
