@@ -3,8 +3,9 @@
 -- the partial unique index that keeps one deployed record per slot and the slot + digest index
 -- that finds what a new record rolls back; the same CTE shape as the server's record statement:
 -- lock the slot's active row, then heartbeat it (same digest) or supersede it and insert the new
--- record, marked as a rollback when the slot ran its digest before and superseded it, in one
--- statement and one commit.
+-- record, marked as a rollback when the slot ran its digest before and superseded it, unless the
+-- logical environment has a promotion policy (a primary-key probe of floor_policies, empty here:
+-- the server judges such records before writing them), in one statement and one commit.
 -- Variables: :slots (slots seeded), :hb (percent of heartbeats). A heartbeat re-sends the digest
 -- the locked active row holds (what a heartbeating agent sends); otherwise a new digest. Two
 -- clients meeting on one slot: the second finds the row the first superseded no longer active
@@ -36,4 +37,5 @@ SELECT 1, 1, 'svc-' || :slot, 'CONTAINER_IMAGE', i.digest, 'deployed',
    ORDER BY p.id DESC LIMIT 1)
 FROM input i
 WHERE NOT EXISTS (SELECT 1 FROM beat) AND (SELECT count(*) FROM old) >= 0
+  AND NOT EXISTS (SELECT 1 FROM floor_policies p WHERE p.logical_environment = 1)
 ON CONFLICT (environment, logical_environment, name, kind) WHERE status = 'deployed' DO NOTHING;

@@ -18,13 +18,19 @@
 //   4. light load: 4 connections, 90 % heartbeats: p50/p99, beside Health/Check at 4 connections
 //   5. server A's peak RSS, and the metrics' cost: the heartbeat mix through server C, started
 //      with CHAINLOOP_METRICS=off, beside server A's
-//   6. list latency: a page of 50 active records filtered by environment with 10k active slots,
+//   6. a hanging webhook receiver does not slow the record path: each mix through server A
+//      without, then with, a webhook subscription whose receiver (an HTTP server in this process)
+//      accepts every delivery and never answers: records/s of both and their ratio, latency,
+//      CPU per record, the events the records made (supersedes 2 each, heartbeats none), and the
+//      outbox: deliveries pending / attempted when the load ended, and how long the fan-out took
+//      to catch up
+//   7. list latency: a page of 50 active records filtered by environment with 10k active slots,
 //      at 100k and 1M history rows, beside the page's statement straight from pg
-//   7. environment snapshots through server A: 10,000 entries (ReportSnapshot) new, unchanged
+//   8. environment snapshots through server A: 10,000 entries (ReportSnapshot) new, unchanged
 //      (heartbeats only), then with 10 % changed and 10 % gone; the time of each beside the same
 //      10,000 records at the heartbeat mix's measured rate, and server A's RSS
-//   8. CLI round trip: `chainloop deployment record --digest …` beside `node -e 0`
-//   9. point in time, last (so that no phase above runs on its rows): a 1M-record history of 4
+//   9. CLI round trip: `chainloop deployment record --digest …` beside `node -e 0`
+//   10. point in time, last (so that no phase above runs on its rows): a 1M-record history of 4
 //      environments over 400 days (seedPointInTime), then a page of 50 as of 1 hour and 300
 //      days ago (ListDeployments as_of, `deployment list --at`), by environment and
 //      organization-wide, beside the page's statement straight from pg; and DiffDeployments of two
@@ -49,11 +55,15 @@ import { deploymentPageQuery } from "../../server/data/deployment-pages.js";
 import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.js";
 import { ArtifactKind, DeploymentService, RecordOutcome } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
+import { WebhookService } from "../../gen/proto/chainloop/v1/webhook_pb.js";
+import { hang, WebhookReceiver } from "../helpers/webhook-receiver.js";
 import { cpuAccount, cpuSnapshot, rssMb, type CpuAccount, type CpuSnapshot } from "./cpu.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.argv.includes("--quick");
 const TOKEN = `clp_bench${randomBytes(16).toString("hex")}`;
+/** Every server process shares it, so that any of them can sign a subscription's deliveries. */
+const SECRETS_KEY = randomBytes(32).toString("hex");
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const CONNECTIONS = 32;
 const LIGHT_CONNECTIONS = 4;
@@ -83,6 +93,10 @@ const PIT_SLOTS = 2_500;
 const PIT_DAYS = 400;
 /** DiffDeployments calls per case (each compares two places of PIT_SLOTS records), after 3 not counted. */
 const DIFF_CALLS = QUICK ? 10 : 40;
+/** The hanging-receiver phase's environments: each mix without and with the subscription. */
+const webhookEnv = (mix: (typeof MIXES)[number], subscribed: boolean) => `bench-wh-${mix.name}-${subscribed ? "on" : "off"}`;
+/** How long the outbox may take, after the load, to hold a delivery for every event before the phase reports it behind. */
+const OUTBOX_CATCH_UP_MS = 15_000;
 /** How often Postgres's backends are sampled for what they wait on. */
 const WAIT_SAMPLE_MS = 25;
 
@@ -150,7 +164,13 @@ async function main(): Promise<void> {
     const envs = createClient(EnvironmentService, transport);
     const deployments = createClient(DeploymentService, transport);
     const attestations = createClient(AttestationService, transport);
-    const recordEnvs = ["bench-warm", ...MIXES.map((m) => m.environment), "bench-hb-bare", "bench-light"];
+    const recordEnvs = [
+      "bench-warm",
+      ...MIXES.map((m) => m.environment),
+      "bench-hb-bare",
+      "bench-light",
+      ...MIXES.flatMap((m) => [webhookEnv(m, false), webhookEnv(m, true)]),
+    ];
     for (const name of [...recordEnvs, "bench-list", "bench-cli", "bench-snapshot"]) await envs.createEnvironment({ name });
 
     log(`attesting ${DIGESTS} digests`);
@@ -220,6 +240,9 @@ async function main(): Promise<void> {
     const watchReport = await watcher.report();
     for (const m of mixResults) m.watch = watchReport.phases[m.mix.name];
     const rss = rssMb(server.pid);
+
+    const hangingWebhook = await measureHangingWebhook(server.url, createClient(WebhookService, transport), sql, dbName, pool, procs);
+    results.hangingWebhook = hangingWebhook;
 
     await settle(sql);
     log(`baseline: ${HALF_PHASE_SECONDS}s of grpc.health.v1.Health/Check through server A, ${CONNECTIONS} connections`);
@@ -291,6 +314,47 @@ async function main(): Promise<void> {
         fmt(heartbeatLoad.cpu.perRecord.server / bareLoad.cpu.perRecord.server, 2),
       ),
     );
+    if (hangingWebhook.error) rows.push(row("hanging webhook receiver", `n/a (${hangingWebhook.error})`));
+    for (const h of hangingWebhook.phases) {
+      const on = h.with.requests / h.with.seconds;
+      const off = h.without.requests / h.without.seconds;
+      const o = h.outbox;
+      rows.push(
+        row(
+          `hanging webhook receiver, ${h.mix} (${h.heartbeatPct} % hb): record/s with / without`,
+          `${fmt(on, 0)} / ${fmt(off, 0)}`,
+          `without ${fmt(off, 0)}`,
+          fmt(on / off, 2),
+          "ratio >= 0.9",
+        ),
+        row(`  latency p50 / p99 (ms) with; errors`, `${fmt(h.with.p50Ms)} / ${fmt(h.with.p99Ms)}; ${h.with.errors}`, `without ${fmt(h.without.p50Ms)} / ${fmt(h.without.p99Ms)}; ${h.without.errors}`, "-", "0 errors"),
+        row(`  CPU ms/record, server A with / without`, `${fmt(h.with.cpu.perRecord.server, 3)} / ${fmt(h.without.cpu.perRecord.server, 3)}`, "without", fmt(h.with.cpu.perRecord.server / h.without.cpu.perRecord.server, 2)),
+        // Heartbeats make no event; a supersede (or rollback) makes two, a created record one.
+        row(
+          `  events (heartbeat/superseded/created/rolled back -> events)`,
+          `${h.with.heartbeat}/${h.with.superseded}/${h.with.created}/${h.with.rolledBack} -> ${h.events}`,
+        ),
+        row(
+          `  outbox at the load's end: deliveries pending / attempted (attempts)`,
+          `${o.atEnd.pending} / ${o.atEnd.attempted} (${o.atEnd.attempts}) of ${o.atEnd.total}`,
+          `events ${h.events} (+ records in flight at wrk's end)`,
+        ),
+        row(
+          `  outbox: every event's delivery in after; then pending / delivered`,
+          o.caughtUpMs === null ? `not within ${OUTBOX_CATCH_UP_MS} ms (${o.final.total} of ${h.events})` : `${fmt(o.caughtUpMs, 0)} ms; ${o.final.pending} / ${o.final.delivered}`,
+          "-",
+          "-",
+          "all, 0 delivered",
+        ),
+        row(
+          `  receiver: requests (still hanging); signatures verified`,
+          `${h.receiver.requests} (${h.receiver.hanging}); ${h.receiver.verified}/${h.receiver.requests}`,
+          "-",
+          "-",
+          "all verified",
+        ),
+      );
+    }
     rows.push(
       row(
         `Health/Check via server A: calls/s; CPU ms/call`,
@@ -658,6 +722,8 @@ async function createFloorTable(sql: pg.Pool): Promise<void> {
     );
     CREATE UNIQUE INDEX floor_records_active_slot ON floor_records (environment, logical_environment, name, kind) WHERE status = 'deployed';
     CREATE INDEX floor_records_slot_digest ON floor_records (environment, logical_environment, name, kind, digest);
+    -- Promotion policies by logical environment: the record path probes it for every new record (none here).
+    CREATE TABLE floor_policies (logical_environment int PRIMARY KEY, version bigint NOT NULL);
     INSERT INTO floor_records (environment, logical_environment, name, kind, digest, status)
     SELECT 1, 1, 'svc-' || g, 'CONTAINER_IMAGE', 'sha256:' || md5(g::text) || md5((g + 1)::text), 'deployed' FROM generate_series(0, ${SLOTS - 1}) g;`);
 }
@@ -764,6 +830,121 @@ async function measureList(
     );
   }
   return { p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), rounds };
+}
+
+interface OutboxCounts {
+  /** Deliveries of the subscription, by status, and those attempted at least once (attempts: their sum). */
+  total: number;
+  pending: number;
+  delivered: number;
+  failed: number;
+  attempted: number;
+  attempts: number;
+}
+
+interface HangingWebhookPhase {
+  mix: string;
+  heartbeatPct: number;
+  without: WrkResult;
+  with: WrkResult;
+  /**
+   * The events the subscribed run's records made, from wrk's counted answers: one per created
+   * record, two per supersede or rollback. The outbox may hold a few more: records still in flight
+   * when wrk stopped (at most CONNECTIONS) commit, but their answers are not counted.
+   */
+  events: number;
+  outbox: { atEnd: OutboxCounts; final: OutboxCounts; caughtUpMs: number | null };
+  receiver: { requests: number; hanging: number; verified: number };
+}
+
+async function outboxCounts(sql: pg.Pool, subscriptionId: string): Promise<OutboxCounts> {
+  const r = (
+    await sql.query<Record<keyof OutboxCounts, number>>(
+      `SELECT count(*)::int AS total,
+              count(*) FILTER (WHERE status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE status = 'delivered')::int AS delivered,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE attempts > 0)::int AS attempted,
+              coalesce(sum(attempts), 0)::int AS attempts
+       FROM webhook_deliveries WHERE subscription_id = $1`,
+      [subscriptionId],
+    )
+  ).rows[0];
+  return r;
+}
+
+/**
+ * A hanging webhook receiver does not slow the record path: for each mix, the record load through
+ * server A (as the mix phases run it) into a fresh environment without any subscription, then
+ * into another with a subscription (filtered to it) whose receiver accepts every request and never
+ * answers, each after settle(). Every server process delivers (they share the database), so
+ * hanging attempts take delivery slots in all of them, with the server's default timeout (10 s)
+ * and backoff. After the subscribed run: the outbox's deliveries when the load ended, and how
+ * long the fan-out took to hold one for every event the records made. The subscription is then
+ * deleted (its pending deliveries with it) and the receiver closed, so that no later phase pays
+ * for it.
+ */
+async function measureHangingWebhook(
+  serverUrl: string,
+  webhooks: ReturnType<typeof createClient<typeof WebhookService>>,
+  sql: pg.Pool,
+  dbName: string,
+  pool: string[],
+  procs: Record<string, number>,
+): Promise<{ phases: HangingWebhookPhase[]; error: string }> {
+  const phases: HangingWebhookPhase[] = [];
+  for (const mix of MIXES) {
+    await settle(sql);
+    log(`hanging webhook receiver, ${mix.name}: ${PHASE_SECONDS}s of wrk without a subscription`);
+    const without = await runWrk(serverUrl, recordArgs(pool, webhookEnv(mix, false), mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
+    await settle(sql);
+    const receiver = await WebhookReceiver.start({ mode: hang() });
+    let subscriptionId: string | undefined;
+    try {
+      try {
+        const created = await webhooks.createWebhook({ url: receiver.url, environment: webhookEnv(mix, true), description: "bench: a receiver that never answers" });
+        subscriptionId = created.webhook!.id;
+        receiver.setSecret(created.secret);
+      } catch (e) {
+        const error = e instanceof ConnectError && e.code === Code.Unimplemented ? "WebhookService is Unimplemented" : (e as Error).message;
+        log(`hanging webhook receiver: cannot subscribe: ${error}`);
+        return { phases, error };
+      }
+      log(`hanging webhook receiver, ${mix.name}: ${PHASE_SECONDS}s of wrk with a subscription whose receiver never answers`);
+      const withHook = await runWrk(serverUrl, recordArgs(pool, webhookEnv(mix, true), mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
+      const ended = performance.now();
+      const atEnd = await outboxCounts(sql, subscriptionId);
+      const events = withHook.created + 2 * (withHook.superseded + withHook.rolledBack);
+      let final = atEnd;
+      let caughtUpMs: number | null = null;
+      while (performance.now() - ended < OUTBOX_CATCH_UP_MS) {
+        final = await outboxCounts(sql, subscriptionId);
+        if (final.total >= events) {
+          caughtUpMs = performance.now() - ended;
+          break;
+        }
+        await sleep(50);
+      }
+      log(`hanging webhook receiver, ${mix.name}: ${events} events; outbox at the end ${JSON.stringify(atEnd)}, then ${JSON.stringify(final)}; receiver: ${receiver.summary()}`);
+      phases.push({
+        mix: mix.name,
+        heartbeatPct: mix.heartbeatPct,
+        without,
+        with: withHook,
+        events,
+        outbox: { atEnd, final, caughtUpMs },
+        receiver: {
+          requests: receiver.requests.length,
+          hanging: receiver.hangingCount,
+          verified: receiver.requests.filter((r) => r.verification?.library && r.verification.manual).length,
+        },
+      });
+    } finally {
+      if (subscriptionId) await webhooks.deleteWebhook({ id: subscriptionId }).catch((e: Error) => log(`deleting the bench's subscription failed: ${e.message}`));
+      await receiver.close();
+    }
+  }
+  return { phases, error: "" };
 }
 
 /**
@@ -958,7 +1139,18 @@ async function startServer(databaseUrl: string, dataDir: string, extraEnv: Recor
   const out = fs.openSync(logFile, "a");
   const child = spawn(process.execPath, ["--enable-source-maps", path.join(ROOT, "dist/server/main.js")], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, CHAINLOOP_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: SERVER_LOG_LEVEL, CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN, ...extraEnv },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      CHAINLOOP_DATA_DIR: dataDir,
+      PORT: "0",
+      LOG_LEVEL: SERVER_LOG_LEVEL,
+      CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN,
+      // The hanging-receiver phase's receiver listens on 127.0.0.1.
+      CHAINLOOP_WEBHOOK_ALLOW_PRIVATE: "1",
+      CHAINLOOP_SECRETS_KEY: SECRETS_KEY,
+      ...extraEnv,
+    },
     stdio: ["ignore", out, "inherit"],
   });
   fs.closeSync(out);

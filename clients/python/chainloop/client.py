@@ -26,7 +26,9 @@ from chainloop.v1 import (
     deployment_pb2_grpc,
     environment_pb2_grpc,
     key_pb2_grpc,
+    policy_pb2_grpc,
     server_info_pb2_grpc,
+    webhook_pb2_grpc,
 )
 
 __all__ = ["Client", "connect"]
@@ -102,3 +104,5 @@ class Client:
         self.artifacts = artifact_pb2_grpc.ArtifactServiceStub(channel)
         self.api_tokens = api_token_pb2_grpc.ApiTokenServiceStub(channel)
         self.server_info = server_info_pb2_grpc.ServerInfoServiceStub(channel)
+        self.promotion_policies = policy_pb2_grpc.PromotionPolicyServiceStub(channel)
+        self.webhooks = webhook_pb2_grpc.WebhookServiceStub(channel)

@@ -7,7 +7,9 @@ import { DeliveryMetricsService } from "./gen/chainloop/v1/delivery_metrics_pb.j
 import { DeploymentService } from "./gen/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "./gen/chainloop/v1/environment_pb.js";
 import { KeyService } from "./gen/chainloop/v1/key_pb.js";
+import { PromotionPolicyService } from "./gen/chainloop/v1/policy_pb.js";
 import { ServerInfoService } from "./gen/chainloop/v1/server_info_pb.js";
+import { WebhookService } from "./gen/chainloop/v1/webhook_pb.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 
 /** "connect" (JSON over HTTP, the default), "grpc" (Node only) or "grpc-web". */
@@ -34,6 +36,8 @@ export interface ChainloopClient {
   keys: Client<typeof KeyService>;
   artifacts: Client<typeof ArtifactService>;
   apiTokens: Client<typeof ApiTokenService>;
+  promotionPolicies: Client<typeof PromotionPolicyService>;
+  webhooks: Client<typeof WebhookService>;
   health: Client<typeof Health>;
   /** Needs no token: the server's versions. */
   serverInfo: Client<typeof ServerInfoService>;
@@ -61,6 +65,8 @@ export function clientsOver(transport: Transport): ChainloopClient {
     keys: createClient(KeyService, transport),
     artifacts: createClient(ArtifactService, transport),
     apiTokens: createClient(ApiTokenService, transport),
+    promotionPolicies: createClient(PromotionPolicyService, transport),
+    webhooks: createClient(WebhookService, transport),
     health: createClient(Health, transport),
     serverInfo: createClient(ServerInfoService, transport),
   };
