@@ -80,14 +80,16 @@ const READ = `
 /**
  * Old rows, except those the webhook outbox's cursor has not passed (server/data/webhooks.ts):
  * a change not yet fanned out into deliveries stays, however old, so it is delivered even after
- * every server was stopped for longer than RETENTION_MS.
+ * every server was stopped for longer than RETENTION_MS. Passed means visible in the cursor's
+ * snapshot (the fan-out read it), not merely older than the snapshot's xmin: a transaction running
+ * elsewhere in the cluster (another database's) would otherwise hold every newer row back.
  */
 export const PRUNE = `
   DELETE FROM deployment_changes d
   WHERE d.created_at < now() - make_interval(secs => $1::double precision / 1000)
     AND NOT EXISTS (
       SELECT 1 FROM webhook_outbox_cursor w
-      WHERE d.xid >= (pg_snapshot_xmin(w.snapshot::pg_snapshot))::text::bigint
+      WHERE NOT pg_visible_in_snapshot(d.xid::text::xid8, w.snapshot::pg_snapshot)
     )`;
 
 /** A log row as a notice; undefined (and a warning) when it is malformed. */

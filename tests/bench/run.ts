@@ -56,7 +56,7 @@ import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.
 import { ArtifactKind, DeploymentService, RecordOutcome } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { WebhookService } from "../../gen/proto/chainloop/v1/webhook_pb.js";
-import { hang, WebhookReceiver } from "../helpers/webhook-receiver.js";
+import { hang, ok, WebhookReceiver } from "../helpers/webhook-receiver.js";
 import { cpuAccount, cpuSnapshot, rssMb, type CpuAccount, type CpuSnapshot } from "./cpu.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -94,7 +94,8 @@ const PIT_DAYS = 400;
 /** DiffDeployments calls per case (each compares two places of PIT_SLOTS records), after 3 not counted. */
 const DIFF_CALLS = QUICK ? 10 : 40;
 /** The hanging-receiver phase's environments: each mix without and with the subscription. */
-const webhookEnv = (mix: (typeof MIXES)[number], subscribed: boolean) => `bench-wh-${mix.name}-${subscribed ? "on" : "off"}`;
+/** The webhook phase's environments: without a subscription, with a hanging receiver, with an answering one. */
+const webhookEnv = (mix: (typeof MIXES)[number], variant: "off" | "on" | "ok") => `bench-wh-${mix.name}-${variant}`;
 /** How long the outbox may take, after the load, to hold a delivery for every event before the phase reports it behind. */
 const OUTBOX_CATCH_UP_MS = 15_000;
 /** How often Postgres's backends are sampled for what they wait on. */
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
       ...MIXES.map((m) => m.environment),
       "bench-hb-bare",
       "bench-light",
-      ...MIXES.flatMap((m) => [webhookEnv(m, false), webhookEnv(m, true)]),
+      ...MIXES.flatMap((m) => [webhookEnv(m, "off"), webhookEnv(m, "on"), webhookEnv(m, "ok")]),
     ];
     for (const name of [...recordEnvs, "bench-list", "bench-cli", "bench-snapshot"]) await envs.createEnvironment({ name });
 
@@ -354,6 +355,21 @@ async function main(): Promise<void> {
           "all verified",
         ),
       );
+      if (h.answering) {
+        const a = h.answering;
+        const okRate = a.load.requests / a.load.seconds;
+        rows.push(
+          row(`  hanging vs a receiver answering at once: record/s`, `${fmt(on, 0)} / ${fmt(okRate, 0)}`, `answering ${fmt(okRate, 0)}`, fmt(on / okRate, 2), "ratio >= 0.9"),
+          row(`    answering: record/s vs without; CPU ms/record server A`, `${fmt(okRate, 0)} / ${fmt(off, 0)}; ${fmt(a.load.cpu.perRecord.server, 3)}`, `without ${fmt(off, 0)}`, fmt(okRate / off, 2)),
+          row(
+            `    answering: events delivered (signatures verified); all delivered after the load in`,
+            `${a.delivered} of ${a.events} (${a.verified}); ${a.deliveredAllMs === null ? "not yet" : `${fmt(a.deliveredAllMs, 0)} ms`}`,
+            "-",
+            "-",
+            "all",
+          ),
+        );
+      }
     }
     rows.push(
       row(
@@ -855,6 +871,12 @@ interface HangingWebhookPhase {
   events: number;
   outbox: { atEnd: OutboxCounts; final: OutboxCounts; caughtUpMs: number | null };
   receiver: { requests: number; hanging: number; verified: number };
+  /**
+   * The same load with a subscription whose receiver answers 204 at once: what delivering costs
+   * (the hanging run's difference from it is what hanging costs), and how soon every event was
+   * delivered after the load ended.
+   */
+  answering?: { load: WrkResult; events: number; delivered: number; deliveredAllMs: number | null; verified: number };
 }
 
 async function outboxCounts(sql: pg.Pool, subscriptionId: string): Promise<OutboxCounts> {
@@ -896,13 +918,13 @@ async function measureHangingWebhook(
   for (const mix of MIXES) {
     await settle(sql);
     log(`hanging webhook receiver, ${mix.name}: ${PHASE_SECONDS}s of wrk without a subscription`);
-    const without = await runWrk(serverUrl, recordArgs(pool, webhookEnv(mix, false), mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
+    const without = await runWrk(serverUrl, recordArgs(pool, webhookEnv(mix, "off"), mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
     await settle(sql);
     const receiver = await WebhookReceiver.start({ mode: hang() });
     let subscriptionId: string | undefined;
     try {
       try {
-        const created = await webhooks.createWebhook({ url: receiver.url, environment: webhookEnv(mix, true), description: "bench: a receiver that never answers" });
+        const created = await webhooks.createWebhook({ url: receiver.url, environment: webhookEnv(mix, "on"), description: "bench: a receiver that never answers" });
         subscriptionId = created.webhook!.id;
         receiver.setSecret(created.secret);
       } catch (e) {
@@ -911,7 +933,7 @@ async function measureHangingWebhook(
         return { phases, error };
       }
       log(`hanging webhook receiver, ${mix.name}: ${PHASE_SECONDS}s of wrk with a subscription whose receiver never answers`);
-      const withHook = await runWrk(serverUrl, recordArgs(pool, webhookEnv(mix, true), mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
+      const withHook = await runWrk(serverUrl, recordArgs(pool, webhookEnv(mix, "on"), mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
       const ended = performance.now();
       const atEnd = await outboxCounts(sql, subscriptionId);
       const events = withHook.created + 2 * (withHook.superseded + withHook.rolledBack);
@@ -943,8 +965,54 @@ async function measureHangingWebhook(
       if (subscriptionId) await webhooks.deleteWebhook({ id: subscriptionId }).catch((e: Error) => log(`deleting the bench's subscription failed: ${e.message}`));
       await receiver.close();
     }
+    phases[phases.length - 1]!.answering = await measureAnsweringWebhook(serverUrl, webhooks, sql, dbName, pool, procs, mix);
   }
   return { phases, error: "" };
+}
+
+/** The webhook phase's third run: a receiver that answers 204 at once (every delivery is made while the load runs). */
+async function measureAnsweringWebhook(
+  serverUrl: string,
+  webhooks: ReturnType<typeof createClient<typeof WebhookService>>,
+  sql: pg.Pool,
+  dbName: string,
+  pool: string[],
+  procs: Record<string, number>,
+  mix: (typeof MIXES)[number],
+): Promise<HangingWebhookPhase["answering"]> {
+  await settle(sql);
+  const receiver = await WebhookReceiver.start({ mode: ok() });
+  let subscriptionId: string | undefined;
+  try {
+    const created = await webhooks.createWebhook({ url: receiver.url, environment: webhookEnv(mix, "ok"), description: "bench: a receiver that answers at once" });
+    subscriptionId = created.webhook!.id;
+    receiver.setSecret(created.secret);
+    log(`answering webhook receiver, ${mix.name}: ${PHASE_SECONDS}s of wrk with a subscription whose receiver answers 204 at once`);
+    const load = await runWrk(serverUrl, recordArgs(pool, webhookEnv(mix, "ok"), mix.heartbeatPct), CONNECTIONS, PHASE_SECONDS, "record.lua", procs, { sql, dbName });
+    const ended = performance.now();
+    const events = load.created + 2 * (load.superseded + load.rolledBack);
+    let counts = await outboxCounts(sql, subscriptionId);
+    let deliveredAllMs: number | null = null;
+    while (performance.now() - ended < OUTBOX_CATCH_UP_MS * 4) {
+      counts = await outboxCounts(sql, subscriptionId);
+      if (counts.total >= events && counts.delivered === counts.total) {
+        deliveredAllMs = performance.now() - ended;
+        break;
+      }
+      await sleep(100);
+    }
+    log(`answering webhook receiver, ${mix.name}: ${events} events; outbox ${JSON.stringify(counts)}; receiver: ${receiver.summary()}`);
+    return {
+      load,
+      events,
+      delivered: counts.delivered,
+      deliveredAllMs,
+      verified: receiver.requests.filter((r) => r.verification?.library && r.verification.manual).length,
+    };
+  } finally {
+    if (subscriptionId) await webhooks.deleteWebhook({ id: subscriptionId }).catch((e: Error) => log(`deleting the bench's subscription failed: ${e.message}`));
+    await receiver.close();
+  }
 }
 
 /**
