@@ -6,8 +6,8 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { ArgumentsCamelCase, Argv, CommandModule, Options } from "yargs";
-import { DigestError, parseDigest } from "../server/domain/digest.js";
-import { parseDuration } from "./duration.js";
+import { DigestError, parseDigest } from "../server/shared/digest.js";
+import { parseDuration } from "../server/shared/durations.js";
 import type { Output, OutputFormat } from "./output.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:8080";

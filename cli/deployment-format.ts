@@ -1,41 +1,33 @@
 // How deployment records read in the CLI: the names of kinds and statuses as the flags spell
-// them, the ARTIFACT cell, the one-line outcome of `deployment record`, the table columns of
+// them (server/shared/names.ts), the ARTIFACT cell, the one-line outcome of `deployment record`, the table columns of
 // `deployment list` and the fields of `deployment describe`. Shared by the deployment commands.
 //
 // Loaded only from inside actions (await import()): it imports generated code at runtime.
 import type { Actor } from "../gen/proto/chainloop/v1/api_token_pb.js";
 import {
-  ArtifactKind,
   DeploymentStatus,
   RecordOutcome,
+  type ArtifactKind,
   type Deployment,
   type RecordDeploymentResponse,
 } from "../gen/proto/chainloop/v1/deployment_pb.js";
-import { shortDigest } from "../server/domain/digest.js";
+import { shortDigest } from "../server/shared/digest.js";
+import type { ArtifactKind as KindName, DeploymentStatus as StatusName } from "../server/shared/names.js";
+import { ARTIFACT_KIND_PB, DEPLOYMENT_STATUS_PB } from "../server/shared/proto.js";
 import type { Cell, Column } from "./output.js";
 
-/** The --kind values, as the CLI's flags spell them. */
-export type KindName = "CONTAINER_IMAGE" | "HELM_CHART";
-/** The --status values. */
-export type StatusName = "deployed" | "superseded" | "decommissioned";
+/** The --kind values, as the CLI's flags spell them; the --status values. */
+export type { KindName, StatusName };
 
-export const KIND_TO_PB: Record<KindName, ArtifactKind> = {
-  CONTAINER_IMAGE: ArtifactKind.CONTAINER_IMAGE,
-  HELM_CHART: ArtifactKind.HELM_CHART,
-};
-
-export const STATUS_TO_PB: Record<StatusName, DeploymentStatus> = {
-  deployed: DeploymentStatus.DEPLOYED,
-  superseded: DeploymentStatus.SUPERSEDED,
-  decommissioned: DeploymentStatus.DECOMMISSIONED,
-};
+export const KIND_TO_PB = ARTIFACT_KIND_PB.toPb;
+export const STATUS_TO_PB = DEPLOYMENT_STATUS_PB.toPb;
 
 export function kindName(kind: ArtifactKind): string {
-  return (Object.keys(KIND_TO_PB) as KindName[]).find((k) => KIND_TO_PB[k] === kind) ?? `UNKNOWN(${kind})`;
+  return ARTIFACT_KIND_PB.nameOf(kind) ?? `UNKNOWN(${kind})`;
 }
 
 export function statusName(status: DeploymentStatus): string {
-  return (Object.keys(STATUS_TO_PB) as StatusName[]).find((s) => STATUS_TO_PB[s] === status) ?? `unknown(${status})`;
+  return DEPLOYMENT_STATUS_PB.nameOf(status) ?? `unknown(${status})`;
 }
 
 /** A token as people know it: its name, or its id when it has none; undefined when there is no actor. */

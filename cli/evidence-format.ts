@@ -4,7 +4,7 @@
 //
 // Loaded only from inside actions (await import()): it imports generated code at runtime.
 import { ArtifactRole, type Evidence } from "../gen/proto/chainloop/v1/attestation_pb.js";
-import { shortDigest } from "../server/domain/digest.js";
+import { shortDigest } from "../server/shared/digest.js";
 import type { Cell, Column } from "./output.js";
 
 /** `api-server v1.0.0 (workflow release, verified)` */

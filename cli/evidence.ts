@@ -5,7 +5,7 @@
 // server's pure DSSE helpers freely.
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import fs from "node:fs";
-import { keyAlgorithmOf, signEnvelope } from "../server/domain/dsse.js";
+import { keyAlgorithmOf, signEnvelope } from "../server/shared/dsse.js";
 
 /**
  * The predicate type of the statements the CLI builds from flags. Its predicate carries the

@@ -15,7 +15,7 @@
 //
 // Import lazily: it pulls in the reference parser.
 import { requireDeploymentName } from "../server/domain/deployments.js";
-import { DigestError, parseDigest, shortDigest } from "../server/domain/digest.js";
+import { DigestError, parseDigest, shortDigest } from "../server/shared/digest.js";
 import { OciError } from "./oci/errors.js";
 import { parseOciReference } from "./oci/reference.js";
 

@@ -4,18 +4,15 @@
 //
 // Loaded only from inside actions (await import()): it imports generated code at runtime.
 import { durationMs, timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { MetricsBucket, type DeliveryMetrics, type GetDeliveryMetricsResponse } from "../gen/proto/chainloop/v1/delivery_metrics_pb.js";
+import type { DeliveryMetrics, GetDeliveryMetricsResponse } from "../gen/proto/chainloop/v1/delivery_metrics_pb.js";
+import { DURATION_UNITS } from "../server/shared/durations.js";
+import { METRICS_BUCKET_PB } from "../server/shared/proto.js";
 import { table, type Column } from "./output.js";
 
-export const BUCKET_TO_PB = { day: MetricsBucket.DAY, week: MetricsBucket.WEEK, month: MetricsBucket.MONTH } as const;
-const BUCKET_NAMES: Partial<Record<MetricsBucket, string>> = { [MetricsBucket.DAY]: "day", [MetricsBucket.WEEK]: "week", [MetricsBucket.MONTH]: "month" };
+/** The --bucket names (server/shared/names.ts), as the API's enum values. */
+export const BUCKET_TO_PB = METRICS_BUCKET_PB.toPb;
 
-const SPAN_UNITS: Array<[string, number]> = [
-  ["d", 86_400_000],
-  ["h", 3_600_000],
-  ["m", 60_000],
-  ["s", 1000],
-];
+const SPAN_UNITS = (["d", "h", "m", "s"] as const).map((unit) => [unit, DURATION_UNITS[unit]] as const);
 
 /** `5d 4h`, `7h 30m`, `54m`, `12s`, `350ms`: the two largest units, the rest cut off; `-` when unset. */
 export function formatSpan(d: Duration | undefined): string {
@@ -74,7 +71,7 @@ export function metricsText(res: GetDeliveryMetricsResponse, asked: { logicalEnv
   ].join(", ");
   const head =
     `${where}: ${formatInstant(total?.startTime)} to ${formatInstant(total?.endTime)} (UTC), ` +
-    `${BUCKET_NAMES[res.bucket] ?? "week"} buckets, failure window ${formatSpan(res.failureWindow)}\n`;
+    `${METRICS_BUCKET_PB.nameOf(res.bucket) ?? "week"} buckets, failure window ${formatSpan(res.failureWindow)}\n`;
   const rows: Row[] = res.buckets.map((m) => ({ label: `${formatInstant(m.startTime)} to ${formatInstant(m.endTime)}`, m }));
   if (total) rows.push({ label: "total", m: total });
   return head + table(COLUMNS, rows);

@@ -12,7 +12,7 @@ import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf"
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../server/shared/durations.js";
 
 export type OutputFormat = "table" | "json";
 

@@ -11,7 +11,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { PromotionPolicySchema, type DeployedInRule, type PromotionPolicy } from "../gen/proto/chainloop/v1/policy_pb.js";
 import { PreconditionFailureSchema } from "../gen/proto/google/rpc/error_details_pb.js";
 import { actorName } from "./deployment-format.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../server/shared/durations.js";
 import { table, type Cell } from "./output.js";
 
 // Re-exported so that commands need not import("@connectrpc/connect") themselves (see token-format.ts).

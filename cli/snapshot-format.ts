@@ -13,7 +13,9 @@ import {
   SnapshotRefusal,
   type ReportSnapshotResponse,
 } from "../gen/proto/chainloop/v1/deployment_pb.js";
-import { shortDigest } from "../server/domain/digest.js";
+import { shortDigest } from "../server/shared/digest.js";
+import { ARTIFACT_KINDS } from "../server/shared/names.js";
+import { ARTIFACT_KIND_PB, RECORD_OUTCOME_PB } from "../server/shared/proto.js";
 import { kindName, statusName, type KindName } from "./deployment-format.js";
 import { table } from "./output.js";
 
@@ -43,19 +45,11 @@ export function entriesFromJson(input: unknown, source: string): FileEntry[] {
     } catch (e) {
       throw new Error(`${source}: entry ${i}: ${(e as Error).message}`);
     }
-    const kind = kindName(entry.kind);
-    if (kind !== "CONTAINER_IMAGE" && kind !== "HELM_CHART") {
-      throw new Error(`${source}: entry ${i}: kind is required: CONTAINER_IMAGE or HELM_CHART`);
-    }
+    const kind = ARTIFACT_KIND_PB.nameOf(entry.kind);
+    if (kind === undefined) throw new Error(`${source}: entry ${i}: kind is required: ${ARTIFACT_KINDS.join(" or ")}`);
     return { ...entry, kind };
   });
 }
-
-const OUTCOMES: Partial<Record<RecordOutcome, string>> = {
-  [RecordOutcome.CREATED]: "created",
-  [RecordOutcome.HEARTBEAT]: "heartbeat",
-  [RecordOutcome.SUPERSEDED]: "superseded",
-};
 
 /** `snapshot of k8s-east/production: 2 created, 10 heartbeats, …` — the first line in table mode. */
 export function snapshotSummary(scope: string, res: ReportSnapshotResponse, dryRun: boolean): string {
@@ -85,7 +79,7 @@ export function snapshotRows(res: ReportSnapshotResponse): string {
       rows.push({ deployment: r.deploymentName, kind: kindName(r.kind), digest: r.digest ? shortDigest(r.digest) : "-", change: "refused", detail });
     } else if (r.outcome === RecordOutcome.CREATED || r.outcome === RecordOutcome.SUPERSEDED) {
       const detail = r.outcome === RecordOutcome.SUPERSEDED ? `replaces record ${r.supersededDeploymentId}` : "";
-      rows.push({ deployment: r.deploymentName, kind: kindName(r.kind), digest: shortDigest(r.digest), change: OUTCOMES[r.outcome]!, detail });
+      rows.push({ deployment: r.deploymentName, kind: kindName(r.kind), digest: shortDigest(r.digest), change: RECORD_OUTCOME_PB.nameOf(r.outcome)!, detail });
     }
   }
   for (const d of res.decommissioned) {

@@ -2,25 +2,21 @@
 // ApiToken message has none (only CreateApiTokenResponse carries it, once).
 //
 // Loaded only from inside actions (await import()): it imports generated code at runtime.
-import { ApiTokenScope, type ApiToken } from "../gen/proto/chainloop/v1/api_token_pb.js";
+import type { ApiTokenScope, ApiToken } from "../gen/proto/chainloop/v1/api_token_pb.js";
 import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { TOKEN_SCOPE_PB } from "../server/shared/proto.js";
 import { relative, type Column } from "./output.js";
 
 // Re-exported so that commands need not import("@bufbuild/protobuf/wkt") themselves: in the CLI
 // bundle, a dynamic import of a whole package makes every module it re-exports load on every run.
 export { Code, ConnectError, timestampFromMs };
 
-export type ScopeName = "read" | "write" | "admin";
-
-export const SCOPE_TO_PB: Record<ScopeName, ApiTokenScope> = {
-  read: ApiTokenScope.READ,
-  write: ApiTokenScope.WRITE,
-  admin: ApiTokenScope.ADMIN,
-};
+/** The --scope names (server/shared/names.ts), as the API's enum values. */
+export const SCOPE_TO_PB = TOKEN_SCOPE_PB.toPb;
 
 export function scopeName(scope: ApiTokenScope): string {
-  return (Object.keys(SCOPE_TO_PB) as ScopeName[]).find((s) => SCOPE_TO_PB[s] === scope) ?? `unknown(${scope})`;
+  return TOKEN_SCOPE_PB.nameOf(scope) ?? `unknown(${scope})`;
 }
 
 export const TOKEN_COLUMNS: Column<ApiToken>[] = [

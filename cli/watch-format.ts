@@ -6,26 +6,19 @@
 // Loaded only from inside the action (await import()): it imports generated code at runtime.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { DeploymentStatus, WatchEventType, type WatchDeploymentsResponse } from "../gen/proto/chainloop/v1/deployment_pb.js";
-import { shortDigest } from "../server/domain/digest.js";
+import { shortDigest } from "../server/shared/digest.js";
+import type { WatchEventType as EventName } from "../server/shared/names.js";
+import { WATCH_EVENT_TYPE_PB } from "../server/shared/proto.js";
+import { statusName } from "./deployment-format.js";
 
-const EVENT_NAMES: Record<WatchEventType, string> = {
-  [WatchEventType.UNSPECIFIED]: "unknown",
-  [WatchEventType.SNAPSHOT]: "running",
-  [WatchEventType.SNAPSHOT_END]: "snapshot-end",
-  [WatchEventType.CREATED]: "created",
-  [WatchEventType.HEARTBEAT]: "heartbeat",
-  [WatchEventType.SUPERSEDED]: "superseded",
-  [WatchEventType.DECOMMISSIONED]: "decommissioned",
-  [WatchEventType.STALE]: "stale",
-  [WatchEventType.STALE_TIME_CHANGED]: "stale-time",
-};
+/** Where the event column says more than the event's name (the snapshot's records are what runs). */
+const EVENT_LABELS: Partial<Record<EventName, string>> = { snapshot: "running", "stale-time-changed": "stale-time" };
 
-const STATUS_NAMES: Record<DeploymentStatus, string> = {
-  [DeploymentStatus.UNSPECIFIED]: "",
-  [DeploymentStatus.DEPLOYED]: "deployed",
-  [DeploymentStatus.SUPERSEDED]: "superseded",
-  [DeploymentStatus.DECOMMISSIONED]: "decommissioned",
-};
+function eventLabel(type: WatchEventType): string {
+  if (type === WatchEventType.UNSPECIFIED) return "unknown";
+  const name = WATCH_EVENT_TYPE_PB.nameOf(type);
+  return name ? (EVENT_LABELS[name] ?? name) : `unknown(${type})`;
+}
 
 /** HH:MM:SS in the local time zone. */
 function clock(d: Date): string {
@@ -35,7 +28,7 @@ function clock(d: Date): string {
 export function eventCells(ev: WatchDeploymentsResponse): string[] {
   const d = ev.deployment;
   const at = ev.eventTime ? timestampDate(ev.eventTime) : new Date();
-  const event = ev.type === WatchEventType.CREATED && d?.rollbackOfId ? "rolled-back" : (EVENT_NAMES[ev.type] ?? `unknown(${ev.type})`);
+  const event = ev.type === WatchEventType.CREATED && d?.rollbackOfId ? "rolled-back" : eventLabel(ev.type);
   return [
     clock(at),
     event,
@@ -43,7 +36,7 @@ export function eventCells(ev: WatchDeploymentsResponse): string[] {
     d?.deploymentName ?? "",
     d ? (d.project && d.projectVersion ? `${d.project} ${d.projectVersion}` : d.artifactVersion || "-") : "",
     d ? shortDigest(d.digest) : "",
-    d ? (STATUS_NAMES[d.status] ?? `unknown(${d.status})`) : "",
+    d && d.status !== DeploymentStatus.UNSPECIFIED ? statusName(d.status) : "",
     d?.stale ? "stale" : "",
   ];
 }

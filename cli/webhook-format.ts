@@ -10,30 +10,17 @@ import {
   type Webhook,
   type WebhookDelivery,
 } from "../gen/proto/chainloop/v1/webhook_pb.js";
-import type { WebhookEventName } from "./commands/webhook-create.js";
+import { WEBHOOK_DELIVERY_STATUS_PB, WEBHOOK_EVENT_TYPE_PB } from "../server/shared/proto.js";
 import { ago, relative, type Cell, type Column } from "./output.js";
 
-/** The --events names, as the API's enum values. */
-export const EVENT_TO_PB: Record<WebhookEventName, WebhookEventType> = {
-  deployed: WebhookEventType.DEPLOYED,
-  superseded: WebhookEventType.SUPERSEDED,
-  decommissioned: WebhookEventType.DECOMMISSIONED,
-  "rolled-back": WebhookEventType.ROLLED_BACK,
-  stale: WebhookEventType.STALE,
-  "policy-refused": WebhookEventType.POLICY_REFUSED,
-};
+/** The --events names (server/shared/names.ts), as the API's enum values. */
+export const EVENT_TO_PB = WEBHOOK_EVENT_TYPE_PB.toPb;
 
-/** The --status values of `webhook deliveries`. */
-export type DeliveryStatusName = "pending" | "delivered" | "failed";
-
-export const DELIVERY_STATUS_TO_PB: Record<DeliveryStatusName, WebhookDeliveryStatus> = {
-  pending: WebhookDeliveryStatus.PENDING,
-  delivered: WebhookDeliveryStatus.DELIVERED,
-  failed: WebhookDeliveryStatus.FAILED,
-};
+/** The --status values of `webhook deliveries`, as the API's enum values. */
+export const DELIVERY_STATUS_TO_PB = WEBHOOK_DELIVERY_STATUS_PB.toPb;
 
 function eventName(e: WebhookEventType): string {
-  return (Object.keys(EVENT_TO_PB) as WebhookEventName[]).find((n) => EVENT_TO_PB[n] === e) ?? `unknown(${e})`;
+  return WEBHOOK_EVENT_TYPE_PB.nameOf(e) ?? `unknown(${e})`;
 }
 
 /** `deployed,superseded`, or `all` (the API's empty list). */
@@ -54,7 +41,7 @@ export function stateName(s: WebhookState): string {
 }
 
 export function deliveryStatusName(s: WebhookDeliveryStatus): string {
-  return (Object.keys(DELIVERY_STATUS_TO_PB) as DeliveryStatusName[]).find((n) => DELIVERY_STATUS_TO_PB[n] === s) ?? `unknown(${s})`;
+  return WEBHOOK_DELIVERY_STATUS_PB.nameOf(s) ?? `unknown(${s})`;
 }
 
 export const WEBHOOK_COLUMNS: Column<Webhook>[] = [

@@ -31,6 +31,7 @@ import {
 } from "../gen/proto/chainloop/v1/deployment_pb.js";
 import type { Database } from "./data/client.js";
 import type { LiveDeployments } from "./domain/live.js";
+import { RECORD_OUTCOME_PB } from "./shared/proto.js";
 
 /** Latency buckets, in seconds: a heartbeat takes ~1–20 ms, a large snapshot seconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -46,14 +47,10 @@ const GRPC_TYPE: Record<DescMethod["methodKind"], string> = {
 const CODE_NAMES: string[] = ["OK"];
 for (let c = 1; c <= 16; c++) CODE_NAMES[c] = Code[c] ?? String(c);
 
-const RECORD_OUTCOMES: Record<number, string> = {
-  [OutcomePb.CREATED]: "created",
-  [OutcomePb.HEARTBEAT]: "heartbeat",
-  [OutcomePb.SUPERSEDED]: "superseded",
-  [OutcomePb.ROLLED_BACK]: "rolled_back",
-  [OutcomePb.DECOMMISSIONED]: "decommissioned",
-  [OutcomePb.ALREADY_DECOMMISSIONED]: "already_decommissioned",
-};
+/** Outcome labels: the outcome names in snake case (`rolled_back`), by enum value. */
+const RECORD_OUTCOMES: Record<number, string> = Object.fromEntries(
+  RECORD_OUTCOME_PB.names.map((o) => [RECORD_OUTCOME_PB.toPb[o], o.replace(/-/g, "_")]),
+);
 const SNAPSHOT_OUTCOMES = ["created", "heartbeat", "superseded", "rolled_back", "decommissioned", "refused"];
 
 const RECORD_DEPLOYMENT = DeploymentService.method.recordDeployment;

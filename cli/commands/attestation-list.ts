@@ -1,4 +1,5 @@
 import { defineCommand } from "../command.js";
+import { anyFilter, digestFilterProblem, filter, versionFilter } from "../filters.js";
 import { fetchPages, limitProblem, morePagesNote, PAGING_FLAGS, pagingOptions } from "../paging.js";
 
 const paging = pagingOptions("Attestations");
@@ -12,16 +13,16 @@ export const attestationList = defineCommand({
       // --version is the project version here, not the CLI's.
       .version(false)
       .options({
-        digest: { type: "string", default: "", defaultDescription: "any", describe: "Only attestations naming this artifact digest (subject or material)" },
-        workflow: { type: "string", default: "", defaultDescription: "any", describe: "Only this workflow's" },
-        project: { type: "string", default: "", defaultDescription: "any", describe: "Only this project's" },
-        version: { type: "string", default: "", defaultDescription: "any", describe: "Only this project version's (needs --project)" },
+        digest: { ...filter("Only attestations naming this artifact digest (subject or material)"), defaultDescription: "any" },
+        workflow: anyFilter("Only this workflow's"),
+        project: anyFilter("Only this project's"),
+        version: versionFilter,
         ...paging,
         // This command's help has always said "first page" (the others: "the first page").
         "page-token": { ...paging["page-token"], defaultDescription: "first page" },
       })
       .group(["digest", "workflow", "project", "version", ...PAGING_FLAGS], "Options:")
-      .check(({ limit }) => limitProblem(limit) ?? true),
+      .check(({ limit, digest }) => limitProblem(limit) ?? digestFilterProblem(digest) ?? true),
   examples: [
     ["The newest attestations", "chainloop attestation list"],
     ["Evidence for one artifact, as JSON", "chainloop attestation list --digest sha256:… -o json"],
@@ -30,12 +31,12 @@ export const attestationList = defineCommand({
   async action(args, { client, out }) {
     const [{ AttestationService, AttestationSchema }, { shortDigest }] = await Promise.all([
       import("../../gen/proto/chainloop/v1/attestation_pb.js"),
-      import("../../server/domain/digest.js"),
+      import("../../server/shared/digest.js"),
     ]);
     const service = client(AttestationService);
     const { rows, nextPageToken } = await fetchPages(args, async (pageSize, pageToken) => {
       const page = await service.listAttestations({
-        digest: args.digest,
+        digest: args.digest ?? "",
         workflow: args.workflow,
         project: args.project,
         projectVersion: args.version,

@@ -1,9 +1,9 @@
-import { parseDigest } from "../../server/domain/digest.js";
+import { parseDigest } from "../../server/shared/digest.js";
 import { defineCommand, digestProblem } from "../command.js";
 import type { Options } from "yargs";
 import { checkRegistryArgs, registryOptions } from "../oci/options.js";
+import { ARTIFACT_KINDS as KINDS } from "../../server/shared/names.js";
 
-const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
 const SUBJECT_REF_GROUP = "Subjects by reference (--subject-oci-ref), resolved on this machine:";
 
 /** The same options under another --help heading. */
@@ -70,7 +70,7 @@ export const attestationPush = defineCommand({
     const [{ AttestationService, AttestationSchema }, ev, { shortDigest }] = await Promise.all([
       import("../../gen/proto/chainloop/v1/attestation_pb.js"),
       import("../evidence.js"),
-      import("../../server/domain/digest.js"),
+      import("../../server/shared/digest.js"),
     ]);
     let content: Buffer;
     if (args.file !== undefined) {

@@ -8,7 +8,7 @@
 //
 // Exit codes: 0 when the places are identical; 3 when they differ; 1 and 2 as everywhere.
 import { defineCommand } from "../command.js";
-import { parseInstant } from "../duration.js";
+import { parseInstant } from "../../server/shared/durations.js";
 import { atOption } from "./deployment-filters.js";
 
 const EXIT_DIFFERENT = 3;

@@ -1,25 +1,17 @@
 // The record filters `deployment list` and `deployment watch` share, as the API's
-// ListDeploymentsRequest and WatchDeploymentsRequest do; and the --at of `deployment list` and
-// `deployment diff`.
-import { digestProblem } from "../command.js";
-import { parseInstant } from "../duration.js";
-
-const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
+// ListDeploymentsRequest and WatchDeploymentsRequest do (composed from cli/filters.ts); and the
+// --at of `deployment list` and `deployment diff`.
+import { parseInstant } from "../../server/shared/durations.js";
+import { anyFilter, envFilter, filter, kindOption, versionFilter } from "../filters.js";
 
 export const deploymentFilterOptions = {
-  env: { type: "string", requiresArg: true, describe: "Only this environment" },
-  "logical-env": { type: "string", requiresArg: true, describe: "Only this logical environment (lifecycle stage)" },
-  "deployment-name": { type: "string", requiresArg: true, describe: "Only this deployment name" },
-  kind: {
-    choices: KINDS,
-    requiresArg: true,
-    coerce: (v: string) => String(v).toUpperCase().replace(/-/g, "_") as (typeof KINDS)[number],
-    describe: "Only this kind of artifact",
-  },
-  digest: { type: "string", requiresArg: true, describe: "Only records of this digest (sha256:… or sha512:…)" },
-  // The command turns off yargs' own --version: here it is the project version.
-  project: { type: "string", default: "", defaultDescription: "any", describe: "Only records whose digest an attestation of this project names as a subject" },
-  version: { type: "string", default: "", defaultDescription: "any", describe: "Only this project version's (needs --project)" },
+  env: envFilter,
+  "logical-env": filter("Only this logical environment (lifecycle stage)"),
+  "deployment-name": filter("Only this deployment name"),
+  kind: kindOption("Only this kind of artifact"),
+  digest: filter("Only records of this digest (sha256:… or sha512:…)"),
+  project: anyFilter("Only records whose digest an attestation of this project names as a subject"),
+  version: versionFilter,
 } as const;
 
 export const DEPLOYMENT_FILTERS = Object.keys(deploymentFilterOptions);
@@ -35,9 +27,4 @@ export function atOption(describe: string) {
     coerce: (v: string) => (parseInstant(v, "--at"), v),
     describe,
   } as const;
-}
-
-/** A malformed --digest is a usage error, before any network call. */
-export function digestFilterProblem(digest: string | undefined): string | undefined {
-  return digest === undefined ? undefined : digestProblem("invalid --digest", digest);
 }

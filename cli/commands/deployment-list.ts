@@ -1,11 +1,11 @@
 // `chainloop deployment list`: what runs where (active records), or with --history what ran
 // before too, or with --at what ran at a past time, newest first, a page at a time.
 import { defineCommand } from "../command.js";
-import { parseInstant } from "../duration.js";
+import { parseInstant } from "../../server/shared/durations.js";
 import { fetchPages, limitProblem, morePagesNote, PAGING_FLAGS, pagingOptions } from "../paging.js";
-import { atOption, DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
-
-const STATUSES = ["deployed", "superseded", "decommissioned"] as const;
+import { digestFilterProblem } from "../filters.js";
+import { atOption, DEPLOYMENT_FILTERS, deploymentFilterOptions } from "./deployment-filters.js";
+import { DEPLOYMENT_STATUSES as STATUSES } from "../../server/shared/names.js";
 
 export const deploymentList = defineCommand({
   command: "list",

@@ -2,7 +2,7 @@
 // deployment name, kind), given by --digest or resolved from --oci-ref on this machine.
 //
 // Usage errors (exit 2, before any network call): neither or both of --digest and --oci-ref, a
-// malformed --digest (parsed by server/domain/digest.ts, the one digest parser), --artifact-*
+// malformed --digest (parsed by server/shared/digest.ts, the one digest parser), --artifact-*
 // with --oci-ref, bad registry options, an empty --override-reason. The registry resolver
 // (cli/oci) loads only with --oci-ref.
 //
@@ -16,9 +16,8 @@
 import type { ArgumentsCamelCase, Argv } from "yargs";
 import { defineCommand, digestProblem, type Context, type GlobalArgs } from "../command.js";
 import { checkRegistryArgs, ociRefOption, registryOptions, type OciArgs } from "../oci/options.js";
+import { ARTIFACT_KINDS as KINDS, RECORDABLE_STATUSES as RECORD_STATUSES } from "../../server/shared/names.js";
 
-const KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
-const RECORD_STATUSES = ["deployed", "decommissioned"] as const;
 const ARTIFACT_GROUP = "Artifact (one of --digest or --oci-ref):";
 const REGISTRY_FLAGS = ["registry-server", "registry-username", "registry-password", "registry-password-stdin", "plain-http"] as const;
 const EXIT_FAILURE = 1;

@@ -6,7 +6,8 @@
 // reason that a new watch fixes (it is shutting down, lost its database's change feed, or
 // this watcher fell behind), the command watches again, after a short pause.
 import { defineCommand } from "../command.js";
-import { DEPLOYMENT_FILTERS, deploymentFilterOptions, digestFilterProblem } from "./deployment-filters.js";
+import { digestFilterProblem } from "../filters.js";
+import { DEPLOYMENT_FILTERS, deploymentFilterOptions } from "./deployment-filters.js";
 
 /** Fixed widths of the table columns (longer values are cut with "…"). */
 const COLUMNS: Array<[header: string, width: number]> = [

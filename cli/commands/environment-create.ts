@@ -1,5 +1,5 @@
 import { defineCommand } from "../command.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../server/shared/durations.js";
 
 export const environmentCreate = defineCommand({
   command: "create",

@@ -1,14 +1,10 @@
-import { defineCommand, nameArgument } from "../command.js";
+import { byName, defineDeleteCommand } from "../delete-command.js";
 
-export const environmentDelete = defineCommand({
-  command: "delete [name]",
-  aliases: ["rm"],
+export const environmentDelete = defineDeleteCommand({
+  noun: "environment",
   describe: "Delete an environment that no deployment record references",
-  builder: (y) => nameArgument(y, "environment"),
+  target: byName("environment"),
   examples: [["Delete k8s-east", "chainloop environment delete --name k8s-east"]],
-  async action(args, { client, out }) {
-    const { EnvironmentService } = await import("../../gen/proto/chainloop/v1/environment_pb.js");
-    await client(EnvironmentService).deleteEnvironment({ name: args.name });
-    out.done(`environment "${args.name}" deleted`);
-  },
+  service: async () => (await import("../../gen/proto/chainloop/v1/environment_pb.js")).EnvironmentService,
+  remove: (environments, name) => environments.deleteEnvironment({ name }),
 });

@@ -1,5 +1,5 @@
 import { defineCommand, nameArgument } from "../command.js";
-import { formatDuration } from "../duration.js";
+import { formatDuration } from "../../server/shared/durations.js";
 
 export const environmentDescribe = defineCommand({
   command: "describe [name]",

@@ -1,14 +1,10 @@
-import { defineCommand, nameArgument } from "../command.js";
+import { byName, defineDeleteCommand } from "../delete-command.js";
 
-export const logicalEnvironmentDelete = defineCommand({
-  command: "delete [name]",
-  aliases: ["rm"],
+export const logicalEnvironmentDelete = defineDeleteCommand({
+  noun: "logical environment",
   describe: "Delete a logical environment (not a built-in one, nor one deployment records reference)",
-  builder: (y) => nameArgument(y, "logical environment"),
+  target: byName("logical environment"),
   examples: [["Delete the stage qa", "chainloop logical-environment delete --name qa"]],
-  async action(args, { client, out }) {
-    const { EnvironmentService } = await import("../../gen/proto/chainloop/v1/environment_pb.js");
-    await client(EnvironmentService).deleteLogicalEnvironment({ name: args.name });
-    out.done(`logical environment "${args.name}" deleted`);
-  },
+  service: async () => (await import("../../gen/proto/chainloop/v1/environment_pb.js")).EnvironmentService,
+  remove: (environments, name) => environments.deleteLogicalEnvironment({ name }),
 });

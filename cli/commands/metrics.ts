@@ -4,9 +4,9 @@
 // are the API's (proto/chainloop/v1/delivery_metrics.proto, README "Delivery metrics").
 import type { CommandModule } from "yargs";
 import { defineCommand, type GlobalArgs } from "../command.js";
-import { parseDuration, parseInstant } from "../duration.js";
-
-const BUCKETS = ["day", "week", "month"] as const;
+import { anyFilter, envFilter, logicalEnvOption } from "../filters.js";
+import { parseDuration, parseInstant } from "../../server/shared/durations.js";
+import { METRICS_BUCKETS as BUCKETS } from "../../server/shared/names.js";
 
 // Typed as the other top-level entries of the command array (groups, `version`) are.
 export const metrics: CommandModule<GlobalArgs, any> = defineCommand({
@@ -15,9 +15,9 @@ export const metrics: CommandModule<GlobalArgs, any> = defineCommand({
   builder: (y) =>
     y
       .options({
-        "logical-env": { type: "string", demandOption: true, requiresArg: true, describe: "The logical environment measured, e.g. production" },
-        env: { type: "string", requiresArg: true, defaultDescription: "every environment", describe: "Only this environment" },
-        project: { type: "string", requiresArg: true, defaultDescription: "any", describe: "Only artifacts an attestation of this project names as a subject" },
+        "logical-env": logicalEnvOption("The logical environment measured, e.g. production"),
+        env: { ...envFilter, defaultDescription: "every environment" },
+        project: anyFilter("Only artifacts an attestation of this project names as a subject"),
         since: {
           type: "string",
           requiresArg: true,

@@ -4,7 +4,7 @@
 // Usage errors (exit 2, before any network call): a place that is not `ENV/LENV` or `LENV`,
 // a bad --soak, --soak without --require-deployed-in, no rule at all (that is `policy clear`).
 import { defineCommand } from "../command.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../server/shared/durations.js";
 import { durationOf } from "./environment-create.js";
 
 /** A --require-deployed-in value: the logical environment, and the environment ("" for any). */

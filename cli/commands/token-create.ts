@@ -1,8 +1,7 @@
 // `chainloop token create`: a new API token; its secret is printed once.
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../server/shared/durations.js";
+import { TOKEN_SCOPES as SCOPES } from "../../server/shared/names.js";
 import { defineCommand } from "../command.js";
-
-const SCOPES = ["read", "write", "admin"] as const;
 
 export const tokenCreate = defineCommand({
   command: "create",

@@ -2,11 +2,8 @@
 // signing secret is printed once.
 //
 // Usage errors (exit 2, before any network call): a URL that is not http(s), an unknown event.
+import { WEBHOOK_EVENT_TYPES as WEBHOOK_EVENT_NAMES, type WebhookEventType as WebhookEventName } from "../../server/shared/names.js";
 import { defineCommand } from "../command.js";
-
-/** The --events names, in the API's order (WebhookEventType). */
-export const WEBHOOK_EVENT_NAMES = ["deployed", "superseded", "decommissioned", "rolled-back", "stale", "policy-refused"] as const;
-export type WebhookEventName = (typeof WEBHOOK_EVENT_NAMES)[number];
 
 /** `deployed,superseded --events stale` → the names, each once; throws the usage error for an unknown one. */
 export function parseEvents(values: string[]): WebhookEventName[] {

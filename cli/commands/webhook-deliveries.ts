@@ -2,8 +2,7 @@
 // at a time: what was sent, how often, what the receiver answered, and when the next retry is.
 import { defineCommand } from "../command.js";
 import { fetchPages, limitProblem, morePagesNote, PAGING_FLAGS, pagingOptions } from "../paging.js";
-
-const STATUSES = ["pending", "delivered", "failed"] as const;
+import { WEBHOOK_DELIVERY_STATUSES as STATUSES } from "../../server/shared/names.js";
 
 export const webhookDeliveries = defineCommand({
   command: "deliveries [id]",

@@ -11,7 +11,7 @@
 //   path-component   := /[a-z0-9]+/ [separator /[a-z0-9]+/]*
 //   separator        := /[_.]|__|[-]+/
 //   tag              := /[\w][\w.-]{0,127}/
-//   digest           := algorithm ":" hex                   (checked by server/domain/digest.ts)
+//   digest           := algorithm ":" hex                   (checked by server/shared/digest.ts)
 //
 // Normalization is Docker's (ParseNormalizedNamed): the first component is a registry only when
 // it contains "." or ":", is "localhost", or has an uppercase letter; otherwise the registry is
@@ -23,7 +23,7 @@
 // the first component is always the registry (there is no Docker Hub default there, as in Helm),
 // and, as Helm does, a `+` in the tag (semver build metadata) is stored in the registry as `_`.
 // Any other scheme (https://, docker://) is refused.
-import { DigestError, parseDigest, type Digest } from "../../server/domain/digest.js";
+import { DigestError, parseDigest, type Digest } from "../../server/shared/digest.js";
 import { OciError } from "./errors.js";
 
 export const DOCKER_HUB = "docker.io";

@@ -14,7 +14,8 @@
 //    index, the first platform manifest (attestation manifests skipped) is fetched and looked at.
 //    CONTAINER_IMAGE refuses Helm charts; HELM_CHART refuses everything else.
 import { createHash } from "node:crypto";
-import { DigestError, parseDigest, type Digest } from "../../server/domain/digest.js";
+import { DigestError, parseDigest, type Digest } from "../../server/shared/digest.js";
+import type { ArtifactKind } from "../../server/shared/names.js";
 import { findCredentials, type ExplicitCredentials } from "./credentials.js";
 import { OciError } from "./errors.js";
 import { parseOciReference, type OciReference } from "./reference.js";
@@ -22,7 +23,7 @@ import { MEDIA_TYPES, RegistryClient, type FetchedManifest } from "./registry.js
 
 export const HELM_CONFIG_MEDIA_TYPE = "application/vnd.cncf.helm.config.v1+json";
 
-export type OciArtifactKind = "CONTAINER_IMAGE" | "HELM_CHART";
+export type OciArtifactKind = ArtifactKind;
 
 export interface ResolveOptions {
   kind: OciArtifactKind;

@@ -5,6 +5,7 @@
 // indexes on active records; and in one statement because Prisma's `include` took three
 // queries more per page.
 import type { AttestedFor, DeploymentFilters } from "../domain/deployments.js";
+import { DEPLOYMENT_STATUSES } from "../shared/names.js";
 import type { SqlPool } from "./client.js";
 import { deploymentColumns, type RawDeploymentRow } from "./deployment-rows.js";
 
@@ -51,8 +52,6 @@ const asOfEnd = (alias: string) => `COALESCE(${alias}.superseded_at, ${alias}.de
 export function deployedAtCondition(alias: string, at: string): string {
   return `${alias}.created_at <= ${at} AND ${asOfEnd(alias)} > ${at}`;
 }
-
-const STATUSES = ["deployed", "superseded", "decommissioned"];
 
 /** Positional parameters for a statement built piece by piece: param(v) adds v and returns its `$n`. */
 export function sqlParams() {
@@ -127,7 +126,7 @@ export function deploymentPageQuery(
   if (f.asOf) where.push(deployedAtCondition("d", `${param(f.asOf.toISOString())}::timestamptz`));
   if (f.rollbacksOnly) where.push("d.rollback_of_id IS NOT NULL");
   if (f.statuses) {
-    if (f.statuses.some((s) => !STATUSES.includes(s))) throw new Error(`unknown status in ${f.statuses.join(",")}`);
+    if (f.statuses.some((s) => !DEPLOYMENT_STATUSES.includes(s))) throw new Error(`unknown status in ${f.statuses.join(",")}`);
     where.push(`d.status IN (${f.statuses.map((s) => `'${s}'::deployment_status`).join(", ")})`);
   }
   if (afterSeq !== undefined) {

@@ -29,6 +29,7 @@ import {
   type SlotNames,
 } from "../domain/deployments.js";
 import type { SnapshotItem, SnapshotPlan, SnapshotRepository, SnapshotScope, SnapshotWrite } from "../domain/snapshots.js";
+import type { DeployOutcome } from "../shared/names.js";
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
 import type { Prisma } from "../../gen/prisma/client.js";
@@ -578,6 +579,6 @@ type RawRecordRow = RawDeploymentRow & {
   /** Unwritten: a new record in a guarded logical environment, not judged at the policy's version. */
   guarded: boolean;
   guarded_lenv_id: string | null;
-  outcome: "heartbeat" | "superseded" | "created" | "rolled-back" | null;
+  outcome: DeployOutcome | null;
   superseded_id: string | null;
 };

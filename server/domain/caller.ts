@@ -2,9 +2,10 @@
 // API token; the organization always comes from the token, never from the request.
 import { PermissionDenied } from "./errors.js";
 
-export const SCOPES = ["read", "write", "admin"] as const;
+import { TOKEN_SCOPES as SCOPES, type TokenScope as Scope } from "../shared/names.js";
+
 /** Each scope includes the ones before it. */
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope };
 
 /** The API token that made a call, as stored with what it did. */
 export interface Actor {

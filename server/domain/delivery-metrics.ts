@@ -27,7 +27,9 @@ import type { DeploymentUseCase } from "./deployments.js";
 import { InvalidArgument } from "./errors.js";
 import { requireName } from "./validation.js";
 
-export type MetricsBucket = "day" | "week" | "month";
+import type { MetricsBucket } from "../shared/names.js";
+
+export type { MetricsBucket } from "../shared/names.js";
 
 export const DEFAULT_PERIOD_MS = 30 * 86_400_000;
 export const DEFAULT_BUCKET: MetricsBucket = "week";

@@ -4,7 +4,8 @@
 // `deployed` record per slot, enforced by the database (partial unique index). Races between
 // recorders surface from the repository as SlotConflict and are retried here, so callers
 // never see them.
-import { DigestError, parseDigest } from "./digest.js";
+import { DigestError, parseDigest } from "../shared/digest.js";
+import { ARTIFACT_KINDS, type ArtifactKind, type DeploymentStatus, type RecordOutcome } from "../shared/names.js";
 import { hasScope, type Actor, type Scope } from "./caller.js";
 import { environmentNotFound, type EnvironmentUseCase } from "./environments.js";
 import type { Evidence } from "./evidence.js";
@@ -14,14 +15,7 @@ import type { WebhookEvents } from "./webhooks.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
 import { requireName, requireUuid } from "./validation.js";
 
-export const ARTIFACT_KINDS = ["CONTAINER_IMAGE", "HELM_CHART"] as const;
-export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
-export type DeploymentStatus = "deployed" | "superseded" | "decommissioned";
-/**
- * What recording did. "rolled-back": a new record whose digest ran in the slot before and was
- * superseded there (the record's `rollbackOfId`); it replaced the active record when there was one.
- */
-export type RecordOutcome = "created" | "heartbeat" | "superseded" | "rolled-back" | "decommissioned" | "already-decommissioned";
+export { ARTIFACT_KINDS, type ArtifactKind, type DeploymentStatus, type RecordOutcome } from "../shared/names.js";
 
 export const DEPLOYMENT_NAME_MAX = 128;
 const ARTIFACT_LIMITS = { artifactName: 512, artifactVersion: 256, artifactReference: 1024 } as const;

@@ -12,7 +12,7 @@
 // verified (never the other way).
 import { createHash } from "node:crypto";
 import type { Actor } from "./caller.js";
-import { verifyPae } from "./dsse.js";
+import { verifyPae } from "../shared/dsse.js";
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
 import { parseAttestation, type ArtifactRole, type AttestationFormat, type IndexedArtifact, type ParsedAttestation } from "./intoto.js";
 import type { KeyUseCase, VerificationKey } from "./keys.js";

@@ -8,8 +8,8 @@
 // cannot identify a deployed artifact here. A `sha256`/`sha512` value that is malformed
 // refuses the document, in subjects and materials alike.
 import { createScanner, type SyntaxKind } from "jsonc-parser";
-import { DigestError, parseDigest } from "./digest.js";
-import { IN_TOTO_PAYLOAD_TYPE } from "./dsse.js";
+import { DigestError, isDigestAlgorithm, parseDigest } from "../shared/digest.js";
+import { IN_TOTO_PAYLOAD_TYPE } from "../shared/dsse.js";
 import { InvalidArgument } from "./errors.js";
 
 export const STATEMENT_V1 = "https://in-toto.io/Statement/v1";
@@ -27,8 +27,6 @@ export const MAX_INDEXED = 5000;
 const PREDICATE_TYPE_MAX = 1024;
 /** Index names longer than this are cut (the document keeps the full one). */
 const INDEX_NAME_MAX = 1024;
-
-const INDEXED_ALGORITHMS = ["sha256", "sha512"] as const;
 
 export type AttestationFormat = "DSSE_ENVELOPE" | "IN_TOTO_STATEMENT";
 export type ArtifactRole = "subject" | "material";
@@ -248,7 +246,7 @@ function digestSet(value: Json | undefined, field: string): { indexed: string[];
   const other: string[] = [];
   for (const [algorithm, hex] of Object.entries(value)) {
     if (typeof hex !== "string") throw new InvalidArgument(`${field}.${algorithm.slice(0, 40)} must be a string`);
-    if (!(INDEXED_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    if (!isDigestAlgorithm(algorithm)) {
       other.push(algorithm.slice(0, 40));
       continue;
     }

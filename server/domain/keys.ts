@@ -4,7 +4,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import type { Audited } from "./audit.js";
 import type { Actor } from "./caller.js";
-import { fingerprintOf, keyAlgorithmOf, type KeyAlgorithm } from "./dsse.js";
+import { fingerprintOf, keyAlgorithmOf, type KeyAlgorithm } from "../shared/dsse.js";
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
 import { requireName } from "./validation.js";
 

@@ -17,8 +17,9 @@
 import type { Deployment, DeploymentUseCase, ArtifactKind, AttestedFor } from "./deployments.js";
 import { ResourceExhausted, Unavailable } from "./errors.js";
 import { staleAt } from "./staleness.js";
+import type { ChangeKind, WatchEventType } from "../shared/names.js";
 
-export type ChangeKind = "created" | "heartbeat" | "superseded" | "decommissioned";
+export type { ChangeKind, WatchEventType } from "../shared/names.js";
 
 /** One committed change to one record, as published by the record transaction. */
 export interface DeploymentChange {
@@ -57,9 +58,6 @@ export interface DeploymentReader {
   /** Which of `digests` pass the project filter (ListDeployments' own). */
   attestedSubjects(orgId: string, digests: string[], attestedFor: AttestedFor): Promise<Set<string>>;
 }
-
-/** "stale-time-changed": the record's environment changed its heartbeat interval (ChangeNotice.heartbeatIntervalChanged). */
-export type WatchEventType = "snapshot" | "snapshot-end" | ChangeKind | "stale" | "stale-time-changed";
 
 export interface WatchEvent {
   type: WatchEventType;

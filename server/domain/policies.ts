@@ -19,6 +19,7 @@ import type { Audited } from "./audit.js";
 import type { Actor } from "./caller.js";
 import { InvalidArgument, NotFound } from "./errors.js";
 import { requireName } from "./validation.js";
+import { formatDuration as exactDuration } from "../shared/durations.js";
 
 export type PolicyRule = "require_deployed_in" | "require_workflow" | "require_predicate_type" | "require_verified";
 
@@ -509,29 +510,12 @@ function anyVerifiedViolation(digest: string, fact: AttestationFact | undefined)
   };
 }
 
-const UNITS: Array<[string, number]> = [
-  ["d", 86_400_000],
-  ["h", 3_600_000],
-  ["m", 60_000],
-  ["s", 1000],
-];
-
 /**
  * `1h`, `1h30m`, `23m5s`, `250ms`: a duration for a sentence. Whole seconds (truncated) from a
  * second up, milliseconds below; soaks are usually round and come out exact.
  */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.floor(ms))}ms`;
-  let rest = Math.floor(ms / 1000) * 1000;
-  let out = "";
-  for (const [unit, size] of UNITS) {
-    const n = Math.floor(rest / size);
-    if (n > 0) {
-      out += `${n}${unit}`;
-      rest -= n * size;
-    }
-  }
-  return out;
+  return ms < 1000 ? `${Math.max(0, Math.floor(ms))}ms` : exactDuration(Math.floor(ms / 1000) * 1000);
 }
 
 /** RFC 3339 in UTC to the second: `floor` for when something happened, `ceil` for "from" (never too early). */

@@ -30,6 +30,7 @@ import {
   type RecordResult,
   type SlotNames,
 } from "./deployments.js";
+import type { DeployOutcome } from "../shared/names.js";
 import type { PolicyJudgement } from "./policies.js";
 import { InvalidArgument } from "./errors.js";
 import { requireName } from "./validation.js";
@@ -64,7 +65,7 @@ export interface SnapshotEntryResult {
   kind: ArtifactKind | undefined;
   digest: string;
   /** What recording the entry did (or would do); unset when refused or not written. */
-  outcome?: "created" | "heartbeat" | "superseded" | "rolled-back";
+  outcome?: DeployOutcome;
   /** The slot's record for the entry; unset for a record a validate-only snapshot would create. */
   deploymentId?: string;
   supersededId?: string;
@@ -213,7 +214,7 @@ export class SnapshotUseCase {
     for (const [i, record] of write.records.entries()) {
       const result = results[valid[i]!.index]!;
       if (!("outcome" in record) || !written) continue;
-      result.outcome = record.outcome as "created" | "heartbeat" | "superseded" | "rolled-back";
+      result.outcome = record.outcome as DeployOutcome;
       if (!(input.validateOnly && record.outcome === "created")) result.deploymentId = record.deployment.id;
       if (record.supersededId) result.supersededId = record.supersededId;
     }

@@ -3,6 +3,7 @@
 // STALE_TOLERANCE is *stale*: reported by list, describe, watch and the web page, never acted
 // on (the record stays `deployed`; only a recorder changes records).
 import { InvalidArgument } from "./errors.js";
+import type { DeploymentStatus } from "../shared/names.js";
 
 /**
  * How many heartbeat intervals may pass without a heartbeat before an active record is stale.
@@ -16,7 +17,7 @@ export const HEARTBEAT_INTERVAL_MIN_MS = 1_000;
 export const HEARTBEAT_INTERVAL_MAX_MS = 7 * 24 * 3600 * 1000;
 
 export interface StalenessInput {
-  status: "deployed" | "superseded" | "decommissioned";
+  status: DeploymentStatus;
   lastSeenAt: Date;
   /** The environment's heartbeat interval; undefined when it has none. */
   heartbeatIntervalMs?: number;

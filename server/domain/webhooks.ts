@@ -16,10 +16,9 @@ import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
 import type { PolicyViolation } from "./policies.js";
 import { requireDescription, requireName, requireUuid } from "./validation.js";
+import { WEBHOOK_EVENT_TYPES, type WebhookDeliveryStatus, type WebhookEventType } from "../shared/names.js";
 
-/** What a subscription may be sent, as the issue names them. */
-export const WEBHOOK_EVENT_TYPES = ["deployed", "superseded", "decommissioned", "rolled-back", "stale", "policy-refused"] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES, type WebhookDeliveryStatus, type WebhookEventType } from "../shared/names.js";
 
 /** One bit per event type in a subscription's `event_mask` (schema.prisma documents the same bits). */
 export const EVENT_BITS: Record<WebhookEventType, number> = {
@@ -73,9 +72,6 @@ export interface NewWebhook {
   secretKeyId: string;
   createdBy: Actor | undefined;
 }
-
-export type WebhookDeliveryStatus = "pending" | "delivered" | "failed";
-export const WEBHOOK_DELIVERY_STATUSES: readonly WebhookDeliveryStatus[] = ["pending", "delivered", "failed"];
 
 /** One event to one subscription, and how sending it went (the delivery log). */
 export interface WebhookDelivery {

@@ -10,19 +10,14 @@ import {
   type Actor as ActorPb,
   type ApiToken as ApiTokenPb,
 } from "../../gen/proto/chainloop/v1/api_token_pb.js";
-import type { Actor, Scope } from "../domain/caller.js";
+import type { Actor } from "../domain/caller.js";
 import type { ApiToken, TokenUseCase } from "../domain/tokens.js";
 import { callerOf } from "../interceptors/caller.js";
 import { enumFromPb } from "./enums.js";
-
-const SCOPE_TO_PB: Record<Scope, ApiTokenScope> = {
-  read: ApiTokenScope.READ,
-  write: ApiTokenScope.WRITE,
-  admin: ApiTokenScope.ADMIN,
-};
+import { timestampOrUndefined, TOKEN_SCOPE_PB } from "../shared/proto.js";
 
 const scopeFromPb = (scope: ApiTokenScope) =>
-  enumFromPb(SCOPE_TO_PB, scope, `scope ${scope} is not a known token scope (READ, WRITE, ADMIN)`);
+  enumFromPb(TOKEN_SCOPE_PB, scope, `scope ${scope} is not a known token scope (${TOKEN_SCOPE_PB.pbNames})`);
 
 export function actorToPb(actor: Actor | undefined): ActorPb | undefined {
   return actor ? create(ActorSchema, { tokenId: actor.tokenId, tokenName: actor.tokenName }) : undefined;
@@ -33,11 +28,11 @@ export function apiTokenToPb(t: ApiToken): ApiTokenPb {
     id: t.id,
     name: t.name,
     description: t.description,
-    scope: SCOPE_TO_PB[t.scope],
+    scope: TOKEN_SCOPE_PB.toPb[t.scope],
     createTime: timestampFromDate(t.createdAt),
-    expireTime: t.expiresAt ? timestampFromDate(t.expiresAt) : undefined,
-    lastUsedTime: t.lastUsedAt ? timestampFromDate(t.lastUsedAt) : undefined,
-    revokeTime: t.revokedAt ? timestampFromDate(t.revokedAt) : undefined,
+    expireTime: timestampOrUndefined(t.expiresAt),
+    lastUsedTime: timestampOrUndefined(t.lastUsedAt),
+    revokeTime: timestampOrUndefined(t.revokedAt),
     createdBy: actorToPb(t.createdBy),
   });
 }

@@ -5,19 +5,12 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import {
   DeliveryMetricsSchema,
   DeliveryMetricsService,
-  MetricsBucket as BucketPb,
   type DeliveryMetrics as DeliveryMetricsPb,
 } from "../../gen/proto/chainloop/v1/delivery_metrics_pb.js";
-import type { DeliveryMetricsUseCase, MetricsBucket, PeriodMetrics } from "../domain/delivery-metrics.js";
+import type { DeliveryMetricsUseCase, PeriodMetrics } from "../domain/delivery-metrics.js";
 import { callerOf } from "../interceptors/caller.js";
-import { durationFromMs, durationToMs } from "./durations.js";
+import { durationFromMs, durationToMs, METRICS_BUCKET_PB } from "../shared/proto.js";
 import { enumFromPb } from "./enums.js";
-
-const BUCKET_TO_PB: Record<MetricsBucket, BucketPb> = {
-  day: BucketPb.DAY,
-  week: BucketPb.WEEK,
-  month: BucketPb.MONTH,
-};
 
 function periodToPb(p: PeriodMetrics): DeliveryMetricsPb {
   return create(DeliveryMetricsSchema, {
@@ -46,13 +39,13 @@ export function deliveryMetricsHandlers(metrics: DeliveryMetricsUseCase): Servic
         project: req.project,
         ...(req.startTime ? { start: timestampDate(req.startTime) } : {}),
         ...(req.endTime ? { end: timestampDate(req.endTime) } : {}),
-        bucket: enumFromPb(BUCKET_TO_PB, req.bucket, `bucket ${req.bucket} is not a known metrics bucket (DAY, WEEK, MONTH)`),
+        bucket: enumFromPb(METRICS_BUCKET_PB, req.bucket, `bucket ${req.bucket} is not a known metrics bucket (${METRICS_BUCKET_PB.pbNames})`),
         failureWindowMs: durationToMs(req.failureWindow),
       });
       return {
         total: periodToPb(res.total),
         buckets: res.buckets.map(periodToPb),
-        bucket: BUCKET_TO_PB[res.bucket],
+        bucket: METRICS_BUCKET_PB.toPb[res.bucket],
         failureWindow: durationFromMs(res.failureWindowMs),
       };
     },

@@ -6,49 +6,30 @@ import {
   ArtifactKind as KindPb,
   DeploymentSchema,
   DeploymentService,
-  DeploymentStatus as StatusPb,
   WatchDeploymentsResponseSchema,
   RecordOutcome as OutcomePb,
   SnapshotRefusal as RefusalPb,
-  WatchEventType as EventPb,
   type Deployment as DeploymentPb,
   type WatchDeploymentsResponse,
 } from "../../gen/proto/chainloop/v1/deployment_pb.js";
-import type { LiveDeployments, WatchEventType } from "../domain/live.js";
+import type { LiveDeployments } from "../domain/live.js";
 import { isStale, staleAt } from "../domain/staleness.js";
-import type {
-  ArtifactKind,
-  Deployment,
-  DeploymentStatus,
-  DeploymentUseCase,
-  RecordOutcome,
-} from "../domain/deployments.js";
+import type { Deployment, DeploymentUseCase } from "../domain/deployments.js";
 import { InvalidArgument } from "../domain/errors.js";
 import type { DiffUseCase } from "../domain/diff.js";
 import type { SnapshotRefusal, SnapshotUseCase } from "../domain/snapshots.js";
 import { diffDeployments } from "./deployment-diff.js";
 import { callerOf } from "../interceptors/caller.js";
 import { enumFromPb } from "./enums.js";
+import {
+  ARTIFACT_KIND_PB,
+  DEPLOYMENT_STATUS_PB,
+  RECORD_OUTCOME_PB,
+  timestampOrUndefined,
+  WATCH_EVENT_TYPE_PB,
+} from "../shared/proto.js";
 import { actorToPb } from "./api-token.js";
 import { evidenceToPb } from "./attestation.js";
-
-const KIND_TO_PB: Record<ArtifactKind, KindPb> = {
-  CONTAINER_IMAGE: KindPb.CONTAINER_IMAGE,
-  HELM_CHART: KindPb.HELM_CHART,
-};
-const STATUS_TO_PB: Record<DeploymentStatus, StatusPb> = {
-  deployed: StatusPb.DEPLOYED,
-  superseded: StatusPb.SUPERSEDED,
-  decommissioned: StatusPb.DECOMMISSIONED,
-};
-const OUTCOME_TO_PB: Record<RecordOutcome, OutcomePb> = {
-  created: OutcomePb.CREATED,
-  heartbeat: OutcomePb.HEARTBEAT,
-  superseded: OutcomePb.SUPERSEDED,
-  "rolled-back": OutcomePb.ROLLED_BACK,
-  decommissioned: OutcomePb.DECOMMISSIONED,
-  "already-decommissioned": OutcomePb.ALREADY_DECOMMISSIONED,
-};
 
 const REFUSAL_TO_PB: Record<SnapshotRefusal, RefusalPb> = {
   "invalid-entry": RefusalPb.INVALID_ENTRY,
@@ -57,10 +38,10 @@ const REFUSAL_TO_PB: Record<SnapshotRefusal, RefusalPb> = {
 };
 
 const kindFromPb = (kind: KindPb, field = "kind") =>
-  enumFromPb(KIND_TO_PB, kind, `${field} ${kind} is not a known artifact kind (CONTAINER_IMAGE, HELM_CHART)`);
+  enumFromPb(ARTIFACT_KIND_PB, kind, `${field} ${kind} is not a known artifact kind (${ARTIFACT_KIND_PB.pbNames})`);
 
-const statusFromPb = (status: StatusPb) =>
-  enumFromPb(STATUS_TO_PB, status, `status ${status} is not a known deployment status`);
+const statusFromPb = (status: number) =>
+  enumFromPb(DEPLOYMENT_STATUS_PB, status, `status ${status} is not a known deployment status`);
 
 export function deploymentToPb(d: Deployment): DeploymentPb {
   return create(DeploymentSchema, {
@@ -68,21 +49,21 @@ export function deploymentToPb(d: Deployment): DeploymentPb {
     environment: d.environment,
     logicalEnvironment: d.logicalEnvironment,
     deploymentName: d.name,
-    kind: KIND_TO_PB[d.kind],
+    kind: ARTIFACT_KIND_PB.toPb[d.kind],
     digest: d.digest,
     artifactName: d.artifactName,
     artifactVersion: d.artifactVersion,
     artifactReference: d.artifactReference,
-    status: STATUS_TO_PB[d.status],
+    status: DEPLOYMENT_STATUS_PB.toPb[d.status],
     createTime: timestampFromDate(d.createdAt),
     lastSeenTime: timestampFromDate(d.lastSeenAt),
-    supersededTime: d.supersededAt ? timestampFromDate(d.supersededAt) : undefined,
+    supersededTime: timestampOrUndefined(d.supersededAt),
     supersededById: d.supersededById ?? "",
-    decommissionTime: d.decommissionedAt ? timestampFromDate(d.decommissionedAt) : undefined,
+    decommissionTime: timestampOrUndefined(d.decommissionedAt),
     recordedBy: actorToPb(d.recordedBy),
     decommissionedBy: actorToPb(d.decommissionedBy),
     stale: isStale(d),
-    staleTime: tsOrUndefined(staleAt(d)),
+    staleTime: timestampOrUndefined(staleAt(d)),
     decommissionedBySnapshot: d.decommissionedBySnapshot,
     rollbackOfId: d.rollbackOfId ?? "",
     overrideReason: d.overrideReason ?? "",
@@ -90,19 +71,6 @@ export function deploymentToPb(d: Deployment): DeploymentPb {
     projectVersion: d.provenance?.projectVersion ?? "",
   });
 }
-
-const tsOrUndefined = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
-
-const EVENT_TO_PB: Record<WatchEventType, EventPb> = {
-  snapshot: EventPb.SNAPSHOT,
-  "snapshot-end": EventPb.SNAPSHOT_END,
-  created: EventPb.CREATED,
-  heartbeat: EventPb.HEARTBEAT,
-  superseded: EventPb.SUPERSEDED,
-  decommissioned: EventPb.DECOMMISSIONED,
-  stale: EventPb.STALE,
-  "stale-time-changed": EventPb.STALE_TIME_CHANGED,
-};
 
 export function deploymentHandlers(
   deployments: DeploymentUseCase,
@@ -128,7 +96,7 @@ export function deploymentHandlers(
       );
       for await (const ev of events) {
         yield create(WatchDeploymentsResponseSchema, {
-          type: EVENT_TO_PB[ev.type],
+          type: WATCH_EVENT_TYPE_PB.toPb[ev.type],
           deployment: ev.deployment ? deploymentToPb(ev.deployment) : undefined,
           eventTime: timestampFromDate(ev.at),
         });
@@ -155,7 +123,7 @@ export function deploymentHandlers(
       }, caller);
       return {
         deployment: deploymentToPb(res.deployment),
-        outcome: OUTCOME_TO_PB[res.outcome],
+        outcome: RECORD_OUTCOME_PB.toPb[res.outcome],
         supersededDeploymentId: res.supersededId ?? "",
         policyViolations: res.policyViolations ?? [],
         policyOverridden: res.policyOverridden ?? false,
@@ -194,9 +162,9 @@ export function deploymentHandlers(
         results: res.results.map((r) => ({
           index: r.index,
           deploymentName: r.name,
-          kind: r.kind ? KIND_TO_PB[r.kind] : KindPb.UNSPECIFIED,
+          kind: r.kind ? ARTIFACT_KIND_PB.toPb[r.kind] : KindPb.UNSPECIFIED,
           digest: r.digest,
-          outcome: r.outcome ? OUTCOME_TO_PB[r.outcome] : OutcomePb.UNSPECIFIED,
+          outcome: r.outcome ? RECORD_OUTCOME_PB.toPb[r.outcome] : OutcomePb.UNSPECIFIED,
           deploymentId: r.deploymentId ?? "",
           supersededDeploymentId: r.supersededId ?? "",
           refusal: r.refusal ? REFUSAL_TO_PB[r.refusal] : RefusalPb.UNSPECIFIED,

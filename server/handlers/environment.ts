@@ -11,7 +11,7 @@ import {
 } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import type { Environment, EnvironmentUseCase, LogicalEnvironment } from "../domain/environments.js";
 import { callerOf } from "../interceptors/caller.js";
-import { durationFromMs, durationToMs } from "./durations.js";
+import { durationFromMs, durationToMs } from "../shared/proto.js";
 
 export function environmentToPb(e: Environment): EnvironmentPb {
   return create(EnvironmentSchema, {

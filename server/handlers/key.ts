@@ -3,20 +3,18 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { KeyAlgorithm as AlgorithmPb, KeySchema, KeyService, type Key as KeyPb } from "../../gen/proto/chainloop/v1/key_pb.js";
-import type { KeyAlgorithm } from "../domain/dsse.js";
+import { KEY_ALGORITHMS } from "../shared/dsse.js";
+import { protoEnum } from "../shared/proto.js";
 import type { KeyUseCase, SigningKey } from "../domain/keys.js";
 import { callerOf } from "../interceptors/caller.js";
 
-const ALGORITHM_TO_PB: Record<KeyAlgorithm, AlgorithmPb> = {
-  ECDSA_P256: AlgorithmPb.ECDSA_P256,
-  ED25519: AlgorithmPb.ED25519,
-};
+const ALGORITHM_PB = protoEnum(KEY_ALGORITHMS, AlgorithmPb);
 
 export function keyToPb(k: SigningKey): KeyPb {
   return create(KeySchema, {
     id: k.id,
     name: k.name,
-    algorithm: ALGORITHM_TO_PB[k.algorithm],
+    algorithm: ALGORITHM_PB.toPb[k.algorithm],
     publicKeyPem: k.publicKeyPem,
     fingerprint: k.fingerprint,
     createTime: timestampFromDate(k.createdAt),

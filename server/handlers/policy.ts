@@ -13,7 +13,7 @@ import {
 import type { PolicyUseCase, PolicyViolation, PromotionPolicy } from "../domain/policies.js";
 import { callerOf } from "../interceptors/caller.js";
 import { actorToPb } from "./api-token.js";
-import { durationFromMs, durationToMs } from "./durations.js";
+import { durationFromMs, durationToMs } from "../shared/proto.js";
 
 export function policyToPb(p: PromotionPolicy): PromotionPolicyPb {
   return create(PromotionPolicySchema, {

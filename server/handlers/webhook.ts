@@ -4,7 +4,6 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   WebhookDeliverySchema,
-  WebhookDeliveryStatus as DeliveryStatusPb,
   WebhookEventType as EventTypePb,
   WebhookSchema,
   WebhookService,
@@ -13,31 +12,17 @@ import {
   type WebhookDelivery as WebhookDeliveryPb,
 } from "../../gen/proto/chainloop/v1/webhook_pb.js";
 import { InvalidArgument } from "../domain/errors.js";
-import type { Webhook, WebhookDelivery, WebhookDeliveryStatus, WebhookEventType, WebhookUseCase } from "../domain/webhooks.js";
+import type { Webhook, WebhookDelivery, WebhookEventType, WebhookUseCase } from "../domain/webhooks.js";
 import { callerOf } from "../interceptors/caller.js";
 import { actorToPb } from "./api-token.js";
 import { enumFromPb } from "./enums.js";
+import { timestampOrUndefined as ts, WEBHOOK_DELIVERY_STATUS_PB, WEBHOOK_EVENT_TYPE_PB } from "../shared/proto.js";
 
-const EVENT_TO_PB: Record<WebhookEventType, EventTypePb> = {
-  deployed: EventTypePb.DEPLOYED,
-  superseded: EventTypePb.SUPERSEDED,
-  decommissioned: EventTypePb.DECOMMISSIONED,
-  "rolled-back": EventTypePb.ROLLED_BACK,
-  stale: EventTypePb.STALE,
-  "policy-refused": EventTypePb.POLICY_REFUSED,
-};
-
-const STATUS_TO_PB: Record<WebhookDeliveryStatus, DeliveryStatusPb> = {
-  pending: DeliveryStatusPb.PENDING,
-  delivered: DeliveryStatusPb.DELIVERED,
-  failed: DeliveryStatusPb.FAILED,
-};
-
-const EVENT_NAMES = "DEPLOYED, SUPERSEDED, DECOMMISSIONED, ROLLED_BACK, STALE, POLICY_REFUSED";
+const EVENT_NAMES = WEBHOOK_EVENT_TYPE_PB.pbNames;
 
 function eventsFromPb(events: EventTypePb[]): WebhookEventType[] {
   return events.map((e, i) => {
-    const type = enumFromPb(EVENT_TO_PB, e, `events[${i}] ${e} is not a known webhook event type (${EVENT_NAMES})`);
+    const type = enumFromPb(WEBHOOK_EVENT_TYPE_PB, e, `events[${i}] ${e} is not a known webhook event type (${EVENT_NAMES})`);
     if (type === undefined) {
       throw new InvalidArgument(`events[${i}] is WEBHOOK_EVENT_TYPE_UNSPECIFIED; name an event type (${EVENT_NAMES}) or leave events empty for all of them`);
     }
@@ -45,13 +30,11 @@ function eventsFromPb(events: EventTypePb[]): WebhookEventType[] {
   });
 }
 
-const ts = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
-
 export function webhookToPb(w: Webhook): WebhookPb {
   return create(WebhookSchema, {
     id: w.id,
     url: w.url,
-    events: w.events.map((e) => EVENT_TO_PB[e]),
+    events: w.events.map((e) => WEBHOOK_EVENT_TYPE_PB.toPb[e]),
     environment: w.environment,
     logicalEnvironment: w.logicalEnvironment,
     description: w.description,
@@ -69,7 +52,7 @@ export function webhookDeliveryToPb(d: WebhookDelivery): WebhookDeliveryPb {
     eventType: d.eventType,
     deploymentId: d.deploymentId ?? "",
     eventTime: timestampFromDate(d.eventTime),
-    status: STATUS_TO_PB[d.status],
+    status: WEBHOOK_DELIVERY_STATUS_PB.toPb[d.status],
     attempts: d.attempts,
     lastAttemptTime: ts(d.lastAttemptAt),
     nextAttemptTime: d.status === "pending" ? ts(d.nextAttemptAt) : undefined,
@@ -112,7 +95,7 @@ export function webhookHandlers(webhooks: WebhookUseCase): ServiceImpl<typeof We
         webhookId: req.webhookId,
         pageSize: req.pageSize,
         pageToken: req.pageToken,
-        status: enumFromPb(STATUS_TO_PB, req.status, `status ${req.status} is not a known delivery status (PENDING, DELIVERED, FAILED)`),
+        status: enumFromPb(WEBHOOK_DELIVERY_STATUS_PB, req.status, `status ${req.status} is not a known delivery status (${WEBHOOK_DELIVERY_STATUS_PB.pbNames})`),
       });
       return { deliveries: page.items.map(webhookDeliveryToPb), nextPageToken: page.nextPageToken };
     },

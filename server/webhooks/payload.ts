@@ -4,7 +4,6 @@
 // (deploymentToPb), as they read when the body is rendered.
 import { create, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ArtifactKind as KindPb } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { PolicyViolationSchema } from "../../gen/proto/chainloop/v1/policy_pb.js";
 import {
   PolicyRefusalSchema,
@@ -13,6 +12,7 @@ import {
 } from "../../gen/proto/chainloop/v1/webhook_pb.js";
 import type { Deployment } from "../domain/deployments.js";
 import { EVENT_TYPE_NAMES, TEST_EVENT_TYPE, type PolicyRefusalEvent, type WebhookPayloads } from "../domain/webhooks.js";
+import { ARTIFACT_KIND_PB } from "../shared/proto.js";
 import { actorToPb } from "../handlers/api-token.js";
 import { deploymentToPb } from "../handlers/deployment.js";
 
@@ -38,7 +38,7 @@ export const protoJsonPayloads: WebhookPayloads = {
         environment: e.environment,
         logicalEnvironment: e.logicalEnvironment,
         deploymentName: e.name,
-        kind: KindPb[e.kind],
+        kind: ARTIFACT_KIND_PB.toPb[e.kind],
         digest: e.artifact.digest,
         artifactName: e.artifact.artifactName,
         artifactVersion: e.artifact.artifactVersion,

@@ -1,6 +1,6 @@
 // DSSE (Dead Simple Signing Envelope, https://github.com/secure-systems-lab/dsse) signing
 // and verification, and the public-key facts we rely on (algorithm, fingerprint). Pure
-// node:crypto; the CLI uses it too, to sign what it pushes.
+// node:crypto; the domain verifies with it what is pushed, the CLI signs with it what it pushes.
 //
 // A DSSE signature is over the pre-authentication encoding (PAE), never over the payload
 // alone:  "DSSEv1" SP LEN(payloadType) SP payloadType SP LEN(payload) SP payload, where LEN

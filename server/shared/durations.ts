@@ -1,8 +1,13 @@
-// Durations on the command line: `30s`, `90m`, `12h`, `30d`, `2w`, and sums such as `1h30m`.
-// Used by --timeout (a bare number there means seconds) and `token create --expires-in`.
-// No runtime imports: loaded on every CLI start.
+// Durations as people write and read them: `30s`, `90m`, `12h`, `30d`, `2w`, and sums such as
+// `1h30m`. The CLI parses them (--timeout, where a bare number means seconds, `token create
+// --expires-in`, `policy set --soak`, `--at 3h`) and prints them; the domain writes them in
+// messages (a policy's soak time). The API carries durations as google.protobuf.Duration
+// (server/shared/proto.ts maps those).
+//
+// No imports: loaded on every CLI start, and by the domain.
 
-const UNIT_MS = {
+/** Each unit's length in milliseconds. */
+export const DURATION_UNITS = {
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -11,7 +16,7 @@ const UNIT_MS = {
   w: 7 * 86_400_000,
 } as const;
 
-type Unit = keyof typeof UNIT_MS;
+export type DurationUnit = keyof typeof DURATION_UNITS;
 
 const PART = /(\d+)(ms|s|m|h|d|w)/g;
 
@@ -19,16 +24,16 @@ const PART = /(\d+)(ms|s|m|h|d|w)/g;
  * Milliseconds in `text`; throws an Error whose message names `flag` and the accepted forms.
  * `bareUnit` lets a plain number stand for that unit (e.g. "s" for --timeout 10).
  */
-export function parseDuration(text: string, flag: string, bareUnit?: Unit): number {
+export function parseDuration(text: string, flag: string, bareUnit?: DurationUnit): number {
   const input = text.trim();
-  if (bareUnit && /^\d+$/.test(input)) return Number(input) * UNIT_MS[bareUnit];
+  if (bareUnit && /^\d+$/.test(input)) return Number(input) * DURATION_UNITS[bareUnit];
   if (!/^(\d+(ms|s|m|h|d|w))+$/.test(input)) {
     throw new Error(
       `${flag} must be a duration such as 30s, 90m, 12h, 30d, 2w or 1h30m${bareUnit ? ` (a bare number means ${unitName(bareUnit)})` : ""}, got ${JSON.stringify(text.slice(0, 40))}`,
     );
   }
   let ms = 0;
-  for (const [, n, unit] of input.matchAll(PART)) ms += Number(n) * UNIT_MS[unit as Unit];
+  for (const [, n, unit] of input.matchAll(PART)) ms += Number(n) * DURATION_UNITS[unit as DurationUnit];
   if (!Number.isSafeInteger(ms)) throw new Error(`${flag} is too long: ${JSON.stringify(text.slice(0, 40))}`);
   return ms;
 }
@@ -39,23 +44,23 @@ export function formatDuration(ms: number): string {
   let rest = ms;
   let out = "";
   for (const unit of ["d", "h", "m", "s", "ms"] as const) {
-    const n = Math.floor(rest / UNIT_MS[unit]);
+    const n = Math.floor(rest / DURATION_UNITS[unit]);
     if (n > 0) {
       out += `${n}${unit}`;
-      rest -= n * UNIT_MS[unit];
+      rest -= n * DURATION_UNITS[unit];
     }
   }
   return out;
 }
 
-function unitName(unit: Unit): string {
+function unitName(unit: DurationUnit): string {
   return { ms: "milliseconds", s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }[unit] ?? unit;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
- * An instant on the command line (`--at`, `@TIME`): an RFC 3339 time with its offset
+ * An instant as people type it (`--at`, `@TIME`): an RFC 3339 time with its offset
  * (`2026-12-01T10:00:00Z`, `2026-12-01T11:00:00+01:00`) or a duration ago (`3h`, `2d`, `1h30m`,
  * counted back from `now`). Throws an Error whose message names `flag` and the accepted forms.
  */
