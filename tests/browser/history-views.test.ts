@@ -3,7 +3,6 @@
 // and history, the compare view (two columns picked in the matrix → DiffDeployments: states,
 // counts, differences only, as of a time) and delivery metrics per logical environment
 // (GetDeliveryMetrics: totals as text, bars per bucket). Screenshots go to tests/artifacts/.
-import { createHash } from "node:crypto";
 import type { Page } from "playwright-core";
 import { DeliveryMetricsService, MetricsBucket } from "../../gen/proto/chainloop/v1/delivery_metrics_pb.js";
 import { ArtifactKind, DeploymentService, RecordOutcome } from "../../gen/proto/chainloop/v1/deployment_pb.js";
@@ -13,8 +12,8 @@ import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { browserSuite, launchBrowser, screenshot, signIn, skippedNote, waitForAttribute, waitForValue, type Browser } from "./browser-helpers.js";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const short = (d: string) => d.slice(0, "sha256:".length + 12);
 const API_A = digest("api-server v1.0.0");
 const API_B = digest("api-server v1.1.0");

@@ -3,7 +3,6 @@
 // recorded from the CLI appearing without a reload, a stale deployment highlighted, and a
 // slot's history with the artifact's evidence. Screenshots go to tests/artifacts/.
 // Skips (with a message) only when /usr/bin/chromium is absent; CI installs it (.ci/run).
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -16,8 +15,8 @@ import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { ARTIFACTS, browserSuite, launchBrowser, skippedNote, waitForAttribute, type Browser } from "./browser-helpers.js";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const V100 = digest("api-server v1.0.0");
 const V110 = digest("api-server v1.1.0");
 const slot = (env: string, lenv: string, name: string) => `[data-slot="${env}/${lenv}/${name}/CONTAINER_IMAGE"]`;

@@ -8,12 +8,12 @@ import path from "node:path";
 import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { runCli, type CliResult } from "./run-cli.js";
+import { digest } from "../helpers/facts.js";
 
 const FIXTURES = "tests/fixtures/cosign"; // relative: the CLI runs in ROOT
 const COSIGN_KEY = `${FIXTURES}/cosign.key`;
 const COSIGN_PUB = `${FIXTURES}/cosign.pub`;
 const PASSWORD = fs.readFileSync(path.join(ROOT, FIXTURES, "cosign.password"), "utf8");
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const fingerprintOf = (pem: string) =>
   `sha256:${createHash("sha256").update(createPublicKey(pem).export({ type: "spki", format: "der" })).digest("hex")}`;
 

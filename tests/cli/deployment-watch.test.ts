@@ -1,7 +1,6 @@
 // `chainloop deployment watch`: the real CLI process streaming from a real server. JSON mode
 // prints one object per event per line; table mode one row per event; Ctrl-C exits 0.
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { ArtifactKind, DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
@@ -9,8 +8,8 @@ import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { CLI, runCli } from "./run-cli.js";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
 /** A running `chainloop deployment watch …`, its stdout lines as they come. */
 function watchCli(server: string, args: string[]) {

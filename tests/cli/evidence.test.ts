@@ -11,8 +11,8 @@ import { connectClient } from "../helpers/clients.js";
 import { startRegistry } from "../helpers/registry.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { runCli, type CliResult } from "./run-cli.js";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const ID = /^sha256:[0-9a-f]{64}$/;
 
 /** A table printed by the CLI, cut into cells at the columns its header line starts. */

@@ -3,7 +3,6 @@
 // example (the one the README shows) run against a real server on each backend: an
 // environment, evidence, a record, the running set, and a change seen through a watch.
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,12 +11,12 @@ import { DeploymentService, DeploymentStatus } from "../../gen/proto/chainloop/v
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { digest } from "../helpers/facts.js";
 
 const run = promisify(execFile);
 /** Debian's interpreter: its site-packages hold python3-grpcio and python3-protobuf. */
 const PYTHON = "/usr/bin/python3";
 const EXAMPLE = path.join(ROOT, "clients/python/examples/quickstart.py");
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
 let venv: string;
 

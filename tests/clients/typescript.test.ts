@@ -5,17 +5,16 @@
 // the Node build, and over Connect and gRPC-Web with the browser build (connect-web, on Node's
 // fetch: the code a browser runs), which refuses gRPC with a clear message.
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import path from "node:path";
 import { promisify } from "node:util";
 import { DeploymentService, DeploymentStatus } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { digest } from "../helpers/facts.js";
 
 const run = promisify(execFile);
 const EXAMPLE = path.join(ROOT, "clients/typescript/examples/quickstart.mjs");
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
 /** Where a program importing the package gets it from, with extra export conditions. */
 async function resolved(conditions: string[]): Promise<string> {

@@ -24,6 +24,7 @@ import { attest } from "../helpers/evidence.js";
 import { digestOf, waitFor } from "../helpers/faults.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { dropConnection, hang, ok, status, WebhookReceiver, type ReceivedRequest } from "../helpers/webhook-receiver.js";
+import { listAll } from "../helpers/facts.js";
 
 /**
  * Every server of this file: private targets allowed (the receivers are on 127.0.0.1), quick
@@ -67,14 +68,10 @@ function expectedEvents(res: { outcome: RecordOutcome; deployment?: { id: string
 
 /** The whole delivery log of a subscription, through ListWebhookDeliveries pages. */
 async function deliveriesOf(webhooks: Webhooks, webhookId: string): Promise<WebhookDelivery[]> {
-  const out: WebhookDelivery[] = [];
-  let pageToken = "";
-  do {
+  return listAll(async (pageToken) => {
     const res = await webhooks.listWebhookDeliveries({ webhookId, pageSize: 1000, pageToken });
-    out.push(...res.deliveries);
-    pageToken = res.nextPageToken;
-  } while (pageToken !== "");
-  return out;
+    return { items: res.deliveries, next: res.nextPageToken };
+  });
 }
 
 /** Subscribes `receiver` (its secret set from the answer); returns the subscription's id. */

@@ -13,6 +13,7 @@ import {
   RecordOutcome,
   type Deployment,
 } from "../../gen/proto/chainloop/v1/deployment_pb.js";
+import { listAll as everyItem } from "./facts.js";
 
 export type Deployments = Client<typeof DeploymentService>;
 
@@ -191,14 +192,10 @@ export async function recordLoad(opts: LoadOptions): Promise<LoadStats> {
 
 /** Every record, with history, through ListDeployments pages. */
 export async function listAll(client: Deployments, filters: Record<string, unknown> = {}): Promise<Deployment[]> {
-  const out: Deployment[] = [];
-  let pageToken = "";
-  do {
+  return everyItem(async (pageToken) => {
     const res = await client.listDeployments({ history: true, pageSize: 1000, ...filters, pageToken });
-    out.push(...res.deployments);
-    pageToken = res.nextPageToken;
-  } while (pageToken !== "");
-  return out;
+    return { items: res.deployments, next: res.nextPageToken };
+  });
 }
 
 export interface Verification {

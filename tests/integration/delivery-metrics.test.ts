@@ -7,7 +7,7 @@
 // in another logical environment, one exactly at the period's end): every expected number is
 // worked out by hand in the comments. Then the RPC through a server process and the Connect
 // client, on records made through the real record path, and its error codes.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ArtifactKind, DeploymentService, DeploymentStatus } from "../../gen/proto/chainloop/v1/deployment_pb.js";
@@ -17,30 +17,19 @@ import { openDatabase, type Database } from "../../server/data/client.js";
 import { migrate } from "../../server/data/migrate.js";
 import type { MetricsInput, PeriodMetrics } from "../../server/domain/delivery-metrics.js";
 import { bucketCount } from "../../server/domain/delivery-metrics.js";
-import { DomainError } from "../../server/domain/errors.js";
 import { createLogger } from "../../server/log.js";
 import { createUseCases, type UseCases } from "../../server/wiring.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
+import { digest, domainFailure } from "../helpers/facts.js";
 
 const logger = createLogger("silent");
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const t = (iso: string) => new Date(iso);
 const MIN = 60_000;
 const H = 60 * MIN;
 const DAY = 24 * H;
-
-async function errorOf(p: Promise<unknown>): Promise<{ kind: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return { kind: e.kind, message: e.message };
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
 
 // The digests and the attestations that mention them (earliest first):
 //   A  Oct 30 10:00 (shop, subject); Nov 3 00:00 (other, material)  → earliest Oct 30 10:00
@@ -403,7 +392,7 @@ describe.each(backends())("delivery metrics on %s", (backend) => {
     const thousand = await metrics({ start, end: new Date(start.getTime() + 1000 * DAY), bucket: "day" });
     expect(thousand.buckets).toHaveLength(1000);
     // One millisecond more touches a 1,001st day.
-    const over = await errorOf(metrics({ start, end: new Date(start.getTime() + 1000 * DAY + 1), bucket: "day" }));
+    const over = await domainFailure(metrics({ start, end: new Date(start.getTime() + 1000 * DAY + 1), bucket: "day" }));
     expect(over.kind).toBe("InvalidArgument");
     expect(over.message).toMatch(/1001 day buckets; the limit is 1000/);
     // Weeks and months counted here match the series for awkward ends (mid-week, month ends, leap day).
@@ -434,7 +423,7 @@ describe.each(backends())("delivery metrics on %s", (backend) => {
       [{ environment: "north", logicalEnvironment: "prod" }, "NotFound", /environment "north" not found/],
     ];
     for (const [input, kind, message] of cases) {
-      const err = await errorOf(metrics(input));
+      const err = await domainFailure(metrics(input));
       expect([input, err.kind]).toEqual([input, kind]);
       expect(err.message).toMatch(message);
     }

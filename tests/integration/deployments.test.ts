@@ -1,6 +1,5 @@
 // DeploymentService rules through real server processes, on both database backends.
-import { createHash } from "node:crypto";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import {
   ArtifactKind,
@@ -17,18 +16,8 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient, grpc, grpcCall, grpcJsClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
+import { digest, failure, listAll, pagesOf } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: err.code, message: err.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
 
 type Deployments = Client<typeof DeploymentService>;
 
@@ -38,14 +27,10 @@ function recorder(client: Deployments, base: RecordInit) {
 }
 
 async function allRecords(client: Deployments, filters: Record<string, unknown> = {}) {
-  const out = [];
-  let pageToken = "";
-  do {
+  return listAll(async (pageToken) => {
     const res = await client.listDeployments({ history: true, pageSize: 1000, ...filters, pageToken });
-    out.push(...res.deployments);
-    pageToken = res.nextPageToken;
-  } while (pageToken !== "");
-  return out;
+    return { items: res.deployments, next: res.nextPageToken };
+  });
 }
 
 describe.each(backends())("DeploymentService on %s", (backend) => {
@@ -149,10 +134,10 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
     await record(a);
     await record(b);
 
-    const wrong = await codeOf(record(a, { status: DeploymentStatus.DECOMMISSIONED }));
+    const wrong = await failure(record(a, { status: DeploymentStatus.DECOMMISSIONED }));
     expect(wrong.code).toBe(Code.FailedPrecondition);
     expect(wrong.message).toContain(b); // names the active digest
-    const never = await codeOf(record(digest("never"), { status: DeploymentStatus.DECOMMISSIONED }));
+    const never = await failure(record(digest("never"), { status: DeploymentStatus.DECOMMISSIONED }));
     expect(never.code).toBe(Code.NotFound);
 
     const done = await record(b, { status: DeploymentStatus.DECOMMISSIONED });
@@ -164,7 +149,7 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
     expect(repeat.deployment?.id).toBe(done.deployment?.id);
 
     // `a` was superseded, not decommissioned, and nothing runs there now.
-    const notRunning = await codeOf(record(a, { status: DeploymentStatus.DECOMMISSIONED }));
+    const notRunning = await failure(record(a, { status: DeploymentStatus.DECOMMISSIONED }));
     expect(notRunning.code).toBe(Code.FailedPrecondition);
     expect((await deployments.listDeployments({ deploymentName: "worker" })).deployments).toEqual([]);
 
@@ -209,45 +194,40 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
       [{ status: DeploymentStatus.SUPERSEDED }, Code.InvalidArgument, "SUPERSEDED"],
     ];
     for (const [override, code, text] of cases) {
-      const res = await codeOf(deployments.recordDeployment({ ...base, ...override }));
+      const res = await failure(deployments.recordDeployment({ ...base, ...override }));
       expect({ override, code: res.code }).toEqual({ override, code });
       expect(res.message).toContain(text);
     }
     expect(await allRecords(deployments)).toEqual(before);
 
-    expect((await codeOf(deployments.getDeployment({ id: "not-a-uuid" }))).code).toBe(Code.InvalidArgument);
-    expect((await codeOf(deployments.getDeployment({ id: "00000000-0000-4000-8000-000000000000" }))).code).toBe(Code.NotFound);
-    expect((await codeOf(deployments.listDeployments({ environment: "nowhere" }))).code).toBe(Code.NotFound);
-    expect((await codeOf(deployments.listDeployments({ digest: "sha256:nope" }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(deployments.getDeployment({ id: "not-a-uuid" }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(deployments.getDeployment({ id: "00000000-0000-4000-8000-000000000000" }))).code).toBe(Code.NotFound);
+    expect((await failure(deployments.listDeployments({ environment: "nowhere" }))).code).toBe(Code.NotFound);
+    expect((await failure(deployments.listDeployments({ digest: "sha256:nope" }))).code).toBe(Code.InvalidArgument);
   });
 
   it("pages newest first with tokens bound to their filters", async () => {
     const record = recorder(deployments, { environment: "k8s-west", logicalEnvironment: "development" });
     const names = Array.from({ length: 7 }, (_, i) => `page-${i}`);
     for (const name of names) await record(digest(name), { deploymentName: name });
-    const seen: string[] = [];
-    let pageToken = "";
-    let pages = 0;
-    do {
+    const pages = await pagesOf(async (pageToken) => {
       const res = await deployments.listDeployments({ environment: "k8s-west", logicalEnvironment: "development", pageSize: 3, pageToken });
-      seen.push(...res.deployments.map((d) => d.deploymentName));
-      pageToken = res.nextPageToken;
-      pages++;
-    } while (pageToken);
-    expect(pages).toBe(3);
-    expect(seen).toEqual([...names].reverse());
+      return { items: res.deployments.map((d) => d.deploymentName), next: res.nextPageToken };
+    });
+    expect(pages.length).toBe(3);
+    expect(pages.flat()).toEqual([...names].reverse());
 
     const first = await deployments.listDeployments({ environment: "k8s-west", pageSize: 2 });
-    const replay = await codeOf(deployments.listDeployments({ environment: "k8s-east", pageSize: 2, pageToken: first.nextPageToken }));
+    const replay = await failure(deployments.listDeployments({ environment: "k8s-east", pageSize: 2, pageToken: first.nextPageToken }));
     expect(replay).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("different query") });
-    const withHistory = await codeOf(deployments.listDeployments({ environment: "k8s-west", history: true, pageToken: first.nextPageToken }));
+    const withHistory = await failure(deployments.listDeployments({ environment: "k8s-west", history: true, pageToken: first.nextPageToken }));
     expect(withHistory.code).toBe(Code.InvalidArgument);
     const forged = Buffer.from(JSON.stringify({ v: 1, f: "x", a: ["1; DROP TABLE deployments"] })).toString("base64url");
-    expect((await codeOf(deployments.listDeployments({ pageToken: forged }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(deployments.listDeployments({ pageToken: forged }))).code).toBe(Code.InvalidArgument);
     // The right filters, a cursor past what a bigint holds: refused, not Internal (it was).
     const issued = JSON.parse(Buffer.from(first.nextPageToken, "base64url").toString()) as { a: string[] };
     const withCursor = (cursor: string) => Buffer.from(JSON.stringify({ ...issued, a: [cursor] })).toString("base64url");
-    const tooFar = await codeOf(deployments.listDeployments({ environment: "k8s-west", pageSize: 2, pageToken: withCursor("9223372036854775808") }));
+    const tooFar = await failure(deployments.listDeployments({ environment: "k8s-west", pageSize: 2, pageToken: withCursor("9223372036854775808") }));
     expect(tooFar).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("page_token") });
     const last = await deployments.listDeployments({ environment: "k8s-west", pageSize: 2, pageToken: withCursor("9223372036854775807") });
     expect(last.deployments.map((d) => d.id)).toEqual(first.deployments.map((d) => d.id));
@@ -263,9 +243,9 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
       kind: ArtifactKind.HELM_CHART,
       digest: digest("busy"),
     });
-    const env = await codeOf(environments.deleteEnvironment({ name: "busy" }));
+    const env = await failure(environments.deleteEnvironment({ name: "busy" }));
     expect(env).toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining("deployment records") });
-    const lenv = await codeOf(environments.deleteLogicalEnvironment({ name: "canary" }));
+    const lenv = await failure(environments.deleteLogicalEnvironment({ name: "canary" }));
     expect(lenv.code).toBe(Code.FailedPrecondition);
     expect((await environments.getEnvironment({ name: "busy" })).environment?.name).toBe("busy");
   });

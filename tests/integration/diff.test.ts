@@ -5,9 +5,8 @@
 // provenance on the records; another organization's records never showing; and the errors with
 // their codes and messages. The rules without a database (keys, the 10,000 cap, the clock) are
 // in tests/unit/diff.test.ts; the CLI in tests/cli/diff.test.ts.
-import { createHash } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import {
   ArtifactKind,
   DeploymentService,
@@ -21,8 +20,8 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient, grpcTransportClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
+import { digest, failure } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const API1 = digest("diff api 1");
 const API2 = digest("diff api 2");
 const WEB1 = digest("diff web 1");
@@ -32,16 +31,6 @@ const WORKER1 = digest("diff worker 1");
 const CHART1 = digest("diff chart 1");
 const OTHER1 = digest("diff other org 1");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function errorOf(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: err.code, message: err.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** Entries as [state, environment, logical environment, name, kind, from digest, to digest] rows. */
 const rows = (res: DiffDeploymentsResponse) =>
@@ -245,32 +234,32 @@ describe.each(backends())("DiffDeployments on %s", (backend) => {
   it("reads only the caller's organization", async () => {
     const res = await otherOrg.diffDeployments({ fromPlace: place("k8s-east", "staging"), toPlace: place("k8s-east", "production") });
     expect(rows(res)).toEqual([["ONLY_IN_TO", "", "", "api", "CONTAINER_IMAGE", "-", OTHER1]]);
-    expect((await errorOf(otherOrg.diffDeployments({ fromPlace: place("k8s-west", ""), toPlace: place("k8s-east", "") }))).code).toBe(Code.NotFound);
+    expect((await failure(otherOrg.diffDeployments({ fromPlace: place("k8s-west", ""), toPlace: place("k8s-east", "") }))).code).toBe(Code.NotFound);
   });
 
   it("refuses a place naming nothing, places naming different parts, a future as_of and bad names: INVALID_ARGUMENT", async () => {
-    expect(await errorOf(deployments.diffDeployments({ toPlace: place("k8s-east", "staging") }))).toEqual({
+    expect(await failure(deployments.diffDeployments({ toPlace: place("k8s-east", "staging") }))).toEqual({
       code: Code.InvalidArgument,
       message:
         "from_place names neither an environment nor a logical environment: name one or both (for example environment k8s-east and logical environment staging)",
     });
-    expect(await errorOf(diff(place("k8s-east", "staging"), place("", "")))).toMatchObject({
+    expect(await failure(diff(place("k8s-east", "staging"), place("", "")))).toMatchObject({
       code: Code.InvalidArgument,
       message: expect.stringMatching(/^to_place names neither/),
     });
-    expect(await errorOf(diff(place("k8s-east", "staging"), place("k8s-east", "")))).toEqual({
+    expect(await failure(diff(place("k8s-east", "staging"), place("k8s-east", "")))).toEqual({
       code: Code.InvalidArgument,
       message:
         "from_place names an environment and a logical environment (k8s-east/staging) but to_place names an environment only " +
         "(environment k8s-east, every logical environment): both places must name the same parts, for example " +
         "k8s-east/staging with k8s-east/production, k8s-east with k8s-west, or staging with production (every environment)",
     });
-    expect((await errorOf(diff(place("", "staging"), place("k8s-east", "")))).message).toMatch(
+    expect((await failure(diff(place("", "staging"), place("k8s-east", "")))).message).toMatch(
       /^from_place names a logical environment only \(logical environment staging, every environment\) but to_place names an environment only/,
     );
 
     const future = new Date(Date.now() + 10 * 60_000);
-    const late = await errorOf(diff(place("k8s-east", "staging"), place("k8s-east", "production", future)));
+    const late = await failure(diff(place("k8s-east", "staging"), place("k8s-east", "production", future)));
     expect(late.code).toBe(Code.InvalidArgument);
     expect(late.message).toMatch(new RegExp(`^to_place\\.as_of ${future.toISOString().replace(/\./g, "\\.")} is in the future \\(the server's time is `));
     // A few seconds ahead is the caller's clock running ahead, not a question about the future.
@@ -278,7 +267,7 @@ describe.each(backends())("DiffDeployments on %s", (backend) => {
 
     // A Timestamp no Date can hold is refused, not an internal error.
     expect(
-      await errorOf(
+      await failure(
         deployments.diffDeployments({
           fromPlace: { environment: "k8s-east", logicalEnvironment: "staging", asOf: { seconds: 10n ** 15n } },
           toPlace: place("k8s-east", "production"),
@@ -289,14 +278,14 @@ describe.each(backends())("DiffDeployments on %s", (backend) => {
       message: "from_place.as_of is not a time a Timestamp can hold (0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)",
     });
 
-    expect(await errorOf(diff(place("K8s East", "staging"), place("k8s-east", "production")))).toMatchObject({
+    expect(await failure(diff(place("K8s East", "staging"), place("k8s-east", "production")))).toMatchObject({
       code: Code.InvalidArgument,
       message: expect.stringMatching(/^from_place\.environment "K8s East" is not a valid name/),
     });
   });
 
   it("answers NOT_FOUND for an unknown environment or logical environment, in ListDeployments' words", async () => {
-    const listError = (environment: string, logicalEnvironment: string) => errorOf(deployments.listDeployments({ environment, logicalEnvironment }));
+    const listError = (environment: string, logicalEnvironment: string) => failure(deployments.listDeployments({ environment, logicalEnvironment }));
     const cases: Array<[from: ReturnType<typeof place>, to: ReturnType<typeof place>, list: [string, string]]> = [
       [place("nowhere", "staging"), place("k8s-east", "production"), ["nowhere", "staging"]],
       [place("k8s-east", "staging"), place("k8s-east", "prod"), ["k8s-east", "prod"]],
@@ -306,7 +295,7 @@ describe.each(backends())("DiffDeployments on %s", (backend) => {
     for (const [from, to, [env, lenv]] of cases) {
       const expected = await listError(env, lenv);
       expect(expected.code).toBe(Code.NotFound);
-      expect(await errorOf(diff(from, to))).toEqual(expected);
+      expect(await failure(diff(from, to))).toEqual(expected);
     }
     expect((await listError("nowhere", "")).message).toMatch(/chainloop environment create --name nowhere/);
     expect((await listError("", "qa")).message).toMatch(/valid ones: development, staging, production/);

@@ -1,21 +1,13 @@
 // EnvironmentService through a real server process, over Connect (HTTP/1.1 and HTTP/2),
 // gRPC (connect-node) and @grpc/grpc-js, on both database backends.
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { DeploymentService, WatchEventType } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { Health } from "../../gen/proto/grpc/health/v1/health_pb.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient, grpc, grpcCall, grpcJsClient, grpcTransportClient, type GrpcJsClient } from "../helpers/clients.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
-
-async function codeOf(p: Promise<unknown>): Promise<Code> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
-  throw new Error("expected the call to fail");
-}
+import { codeOf, pagesOf } from "../helpers/facts.js";
 
 describe.each(backends())("EnvironmentService on %s", (backend) => {
   let db: TestDatabase;
@@ -57,65 +49,38 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
     expect((await client.listEnvironments({})).environments).toEqual([]);
   });
 
-  it("refuses duplicates, bad names, long descriptions and unknown update paths, changing nothing", async () => {
+  // The other refusals (names, descriptions, update paths, unknown names): tests/handlers/environments.test.ts.
+  it("refuses a duplicate on the database's unique name and a bad name over Connect, changing nothing", async () => {
     const client = connectClient(EnvironmentService, server.url);
     await client.createEnvironment({ name: "dup", description: "first" });
     const dup = client.createEnvironment({ name: "dup", description: "second" });
     await expect(dup).rejects.toMatchObject({ code: Code.AlreadyExists, rawMessage: 'environment "dup" already exists' });
     expect((await client.getEnvironment({ name: "dup" })).environment?.description).toBe("first");
-
-    for (const name of ["Bad Name", "", "-lead", "trail-", "UPPER", "a".repeat(64), "under_score", "dot.ted"]) {
-      expect(await codeOf(client.createEnvironment({ name }))).toBe(Code.InvalidArgument);
-    }
-    expect(await codeOf(client.createEnvironment({ name: "long-desc", description: "x".repeat(1025) }))).toBe(
-      Code.InvalidArgument,
-    );
-    await client.createEnvironment({ name: "a".repeat(63) }); // the longest valid name
-    expect(
-      await codeOf(client.updateEnvironment({ environment: { name: "dup", description: "x" }, updateMask: { paths: ["name"] } })),
-    ).toBe(Code.InvalidArgument);
-    expect(await codeOf(client.updateEnvironment({ environment: { name: "nope", description: "x" } }))).toBe(Code.NotFound);
-    expect(await codeOf(client.deleteEnvironment({ name: "nope" }))).toBe(Code.NotFound);
+    expect(await codeOf(client.createEnvironment({ name: "Bad Name" }))).toBe(Code.InvalidArgument);
 
     const names = (await client.listEnvironments({ pageSize: 1000 })).environments.map((e) => e.name);
-    expect(names).toEqual(["a".repeat(63), "dup"]);
+    expect(names).toEqual(["dup"]);
     await client.deleteEnvironment({ name: "dup" });
-    await client.deleteEnvironment({ name: "a".repeat(63) });
   });
 
-  it("pages with opaque tokens, filters by query and rejects a token replayed with another query", async () => {
+  // Page-token misuse (replayed with another query, garbage, negative sizes): tests/handlers/environments.test.ts.
+  it("pages with opaque tokens and filters by query", async () => {
     const client = connectClient(EnvironmentService, server.url, "2");
     for (let i = 0; i < 7; i++) {
       await client.createEnvironment({ name: `page-${i}`, description: i % 2 === 0 ? "even cluster" : "odd cluster" });
     }
-    const seen: string[] = [];
-    let token = "";
-    let pages = 0;
-    do {
-      const res = await client.listEnvironments({ pageSize: 3, pageToken: token });
-      expect(res.environments.length).toBeLessThanOrEqual(3);
-      seen.push(...res.environments.map((e) => e.name));
-      token = res.nextPageToken;
-      pages++;
-    } while (token !== "");
-    expect(pages).toBe(3);
-    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `page-${i}`));
+    const pages = await pagesOf(async (pageToken) => {
+      const res = await client.listEnvironments({ pageSize: 3, pageToken });
+      return { items: res.environments.map((e) => e.name), next: res.nextPageToken };
+    });
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+    expect(pages.flat()).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `page-${i}`));
 
     const even = await client.listEnvironments({ query: "EVEN" });
     expect(even.environments.map((e) => e.name)).toEqual(["page-0", "page-2", "page-4", "page-6"]);
     const byName = await client.listEnvironments({ query: "page-5" });
     expect(byName.environments.map((e) => e.name)).toEqual(["page-5"]);
 
-    const first = await client.listEnvironments({ pageSize: 2, query: "cluster" });
-    expect(first.nextPageToken).not.toBe("");
-    await expect(client.listEnvironments({ pageSize: 2, query: "odd", pageToken: first.nextPageToken })).rejects.toMatchObject({
-      code: Code.InvalidArgument,
-      rawMessage: expect.stringContaining("different query"),
-    });
-    for (const pageToken of ["garbage!", "eyJ2IjoxfQ", Buffer.from('{"v":1,"f":"x","a":[1]}').toString("base64url")]) {
-      expect(await codeOf(client.listEnvironments({ pageToken }))).toBe(Code.InvalidArgument);
-    }
-    expect(await codeOf(client.listEnvironments({ pageSize: -1 }))).toBe(Code.InvalidArgument);
     for (let i = 0; i < 7; i++) await client.deleteEnvironment({ name: `page-${i}` });
   });
 
@@ -130,11 +95,7 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
     const qa = await client.createLogicalEnvironment({ name: "qa", description: "Quality assurance" });
     expect(qa.logicalEnvironment).toMatchObject({ name: "qa", builtIn: false });
     expect(await codeOf(client.createLogicalEnvironment({ name: "qa" }))).toBe(Code.AlreadyExists);
-    expect(await codeOf(client.createLogicalEnvironment({ name: "Q A" }))).toBe(Code.InvalidArgument);
-    for (const name of ["development", "staging", "production"]) {
-      expect(await codeOf(client.deleteLogicalEnvironment({ name }))).toBe(Code.FailedPrecondition);
-    }
-    expect(await codeOf(client.deleteLogicalEnvironment({ name: "nope" }))).toBe(Code.NotFound);
+    expect(await codeOf(client.deleteLogicalEnvironment({ name: "production" }))).toBe(Code.FailedPrecondition); // the rest: tests/handlers
     await client.deleteLogicalEnvironment({ name: "qa" });
     expect((await client.listLogicalEnvironments({})).logicalEnvironments.map((l) => l.name)).toEqual([
       "development",

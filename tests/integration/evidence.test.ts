@@ -7,7 +7,7 @@
 // Signatures are made here with node:crypto and a PAE written from the DSSE spec, not with
 // the server's own dsse.ts, so that a shared mistake cannot make both sides agree.
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { ArtifactService } from "../../gen/proto/chainloop/v1/artifact_pb.js";
 import {
@@ -23,21 +23,11 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
+import { digest, failure, listAll, pagesOf } from "../helpers/facts.js";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
-const digest = (s: string) => `sha256:${hex(s)}`;
 const sha256Of = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const bytes = (doc: unknown) => Buffer.from(JSON.stringify(doc));
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: err.code, message: err.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** An in-toto v1 statement with a SLSA provenance v1 predicate, shaped like what GitHub's builders emit. */
 function slsaV1(subjects: Array<{ name: string; sha256: string }>, deps: Array<{ uri: string; digest: Record<string, string> }>) {
@@ -122,14 +112,10 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
     attestations.pushAttestation({ content, workflow: "release", project: "api-server", ...meta });
 
   async function allAttestations(filters: { digest?: string; project?: string } = {}): Promise<Attestation[]> {
-    const out: Attestation[] = [];
-    let pageToken = "";
-    do {
+    return listAll(async (pageToken) => {
       const res = await attestations.listAttestations({ pageSize: 1000, ...filters, pageToken });
-      out.push(...res.attestations);
-      pageToken = res.nextPageToken;
-    } while (pageToken);
-    return out;
+      return { items: res.attestations, next: res.nextPageToken };
+    });
   }
 
   beforeAll(async () => {
@@ -234,7 +220,7 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
     expect(await allAttestations({ digest: digest("racy") })).toHaveLength(1);
 
     // The same document cannot be filed under another project.
-    const other = await codeOf(push(content, { project: "someone-else", projectVersion: "v9" }));
+    const other = await failure(push(content, { project: "someone-else", projectVersion: "v9" }));
     expect(other.code).toBe(Code.AlreadyExists);
     expect(other.message).toContain("api-server");
   });
@@ -282,12 +268,12 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
       ["version with a space", bytes(statement([ok])), "project_version", { projectVersion: "v1 beta" }],
     ];
     for (const [what, content, text, meta] of cases) {
-      const res = await codeOf(push(content, meta));
+      const res = await failure(push(content, meta));
       expect({ what, code: res.code }).toEqual({ what, code: Code.InvalidArgument });
       expect({ what, message: res.message }).toEqual({ what, message: expect.stringContaining(text) });
     }
     // Above the server's request limit (4 MiB): refused before it is read.
-    const huge = await codeOf(push(Buffer.alloc(5 * 1024 * 1024, 0x20)));
+    const huge = await failure(push(Buffer.alloc(5 * 1024 * 1024, 0x20)));
     expect(huge.code).toBe(Code.ResourceExhausted);
 
     expect(await allAttestations()).toEqual(before);
@@ -300,26 +286,23 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
       ids.push((await push(bytes(statement([digest(`paged ${v}`)], { v })), { project: "paged", projectVersion: v, workflow: "nightly" })).attestation!.id);
     }
     const seen: string[] = [];
-    let pageToken = "";
-    let pages = 0;
-    do {
+    const pages = await pagesOf(async (pageToken) => {
       const res = await attestations.listAttestations({ project: "paged", pageSize: 2, pageToken });
-      seen.push(...res.attestations.map((a) => a.id));
-      pageToken = res.nextPageToken;
-      pages++;
-    } while (pageToken);
-    expect(pages).toBe(2);
+      return { items: res.attestations.map((a) => a.id), next: res.nextPageToken };
+    });
+    seen.push(...pages.flat());
+    expect(pages.length).toBe(2);
     expect(seen).toEqual([...ids].reverse());
     expect((await attestations.listAttestations({ project: "paged", projectVersion: "v2" })).attestations.map((a) => a.id)).toEqual([ids[1]]);
     expect((await attestations.listAttestations({ workflow: "nightly" })).attestations).toHaveLength(3);
     expect((await attestations.listAttestations({ digest: digest("paged v3") })).attestations.map((a) => a.id)).toEqual([ids[2]]);
 
     const first = await attestations.listAttestations({ project: "paged", pageSize: 1 });
-    expect((await codeOf(attestations.listAttestations({ project: "other", pageToken: first.nextPageToken }))).code).toBe(Code.InvalidArgument);
-    expect((await codeOf(attestations.listAttestations({ projectVersion: "v1" }))).message).toContain("needs project");
-    expect((await codeOf(attestations.listAttestations({ digest: "sha256:nope" }))).code).toBe(Code.InvalidArgument);
-    expect((await codeOf(attestations.getAttestation({ id: "nope" }))).code).toBe(Code.InvalidArgument);
-    expect((await codeOf(attestations.getAttestation({ id: digest("no such document") }))).code).toBe(Code.NotFound);
+    expect((await failure(attestations.listAttestations({ project: "other", pageToken: first.nextPageToken }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(attestations.listAttestations({ projectVersion: "v1" }))).message).toContain("needs project");
+    expect((await failure(attestations.listAttestations({ digest: "sha256:nope" }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(attestations.getAttestation({ id: "nope" }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(attestations.getAttestation({ id: digest("no such document") }))).code).toBe(Code.NotFound);
   });
 
   it("accepts envelopes unverified while the organization has no keys", async () => {
@@ -380,8 +363,8 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
     expect(rest.deployments.map((x) => x.digest)).toEqual([v100]);
     expect(rest.nextPageToken).toBe("");
     expect((await deployments.listDeployments({ project: "charts" })).deployments).toEqual([]);
-    expect((await codeOf(deployments.listDeployments({ projectVersion: "v1.0.0" }))).message).toContain("needs project");
-    expect((await codeOf(deployments.listDeployments({ project: "api-server", pageToken: paged.nextPageToken }))).code).toBe(Code.InvalidArgument);
+    expect((await failure(deployments.listDeployments({ projectVersion: "v1.0.0" }))).message).toContain("needs project");
+    expect((await failure(deployments.listDeployments({ project: "api-server", pageToken: paged.nextPageToken }))).code).toBe(Code.InvalidArgument);
   });
 
   it("refuses to record an unattested digest as deployed; decommissioning needs no evidence", async () => {
@@ -393,15 +376,15 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
       kind: ArtifactKind.CONTAINER_IMAGE,
       digest: unknown,
     };
-    const refused = await codeOf(deployments.recordDeployment(base));
+    const refused = await failure(deployments.recordDeployment(base));
     expect(refused.code).toBe(Code.FailedPrecondition);
     expect(refused.message).toContain(unknown);
     expect(refused.message).toContain("chainloop attestation push");
     expect((await deployments.listDeployments({ digest: unknown, history: true })).deployments).toEqual([]);
-    expect((await codeOf(artifacts.describeArtifact({ digest: unknown }))).code).toBe(Code.NotFound);
+    expect((await failure(artifacts.describeArtifact({ digest: unknown }))).code).toBe(Code.NotFound);
 
     // A decommission is never asked for evidence: it reaches the slot and finds nothing to stop.
-    const decommission = await codeOf(deployments.recordDeployment({ ...base, status: DeploymentStatus.DECOMMISSIONED }));
+    const decommission = await failure(deployments.recordDeployment({ ...base, status: DeploymentStatus.DECOMMISSIONED }));
     expect(decommission.code).toBe(Code.NotFound);
     expect(decommission.message).toContain("never recorded");
 
@@ -428,7 +411,7 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
       }
       const res = await deployments.recordDeployment({ ...base, deploymentName: "legacy", digest: legacy, status: DeploymentStatus.DECOMMISSIONED });
       expect(res.outcome).toBe(RecordOutcome.DECOMMISSIONED);
-      expect((await codeOf(deployments.recordDeployment({ ...base, deploymentName: "legacy", digest: legacy }))).code).toBe(Code.FailedPrecondition);
+      expect((await failure(deployments.recordDeployment({ ...base, deploymentName: "legacy", digest: legacy }))).code).toBe(Code.FailedPrecondition);
     }
   });
 
@@ -455,12 +438,12 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
         [ec.pem, Code.AlreadyExists, "ci-ecdsa"],
       ];
       for (const [pem, code, text] of refusals) {
-        const res = await codeOf(keys.createKey({ publicKeyPem: pem, name: "refused" }));
+        const res = await failure(keys.createKey({ publicKeyPem: pem, name: "refused" }));
         expect({ text, code: res.code }).toEqual({ text, code });
         expect(res.message).toContain(text);
       }
-      expect((await codeOf(keys.createKey({ publicKeyPem: stranger.pem, name: "ci-ecdsa" }))).code).toBe(Code.AlreadyExists);
-      expect((await codeOf(keys.deleteKey({ name: "no-such-key" }))).code).toBe(Code.NotFound);
+      expect((await failure(keys.createKey({ publicKeyPem: stranger.pem, name: "ci-ecdsa" }))).code).toBe(Code.AlreadyExists);
+      expect((await failure(keys.deleteKey({ name: "no-such-key" }))).code).toBe(Code.NotFound);
       expect((await keys.listKeys({})).keys).toHaveLength(2);
     });
 
@@ -475,7 +458,7 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
         ["a wrong payloadType", envelope(statement([digest("retyped")]), ec, { payloadType: "application/json" }), Code.InvalidArgument, "payloadType"],
       ];
       for (const [what, doc, code, text] of refused) {
-        const res = await codeOf(push(bytes(doc)));
+        const res = await failure(push(bytes(doc)));
         expect({ what, code: res.code }).toEqual({ what, code });
         expect({ what, message: res.message }).toEqual({ what, message: expect.stringContaining(text) });
       }

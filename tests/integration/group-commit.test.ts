@@ -5,7 +5,7 @@
 // change-feed subscriber, whatever order the writing transactions committed in and whether or
 // not anybody announced it. The server-level effects (concurrent RPCs, watchers across
 // processes, kill -9) are in deployments.test.ts, live.test.ts and tests/faults/crash.test.ts.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { openDatabase, type Database } from "../../server/data/client.js";
 import { PrismaDeploymentRepository } from "../../server/data/deployments.js";
@@ -16,9 +16,9 @@ import { createLogger } from "../../server/log.js";
 import { createUseCases } from "../../server/wiring.js";
 import { statementFor } from "../helpers/evidence.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { digest } from "../helpers/facts.js";
 
 const logger = createLogger("silent");
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const actor = { tokenId: randomUUID(), tokenName: "ci" };
 const art = (d: string): ArtifactInput => ({ digest: d, artifactName: "", artifactVersion: "", artifactReference: "" });

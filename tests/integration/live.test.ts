@@ -5,7 +5,6 @@
 // organizations are respected, and a client that stops reading slows nobody down: its stream
 // is ended (RESOURCE_EXHAUSTED) once its bounded queue overflows.
 // On each backend: the snapshot, change events, staleness in list/get/watch.
-import { createHash } from "node:crypto";
 import http2 from "node:http2";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import {
@@ -22,8 +21,8 @@ import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { Watch } from "../helpers/watch.js";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tsMs = (t: { seconds: bigint; nanos: number } | undefined) => (t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : undefined);
 type Deployments = Client<typeof DeploymentService>;

@@ -4,7 +4,6 @@
 // open WatchDeployments stream, the pool gauges exist on Postgres; and the scrape token and the
 // separate metrics port (HTTP only, so on one database: the first configured).
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { ArtifactKind, DeploymentService, DeploymentStatus } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
@@ -13,8 +12,8 @@ import { attest } from "../helpers/evidence.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { Watch } from "../helpers/watch.js";
 import path from "node:path";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
 /** A scrape: every sample line, `name{labels} value`. */
 class Scrape {

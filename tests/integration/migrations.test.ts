@@ -12,6 +12,7 @@ import { migrate, MigrationError, readMigrations } from "../../server/data/migra
 import { createLogger } from "../../server/log.js";
 import { backends, createTestDatabase, type Backend, type TestDatabase } from "../helpers/backends.js";
 import { ROOT, startServer } from "../helpers/server.js";
+import { rejection } from "../helpers/facts.js";
 
 const MIGRATIONS_DIR = path.join(ROOT, "prisma/migrations");
 const logger = createLogger("silent");
@@ -77,15 +78,6 @@ async function relations(db: Database, names: string[]): Promise<Record<string, 
   const out: Record<string, string | null> = {};
   for (const n of names) out[n] = (await query<{ r: string | null }>(db, `SELECT to_regclass($1)::text AS r`, [`public."${n}"`]))[0]!.r;
   return out;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the promise to reject");
 }
 
 function runNode(script: string, env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {

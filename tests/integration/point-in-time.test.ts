@@ -7,26 +7,16 @@ import { createHash, randomUUID } from "node:crypto";
 import { openDatabase, type Database } from "../../server/data/client.js";
 import { migrate } from "../../server/data/migrate.js";
 import type { Deployment, ListInput, RecordInput } from "../../server/domain/deployments.js";
-import { DomainError } from "../../server/domain/errors.js";
 import { createLogger } from "../../server/log.js";
 import { createUseCases, type UseCases } from "../../server/wiring.js";
 import { statementFor } from "../helpers/evidence.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { domainFailure } from "../helpers/facts.js";
 
 const logger = createLogger("silent");
 const v = (s: string) => `sha256:${createHash("sha256").update(`pit ${s}`).digest("hex")}`;
 const ci = { tokenId: randomUUID(), tokenName: "ci" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function errorOf(p: Promise<unknown>): Promise<{ kind: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return { kind: (e as DomainError & { kind: string }).kind, message: e.message };
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const NO_FILTERS: ListInput = {
   environment: "", logicalEnvironment: "", name: "", kind: undefined, digest: "", status: undefined,
@@ -232,14 +222,14 @@ describe.each(backends())("ListDeployments as of a time on %s", (backend) => {
   test("a page token is only good for the same instant and filters", async () => {
     const first = await list({ asOf: t.t7!, pageSize: 2 });
     expect(first.nextPageToken).not.toBe("");
-    const other = await errorOf(list({ asOf: t.t6!, pageSize: 2, pageToken: first.nextPageToken }));
+    const other = await domainFailure(list({ asOf: t.t6!, pageSize: 2, pageToken: first.nextPageToken }));
     expect(other.kind).toBe("InvalidArgument");
     expect(other.message).toMatch(/page_token was issued for a different query/);
-    const withoutAsOf = await errorOf(list({ pageSize: 2, pageToken: first.nextPageToken }));
+    const withoutAsOf = await domainFailure(list({ pageSize: 2, pageToken: first.nextPageToken }));
     expect(withoutAsOf.kind).toBe("InvalidArgument");
     const nowToken = (await list({ pageSize: 2 })).nextPageToken;
     expect(nowToken).not.toBe("");
-    expect((await errorOf(list({ asOf: t.t7!, pageSize: 2, pageToken: nowToken }))).kind).toBe("InvalidArgument");
+    expect((await domainFailure(list({ asOf: t.t7!, pageSize: 2, pageToken: nowToken }))).kind).toBe("InvalidArgument");
     // The same instant: the next page.
     const second = await list({ asOf: new Date(t.t7!.getTime()), pageSize: 2, pageToken: first.nextPageToken });
     expect(labelsOf([...first.items, ...second.items])).toEqual(ordered(expected.t7!).slice(0, 4));
@@ -256,7 +246,7 @@ describe.each(backends())("ListDeployments as of a time on %s", (backend) => {
       [{ asOf: new Date(Date.parse("0001-01-01T00:00:00Z") - 1) }, /^as_of is not a time a Timestamp can hold/],
     ];
     for (const [input, message] of cases) {
-      const err = await errorOf(list(input));
+      const err = await domainFailure(list(input));
       expect(err.kind).toBe("InvalidArgument");
       expect(err.message).toMatch(message);
     }

@@ -8,10 +8,10 @@
 // back records, workflows, predicate types, subjects versus materials, verified evidence, other
 // organizations, and 500 digests judged in the same three statements as one.
 // Enforcement by RecordDeployment and ReportSnapshot is tests/integration/promotion.test.ts.
-import { createHash, generateKeyPairSync, randomUUID, sign } from "node:crypto";
+import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import { ApiTokenScope, ApiTokenService } from "../../gen/proto/chainloop/v1/api_token_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { PromotionPolicyService, type PromotionPolicy as PromotionPolicyPb } from "../../gen/proto/chainloop/v1/policy_pb.js";
@@ -27,22 +27,12 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient } from "../helpers/clients.js";
 import { statementFor } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
+import { digest, failure } from "../helpers/facts.js";
 
 const logger = createLogger("silent");
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const SLSA = "https://slsa.dev/provenance/v1";
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-
-async function failure(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: err.code, message: err.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
 
 const soak = (ms: number) => create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
 

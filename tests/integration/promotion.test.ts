@@ -6,8 +6,7 @@
 // refuse such entries one by one (SNAPSHOT_REFUSAL_POLICY) and record the rest. In-process: the
 // record statement's version check (a record judged at an older policy version is held and
 // judged again) and concurrent records into a guarded logical environment.
-import { createHash } from "node:crypto";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ApiTokenScope, ApiTokenService } from "../../gen/proto/chainloop/v1/api_token_pb.js";
 import {
@@ -30,21 +29,12 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
+import { connectError, digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const A = digest("shop 1.0");
 const B = digest("shop 1.1");
 const C = digest("shop 1.2");
 const UNBUILT = digest("shop hotfix");
-
-const failure = async (p: Promise<unknown>): Promise<ConnectError> => {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  throw new Error("expected the call to fail");
-};
 
 describe.each(backends())("promotion policies on the record path (%s, server)", (backend) => {
   let db: TestDatabase;
@@ -86,7 +76,7 @@ describe.each(backends())("promotion policies on the record path (%s, server)", 
   });
 
   test("a digest that misses a rule is refused with every unmet rule, as a PreconditionFailure, and nothing is written", async () => {
-    const err = await failure(record("production", UNBUILT));
+    const err = await connectError(record("production", UNBUILT));
     expect(err.code).toBe(Code.FailedPrecondition);
     expect(err.rawMessage).toContain("require_deployed_in staging");
     expect(err.rawMessage).toContain("require_workflow build");
@@ -99,7 +89,7 @@ describe.each(backends())("promotion policies on the record path (%s, server)", 
     expect(detail.violations.every((v) => v.description.includes(UNBUILT))).toBe(true);
     expect(await active("production")).toEqual([]);
     // The same answer to validate_only, which writes nothing either way.
-    const checked = await failure(record("production", UNBUILT, { validateOnly: true }));
+    const checked = await connectError(record("production", UNBUILT, { validateOnly: true }));
     expect(checked.code).toBe(Code.FailedPrecondition);
     expect(checked.findDetails(PreconditionFailureSchema)[0].violations).toHaveLength(2);
   });
@@ -119,7 +109,7 @@ describe.each(backends())("promotion policies on the record path (%s, server)", 
     });
     expect((await record("production", A)).outcome).toBe(RecordOutcome.HEARTBEAT);
     expect((await record("production", A, { validateOnly: true })).outcome).toBe(RecordOutcome.HEARTBEAT);
-    const soaking = await failure(record("production", B));
+    const soaking = await connectError(record("production", B));
     expect(soaking.code).toBe(Code.FailedPrecondition);
     expect(await active("production")).toEqual([A]);
     expect((await record("production", A, { status: DeploymentStatus.DECOMMISSIONED })).outcome).toBe(RecordOutcome.DECOMMISSIONED);
@@ -129,11 +119,11 @@ describe.each(backends())("promotion policies on the record path (%s, server)", 
   });
 
   test("break glass: a write token may not override; an admin's reason is stored on the record", async () => {
-    const denied = await failure(record("production", C, { overrideReason: "incident 42" }, writer));
+    const denied = await connectError(record("production", C, { overrideReason: "incident 42" }, writer));
     expect(denied.code).toBe(Code.PermissionDenied);
     expect(denied.rawMessage).toContain("admin");
     expect(await active("production")).toEqual([]);
-    expect((await failure(record("production", C, { overrideReason: "   " }))).code).toBe(Code.InvalidArgument);
+    expect((await connectError(record("production", C, { overrideReason: "   " }))).code).toBe(Code.InvalidArgument);
 
     const checked = await record("production", C, { overrideReason: "incident 42", validateOnly: true });
     expect(checked.policyOverridden).toBe(true);

@@ -3,7 +3,6 @@
 // watchers, the list filter, snapshots), and records read back carry the project and version of
 // their evidence. The concurrent case (rollbacks decided along the slot's chain whichever
 // process records) is checked by deployments.test.ts's slot invariants.
-import { createHash } from "node:crypto";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import {
   ArtifactKind,
@@ -18,8 +17,8 @@ import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { Watch } from "../helpers/watch.js";
+import { digest, listAll } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const A = digest("api 1.0");
 const B = digest("api 1.1");
 const C = digest("api 1.2");
@@ -124,13 +123,10 @@ describe.each(backends())("rollbacks on %s", (backend) => {
       ["x", A, DeploymentStatus.DEPLOYED],
       ["api", A, DeploymentStatus.DEPLOYED],
     ]);
-    const all: string[] = [];
-    let pageToken = "";
-    do {
+    const all = await listAll(async (pageToken) => {
       const page = await deployments.listDeployments({ rollbacksOnly: true, history: true, pageSize: 1, pageToken });
-      all.push(...page.deployments.map((d) => `${d.deploymentName} ${d.digest === A ? "A" : "B"} ${d.rollbackOfId !== ""}`));
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+      return { items: page.deployments.map((d) => `${d.deploymentName} ${d.digest === A ? "A" : "B"} ${d.rollbackOfId !== ""}`), next: page.nextPageToken };
+    });
     expect(all).toEqual(["x A true", "api A true", "api B true", "api A true"]);
 
     // A page token belongs to its filter: reusing it without rollbacks_only is refused.

@@ -2,7 +2,6 @@
 // refusals, decommissioned records), a kind no server knows refusing one entry only, gRPC as well
 // as Connect, and watchers seeing every change a snapshot makes. The snapshot rules themselves
 // are in snapshots.test.ts; the scopes (write) in auth.test.ts, which covers every method.
-import { createHash } from "node:crypto";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import {
   ArtifactKind,
@@ -18,8 +17,8 @@ import { connectClient, grpcTransportClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { Watch } from "../helpers/watch.js";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const image = (deploymentName: string, d: string) => ({ deploymentName, kind: ArtifactKind.CONTAINER_IMAGE, digest: d });
 
 describe.each(backends())("ReportSnapshot on %s", (backend) => {

@@ -2,19 +2,18 @@
 // what a snapshot records and decommissions, what it refuses and when it writes nothing, and
 // that concurrent snapshots and records on one environment stay correct. The RPC, its scopes and
 // watchers are in snapshot-rpc.test.ts; the CLI in tests/cli/snapshot.test.ts.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { openDatabase, type Database } from "../../server/data/client.js";
 import { migrate } from "../../server/data/migrate.js";
 import type { Deployment } from "../../server/domain/deployments.js";
-import { DomainError } from "../../server/domain/errors.js";
 import type { SnapshotEntryInput, SnapshotInput } from "../../server/domain/snapshots.js";
 import { createLogger } from "../../server/log.js";
 import { createUseCases, type UseCases } from "../../server/wiring.js";
 import { statementFor } from "../helpers/evidence.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { digest, domainFailure, listAll } from "../helpers/facts.js";
 
 const logger = createLogger("silent");
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 const agent = { tokenId: randomUUID(), tokenName: "cluster-agent" };
 const ci = { tokenId: randomUUID(), tokenName: "ci" };
 
@@ -28,16 +27,6 @@ const entry = (name: string, d: string, extra: Partial<SnapshotEntryInput> = {})
   ...extra,
 });
 
-async function errorOf(p: Promise<unknown>): Promise<{ kind: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return { kind: (e as DomainError & { kind: string }).kind, message: e.message };
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
-
 describe.each(backends())("environment snapshots on %s", (backend) => {
   let tdb: TestDatabase;
   let db: Database;
@@ -48,17 +37,14 @@ describe.each(backends())("environment snapshots on %s", (backend) => {
 
   /** Every record of the organization, by id (history included). */
   async function everything(): Promise<Map<string, Deployment>> {
-    const out = new Map<string, Deployment>();
-    let pageToken = "";
-    do {
+    const all = await listAll(async (pageToken) => {
       const page = await uc.deployments.list(orgId, {
         environment: "", logicalEnvironment: "", name: "", kind: undefined, digest: "", status: undefined,
         history: true, pageSize: 1000, pageToken,
       });
-      for (const d of page.items) out.set(d.id, d);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
-    return out;
+      return { items: page.items, next: page.nextPageToken };
+    });
+    return new Map(all.map((d) => [d.id, d]));
   }
 
   /** Active records of a scope: deployment name → digest. */
@@ -232,14 +218,14 @@ describe.each(backends())("environment snapshots on %s", (backend) => {
 
   test("malformed snapshots are refused whole and change nothing", async () => {
     const before = await everything();
-    const dup = await errorOf(snapshot("cluster", "production", [entry("api", v("a1")), entry("web", v("b1")), entry("api", v("a2"))]));
+    const dup = await domainFailure(snapshot("cluster", "production", [entry("api", v("a1")), entry("web", v("b1")), entry("api", v("a2"))]));
     expect(dup.kind).toBe("InvalidArgument");
     expect(dup.message).toMatch(/names each slot .* once: entries 0 and 2 are both cluster\/production api \(CONTAINER_IMAGE\)/);
-    const tooMany = await errorOf(snapshot("cluster", "production", Array.from({ length: 10_001 }, (_, i) => entry(`s${i}`, v("a1")))));
+    const tooMany = await domainFailure(snapshot("cluster", "production", Array.from({ length: 10_001 }, (_, i) => entry(`s${i}`, v("a1")))));
     expect(tooMany).toEqual({ kind: "InvalidArgument", message: expect.stringMatching(/at most 10000 entries; this one has 10001/) });
-    expect(await errorOf(snapshot("nowhere", "production", []))).toMatchObject({ kind: "NotFound", message: expect.stringMatching(/nowhere/) });
-    expect(await errorOf(snapshot("cluster", "nope", []))).toMatchObject({ kind: "NotFound", message: expect.stringMatching(/valid ones/) });
-    expect(await errorOf(snapshot("Bad Env", "production", []))).toMatchObject({ kind: "InvalidArgument" });
+    expect(await domainFailure(snapshot("nowhere", "production", []))).toMatchObject({ kind: "NotFound", message: expect.stringMatching(/nowhere/) });
+    expect(await domainFailure(snapshot("cluster", "nope", []))).toMatchObject({ kind: "NotFound", message: expect.stringMatching(/valid ones/) });
+    expect(await domainFailure(snapshot("Bad Env", "production", []))).toMatchObject({ kind: "InvalidArgument" });
     const after = await everything();
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
   });

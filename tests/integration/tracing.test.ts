@@ -4,7 +4,7 @@
 // README says, with the database work as its children; no token and no parameter value is in
 // what is exported; spans still buffered are flushed on SIGTERM; and without an OTLP endpoint
 // the SDK is not even loaded.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -19,8 +19,8 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { digest } from "../helpers/facts.js";
 
-const digest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
 type AnyValue = { stringValue?: string; intValue?: number | string; boolValue?: boolean };
 interface OtlpSpan {

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { toJsonString } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import { ApiTokenScope, ApiTokenService } from "../../gen/proto/chainloop/v1/api_token_pb.js";
 import { ArtifactKind, DeploymentService, DeploymentStatus, RecordOutcome } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
@@ -37,6 +37,7 @@ import { attest } from "../helpers/evidence.js";
 import { digestOf } from "../helpers/faults.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { hang, ok, status, WebhookReceiver, type ReceivedRequest } from "../helpers/webhook-receiver.js";
+import { codeOf, connectError, listAll } from "../helpers/facts.js";
 
 const WEBHOOK_ENV = {
   CHAINLOOP_WEBHOOK_ALLOW_PRIVATE: "1",
@@ -54,24 +55,6 @@ const C = digestOf("webhooks api 3");
 /** What a request is about: its type and the record (or refused digest, or webhook) it names. */
 const keyOf = (r: ReceivedRequest) =>
   `${r.event?.type ?? "?"} ${r.event?.data?.deployment?.id ?? r.event?.data?.policyRefusal?.digest ?? r.event?.data?.webhookId ?? ""}`;
-
-async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
-}
-
-async function errorOf(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** Polls `check` until it returns a truthy value; throws after timeoutMs. */
 async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
@@ -122,14 +105,10 @@ describe.each(backends())("webhooks on %s", (backend) => {
 
   /** The whole delivery log of a subscription. */
   async function logOf(webhookId: string): Promise<WebhookDelivery[]> {
-    const out: WebhookDelivery[] = [];
-    let pageToken = "";
-    do {
+    return listAll(async (pageToken) => {
       const page = await webhooks.listWebhookDeliveries({ webhookId, pageSize: 1000, pageToken });
-      out.push(...page.deliveries);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
-    return out;
+      return { items: page.deliveries, next: page.nextPageToken };
+    });
   }
 
   beforeAll(async () => {
@@ -209,9 +188,9 @@ describe.each(backends())("webhooks on %s", (backend) => {
       ["long description", { url: all.url, description: "d".repeat(1025) }, Code.InvalidArgument],
     ];
     for (const [what, req, code] of cases) expect([what, await codeOf(webhooks.createWebhook(req))]).toEqual([what, code]);
-    const unknownEnv = await errorOf(webhooks.createWebhook({ url: all.url, environment: "nowhere" }));
+    const unknownEnv = await connectError(webhooks.createWebhook({ url: all.url, environment: "nowhere" }));
     expect(unknownEnv.rawMessage).toMatch(/environment "nowhere" not found/);
-    const creds = await errorOf(webhooks.createWebhook({ url: all.url.replace("http://", "http://user:pw@") }));
+    const creds = await connectError(webhooks.createWebhook({ url: all.url.replace("http://", "http://user:pw@") }));
     expect(creds.rawMessage).toMatch(/credentials/);
     expect(creds.rawMessage).not.toContain("pw");
     expect((await webhooks.listWebhooks({})).webhooks.map((w) => w.id)).toEqual([allId]);

@@ -8,7 +8,7 @@ import realStringWidth from "string-width";
 import { Headers as BundleHeaders } from "../../cli/bundle/headers.mjs";
 // @ts-expect-error: plain JavaScript, only for the bundle (cli/bundle/build.mjs)
 import bundleStringWidth from "../../cli/bundle/string-width.mjs";
-import { formatDuration, parseDuration } from "../../cli/duration.js";
+import { formatDuration, parseDuration } from "../../server/shared/durations.js";
 import { formatError, relative } from "../../cli/output.js";
 
 describe("parseDuration", () => {

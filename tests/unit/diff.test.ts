@@ -4,7 +4,7 @@
 // refused. Also the CLI's place syntax (ENV/LENV@TIME) and parseInstant. The RPC over real
 // databases is in tests/integration/diff.test.ts.
 import { parsePlace, placeLabel } from "../../cli/commands/deployment-diff.js";
-import { parseInstant } from "../../cli/duration.js";
+import { parseInstant } from "../../server/shared/durations.js";
 import { AS_OF_CLOCK_SKEW_MS, type ArtifactKind, type Deployment } from "../../server/domain/deployments.js";
 import {
   DiffUseCase,
@@ -13,7 +13,8 @@ import {
   type PlaceInput,
   type ResolvedPlace,
 } from "../../server/domain/diff.js";
-import { DomainError, NotFound } from "../../server/domain/errors.js";
+import { NotFound } from "../../server/domain/errors.js";
+import { domainFailure } from "../helpers/facts.js";
 
 const NOW = new Date("2026-12-04T12:00:00Z");
 const ENVS: Record<string, string> = { "k8s-east": "env-east", "k8s-west": "env-west" };
@@ -80,16 +81,6 @@ function setup(records: Deployment[], opts: { max?: number } = {}) {
 const place = (environment: string, logicalEnvironment: string, asOf?: Date): PlaceInput => ({ environment, logicalEnvironment, ...(asOf ? { asOf } : {}) });
 const input = (from: PlaceInput, to: PlaceInput, differencesOnly = false): DiffInput => ({ from, to, differencesOnly });
 
-async function errorOf(p: Promise<unknown>): Promise<{ kind: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DomainError) return { kind: (e as DomainError & { kind: string }).kind, message: e.message };
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
-
 describe("DiffUseCase", () => {
   it("caps each place at the limit: one more record than it is FAILED_PRECONDITION, naming the place", async () => {
     const staging = [1, 2, 3].map((i) => record("k8s-east", "staging", `app-${i}`, `sha256:${i}`));
@@ -99,12 +90,12 @@ describe("DiffUseCase", () => {
     expect(reads[0]!.limit).toBe(4); // the cap + 1: enough to tell "too many" from "exactly the cap"
 
     const { uc: over } = setup([...staging, record("k8s-east", "staging", "app-4", "sha256:4")], { max: 3 });
-    expect(await errorOf(over.diff("org", input(place("k8s-east", "production"), place("k8s-east", "staging"))))).toEqual({
+    expect(await domainFailure(over.diff("org", input(place("k8s-east", "production"), place("k8s-east", "staging"))))).toEqual({
       kind: "FailedPrecondition",
       message: "to_place (k8s-east/staging) holds more than 3 records, too many to compare at once: compare narrower places",
     });
     const { uc: wide } = setup([...staging, record("k8s-east", "staging", "app-4", "sha256:4")], { max: 3 });
-    expect((await errorOf(wide.diff("org", input(place("", "staging", new Date("2026-12-04T11:00:00Z")), place("", "production"))))).message).toBe(
+    expect((await domainFailure(wide.diff("org", input(place("", "staging", new Date("2026-12-04T11:00:00Z")), place("", "production"))))).message).toBe(
       "from_place (logical environment staging, every environment as of 2026-12-04T11:00:00.000Z) holds more than 3 records, " +
         "too many to compare at once: compare narrower places (name both an environment and a logical environment)",
     );
@@ -119,7 +110,7 @@ describe("DiffUseCase", () => {
     expect(reads[0]!.places[1]).toEqual({ environmentId: "env-east", logicalEnvironmentId: "lenv-production", asOf: undefined });
 
     const beyond = new Date(NOW.getTime() + AS_OF_CLOCK_SKEW_MS + 1);
-    expect(await errorOf(uc.diff("org", input(place("k8s-east", "staging"), place("k8s-east", "production", beyond))))).toEqual({
+    expect(await domainFailure(uc.diff("org", input(place("k8s-east", "staging"), place("k8s-east", "production", beyond))))).toEqual({
       kind: "InvalidArgument",
       message:
         "to_place.as_of 2026-12-04T12:01:00.001Z is in the future (the server's time is 2026-12-04T12:00:00.000Z): " +
@@ -127,7 +118,7 @@ describe("DiffUseCase", () => {
     });
     expect(AS_OF_CLOCK_SKEW_MS).toBe(60_000);
     for (const never of [new Date(Number.NaN), new Date("-000100-01-01T00:00:00Z")]) {
-      expect(await errorOf(uc.diff("org", input(place("k8s-east", "staging", never), place("k8s-east", "production"))))).toEqual({
+      expect(await domainFailure(uc.diff("org", input(place("k8s-east", "staging", never), place("k8s-east", "production"))))).toEqual({
         kind: "InvalidArgument",
         message: "from_place.as_of is not a time a Timestamp can hold (0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)",
       });
@@ -173,23 +164,23 @@ describe("DiffUseCase", () => {
 
   it("refuses bad places before reading anything, and lets resolvePlace word an unknown name", async () => {
     const { uc, reads, resolves } = setup([]);
-    expect((await errorOf(uc.diff("org", input(place("", ""), place("k8s-east", ""))))).message).toMatch(/^from_place names neither/);
-    expect((await errorOf(uc.diff("org", input(place("k8s-east", ""), place("", "staging"))))).message).toMatch(
+    expect((await domainFailure(uc.diff("org", input(place("", ""), place("k8s-east", ""))))).message).toMatch(/^from_place names neither/);
+    expect((await domainFailure(uc.diff("org", input(place("k8s-east", ""), place("", "staging"))))).message).toMatch(
       /^from_place names an environment only \(environment k8s-east, every logical environment\) but to_place names a logical environment only/,
     );
-    expect((await errorOf(uc.diff("org", input(place("k8s-east", "Staging"), place("k8s-east", "production"))))).message).toMatch(
+    expect((await domainFailure(uc.diff("org", input(place("k8s-east", "Staging"), place("k8s-east", "production"))))).message).toMatch(
       /^from_place\.logical_environment "Staging" is not a valid name/,
     );
     expect(reads).toEqual([]);
     expect(resolves).toEqual([]);
 
-    expect(await errorOf(uc.diff("org", input(place("k8s-east", "staging"), place("k8s-north", "staging"))))).toEqual({
+    expect(await domainFailure(uc.diff("org", input(place("k8s-east", "staging"), place("k8s-north", "staging"))))).toEqual({
       kind: "NotFound",
       message: "resolvePlace says: k8s-north/staging not found",
     });
     expect(resolves).toEqual([["k8s-east", "staging"], ["k8s-north", "staging"]]);
     // Both unknown: from_place's is the error, whichever lookup ends first.
-    expect((await errorOf(uc.diff("org", input(place("", "qa"), place("", "uat"))))).message).toBe("resolvePlace says: /qa not found");
+    expect((await domainFailure(uc.diff("org", input(place("", "qa"), place("", "uat"))))).message).toBe("resolvePlace says: /qa not found");
     expect(reads).toEqual([]);
   });
 });

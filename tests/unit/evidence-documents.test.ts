@@ -1,8 +1,8 @@
 // The pure parts of the evidence store: DSSE's pre-authentication encoding and signatures
-// (server/domain/dsse.ts), reading in-toto documents (server/domain/intoto.ts) and public
+// (server/shared/dsse.ts), reading in-toto documents (server/domain/intoto.ts) and public
 // keys (server/domain/keys.ts).
 import { generateKeyPairSync, sign } from "node:crypto";
-import { pae, signEnvelope, verifyPae } from "../../server/domain/dsse.js";
+import { pae, signEnvelope, verifyPae } from "../../server/shared/dsse.js";
 import { InvalidArgument } from "../../server/domain/errors.js";
 import { MAX_SIGNATURES, parseAttestation } from "../../server/domain/intoto.js";
 import { parsePublicKeyPem } from "../../server/domain/keys.js";

@@ -81,7 +81,7 @@ describe("parseOciReference: tags and digests", () => {
     expect(parses("app:V1.2.3-RC1").tag).toBe("V1.2.3-RC1");
   });
 
-  it("uses the digest parser of server/domain/digest.ts", () => {
+  it("uses the digest parser of server/shared/digest.ts", () => {
     expect(reason(`app@sha256:${"A".repeat(64)}`)).toMatch(/lowercase hex/);
     expect(reason(`app@sha256:${"a".repeat(63)}`)).toMatch(/63 hex digits; sha256 needs 64/);
     expect(reason(`app@md5:${"a".repeat(32)}`)).toMatch(/unsupported algorithm "md5"/);
