@@ -3,7 +3,7 @@
 import type { Database } from "./data/client.js";
 import { SqlDiffRepository } from "./data/diff.js";
 import { SqlMetricsRepository } from "./data/delivery-metrics.js";
-import { DEFAULT_RECORD_BATCHES, PrismaDeploymentRepository } from "./data/deployments.js";
+import { DEFAULT_RECORD_BATCHES, SqlDeploymentRepository } from "./data/deployments.js";
 import type { GroupCommitOptions } from "./data/group-commit.js";
 import { PrismaEnvironmentRepository } from "./data/environments.js";
 import { PrismaEvidenceRepository } from "./data/evidence.js";
@@ -75,7 +75,7 @@ export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCase
     new SqlPolicyFacts(db.sql),
   );
   const batches = opts.recordBatches ?? DEFAULT_RECORD_BATCHES;
-  const deploymentRepo = new PrismaDeploymentRepository(db.prisma, db.sql, {
+  const deploymentRepo = new SqlDeploymentRepository(db.sql, {
     // PGlite runs one statement at a time: a second batch would only wait for the first.
     recordBatches: db.kind === "pglite" ? { ...batches, maxInFlight: 1 } : batches,
     onCommitted: () => {

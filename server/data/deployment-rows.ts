@@ -1,5 +1,6 @@
-// Deployment rows to domain records, whichever way they were read: through Prisma (`Row`) or
-// raw SQL on the pool (`RawDeploymentRow`: the record statement, list pages).
+// Deployment rows, as raw SQL on the pool returns them (`RawDeploymentRow`: every statement on
+// deployment records), to domain records: fromRaw types the columns (as Prisma's `Row`), and
+// toDeployment adds the place's names.
 import type { Prisma } from "../../gen/prisma/client.js";
 import type { Deployment, SlotNames } from "../domain/deployments.js";
 

@@ -1,5 +1,6 @@
-// DeploymentRepository on Prisma, and raw SQL for the record path. Records are group-committed
-// (server/data/group-commit.ts): concurrent calls share one statement (RECORD_STATEMENT below),
+// DeploymentRepository and SnapshotRepository: raw SQL on the pool, as every statement on
+// deployment records (README: "One way to the database"); rows mapped by
+// server/data/deployment-rows.ts. Records are group-committed (server/data/group-commit.ts): concurrent calls share one statement (RECORD_STATEMENT below),
 // which resolves each item's names, checks its evidence, then
 //   locks the slots' active rows (SELECT … FOR UPDATE) →
 //     same digest:  UPDATE last_seen_at                         (heartbeat)
@@ -32,7 +33,6 @@ import type { SnapshotItem, SnapshotPlan, SnapshotRepository, SnapshotScope, Sna
 import type { DeployOutcome } from "../shared/names.js";
 import { randomUUID } from "node:crypto";
 import type { Actor } from "../domain/caller.js";
-import type { Prisma } from "../../gen/prisma/client.js";
 import {
   attestedForCondition,
   deploymentPage,
@@ -42,12 +42,10 @@ import {
   type RawPageRow,
 } from "./deployment-pages.js";
 import { deploymentColumns, fromRaw, toDeployment, type RawDeploymentRow } from "./deployment-rows.js";
-import type { PrismaClient, SqlPool } from "./client.js";
+import type { SqlPool } from "./client.js";
 import { isRetryableConflict, sqlStateOf } from "./errors.js";
 import { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
-import { TX_OPTIONS } from "./transactions.js";
 
-type Tx = Prisma.TransactionClient;
 
 export interface DeploymentRepositoryOptions {
   /** Group commit of records (default: batches of up to 256, one at a time). */
@@ -64,12 +62,11 @@ export interface DeploymentRepositoryOptions {
  */
 export const DEFAULT_RECORD_BATCHES: GroupCommitOptions = { maxBatch: 256, maxInFlight: 1 };
 
-export class PrismaDeploymentRepository implements DeploymentRepository, SnapshotRepository {
+export class SqlDeploymentRepository implements DeploymentRepository, SnapshotRepository {
   private readonly records: GroupCommit<RecordItem, RawRecordRow>;
   private readonly onCommitted: () => void;
 
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly sql: SqlPool,
     opts: DeploymentRepositoryOptions = {},
   ) {
@@ -79,9 +76,12 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
 
   /** Both ids in one round trip (decommissioning, and naming what a refused record lacks). */
   async resolveSlotNames(orgId: string, environment: string, logicalEnvironment: string | undefined) {
-    const rows = await this.prisma.$queryRaw<Array<{ env: string | null; lenv: string | null }>>`
-      SELECT (SELECT id::text FROM environments WHERE organization_id = ${orgId}::uuid AND name = ${environment}) AS env,
-             (SELECT id::text FROM logical_environments WHERE organization_id = ${orgId}::uuid AND name = ${logicalEnvironment ?? ""}) AS lenv`;
+    const rows = await this.sql.query<{ env: string | null; lenv: string | null }>(
+      `SELECT (SELECT id::text FROM environments WHERE organization_id = $1::uuid AND name = $2) AS env,
+              (SELECT id::text FROM logical_environments WHERE organization_id = $1::uuid AND name = $3) AS lenv`,
+      [orgId, environment, logicalEnvironment ?? ""],
+      "slot_names_v1",
+    );
     return {
       environmentId: environment === "" ? undefined : (rows[0]?.env ?? undefined),
       logicalEnvironmentId: logicalEnvironment === undefined ? undefined : (rows[0]?.lenv ?? undefined),
@@ -239,44 +239,50 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
     actor: Actor | undefined,
     opts: { dryRun?: boolean } = {},
   ): Promise<DecommissionResult> {
-    const res = await this.inSlotTransaction(async (tx): Promise<DecommissionResult> => {
-      const active = await lockActive(tx, slot);
-      if (active && active.digest === digest && opts.dryRun) {
-        const row = await tx.deployment.findUniqueOrThrow({ where: { id: active.id } });
-        return {
-          outcome: "decommissioned",
-          deployment: {
-            ...toDeployment(row, names),
-            status: "decommissioned",
-            decommissionedAt: new Date(),
-            decommissionedBy: actor ? { tokenId: actor.tokenId, tokenName: actor.tokenName } : undefined,
-          },
-          dryRun: true,
-        };
-      }
-      if (active && active.digest === digest) {
-        const row = await tx.deployment.update({
-          where: { id: active.id },
-          data: {
-            status: "decommissioned",
-            decommissionedAt: new Date(),
-            decommissionedByTokenId: actor?.tokenId ?? null,
-            decommissionedByName: actor?.tokenName ?? "",
-          },
-        });
-        return { outcome: "decommissioned", deployment: toDeployment(row, names) };
-      }
-      const latest = await tx.deployment.findFirst({
-        where: { ...slotWhere(slot), digest },
-        orderBy: { seq: "desc" },
+    const slotParams = [slot.organizationId, slot.environmentId, slot.logicalEnvironmentId, slot.name, slot.kind];
+    let res: DecommissionResult;
+    try {
+      res = await this.sql.transaction<DecommissionResult>(async (tx) => {
+        const [active] = await tx.query<RawDeploymentRow>(`${SLOT_ROWS} AND d.status = 'deployed' FOR UPDATE`, slotParams, "slot_active_v1");
+        if (active && active.digest === digest) {
+          if (opts.dryRun) {
+            const deployment = toDeployment(fromRaw(active), names);
+            return {
+              commit: false,
+              value: {
+                outcome: "decommissioned" as const,
+                deployment: { ...deployment, status: "decommissioned" as const, decommissionedAt: new Date(), decommissionedBy: actor ? { tokenId: actor.tokenId, tokenName: actor.tokenName } : undefined },
+                dryRun: true as const,
+              },
+            };
+          }
+          const [row] = await tx.query<RawDeploymentRow>(
+            `UPDATE deployments d SET status = 'decommissioned', decommissioned_at = now(),
+               decommissioned_by_token_id = $2::uuid, decommissioned_by_name = $3
+             WHERE d.id = $1::uuid RETURNING ${deploymentColumns("d")}`,
+            [active.id, actor?.tokenId ?? null, actor?.tokenName ?? ""],
+            "decommission_v1",
+          );
+          return { commit: true, value: { outcome: "decommissioned" as const, deployment: toDeployment(fromRaw(row!), names) } };
+        }
+        const [latest] = await tx.query<RawDeploymentRow>(
+          `${SLOT_ROWS} AND d.digest = $6 ORDER BY d.seq DESC LIMIT 1`,
+          [...slotParams, digest],
+          "slot_latest_of_digest_v1",
+        );
+        const value: DecommissionResult = !latest
+          ? { outcome: "never-ran" }
+          : active
+            ? { outcome: "other-active", activeDigest: active.digest }
+            : latest.status === "decommissioned"
+              ? { outcome: "already-decommissioned", deployment: toDeployment(fromRaw(latest), names) }
+              : { outcome: "not-running", deployment: toDeployment(fromRaw(latest), names) };
+        return { commit: false, value };
       });
-      if (!latest) return { outcome: "never-ran" };
-      if (active) return { outcome: "other-active", activeDigest: active.digest };
-      if (latest.status === "decommissioned") {
-        return { outcome: "already-decommissioned", deployment: toDeployment(latest, names) };
-      }
-      return { outcome: "not-running", deployment: toDeployment(latest, names) };
-    });
+    } catch (e) {
+      if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on the same slot", { cause: e });
+      throw e;
+    }
     if (res.outcome === "decommissioned" && !("dryRun" in res)) this.onCommitted();
     return res;
   }
@@ -353,14 +359,6 @@ export class PrismaDeploymentRepository implements DeploymentRepository, Snapsho
     return rows.map(fromPageRow);
   }
 
-  private async inSlotTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await this.prisma.$transaction(fn, TX_OPTIONS);
-    } catch (e) {
-      if (isRetryableConflict(e)) throw new SlotConflict("concurrent record on the same slot", { cause: e });
-      throw e;
-    }
-  }
 }
 
 /** A row read with its environment's and logical environment's names (list pages, records by id). */
@@ -385,29 +383,11 @@ function isAboutTheData(e: unknown): boolean {
   return state !== undefined && !/^(08|53|57|58|XX)/.test(state);
 }
 
-function slotWhere(slot: Slot) {
-  return {
-    organizationId: slot.organizationId,
-    environmentId: slot.environmentId,
-    logicalEnvironmentId: slot.logicalEnvironmentId,
-    name: slot.name,
-    kind: slot.kind,
-  };
-}
 
-/** Locks the slot's active row, if any, until the transaction ends. */
-async function lockActive(tx: Tx, slot: Slot): Promise<{ id: string; digest: string } | undefined> {
-  const rows = await tx.$queryRaw<Array<{ id: string; digest: string }>>`
-    SELECT id::text AS id, digest FROM deployments
-    WHERE organization_id = ${slot.organizationId}::uuid
-      AND environment_id = ${slot.environmentId}::uuid
-      AND logical_environment_id = ${slot.logicalEnvironmentId}::uuid
-      AND name = ${slot.name}
-      AND kind = ${slot.kind}::artifact_kind
-      AND status = 'deployed'
-    FOR UPDATE`;
-  return rows[0];
-}
+/** A slot's rows ($1 organization, $2 environment, $3 logical environment, $4 name, $5 kind); callers add conditions. */
+const SLOT_ROWS = `SELECT ${deploymentColumns("d")} FROM deployments d
+  WHERE d.organization_id = $1::uuid AND d.environment_id = $2::uuid AND d.logical_environment_id = $3::uuid
+    AND d.name = $4 AND d.kind = $5::artifact_kind`;
 
 /** One record of a batch: the slot by its names, the artifact, who records it. */
 export interface RecordItem {

@@ -2,7 +2,6 @@
 // PrismaPolicyRepository stores them (PromotionPolicyService), SqlPolicyFacts gathers what a
 // judgement needs (server/domain/policies.ts decides). Every read of a policy is one statement,
 // so a policy is never seen half replaced: its rules come with its version from one snapshot.
-import { randomUUID } from "node:crypto";
 import { NotFound } from "../domain/errors.js";
 import type {
   AttestationFact,
@@ -124,35 +123,19 @@ export class PrismaPolicyRepository implements PolicyRepository {
     };
   }
 
-  async get(orgId: string, logicalEnvironmentId: string): Promise<StoredPolicy | undefined> {
-    const rows = await this.prisma.$queryRawUnsafe<PolicyRow[]>(POLICY_BY_LOGICAL_ENVIRONMENT, orgId, logicalEnvironmentId);
-    return rows[0] ? toPolicy(rows[0]) : undefined;
-  }
-
-  async list(orgId: string): Promise<StoredPolicy[]> {
-    return (await this.prisma.$queryRawUnsafe<PolicyRow[]>(POLICIES_OF_ORGANIZATION, orgId)).map(toPolicy);
-  }
-
-  async put(orgId: string, logicalEnvironmentId: string, rules: NewPolicyRules, actor: Actor | undefined): Promise<void> {
-    // An upsert on the unique logical_environment_id: of two sets of one logical environment at
-    // the same time, the second waits for the first's row lock and then replaces its rules, so
-    // there is never a second policy, nor a mix of two sets' rules.
-    const [row] = await this.prisma.$queryRawUnsafe<Array<{ id: string }>>(
-      `INSERT INTO promotion_policies AS p
-         (id, organization_id, logical_environment_id, require_verified, version, updated_at, updated_by_token_id, updated_by_name)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, $4, 1, now(), $5::uuid, $6)
-       ON CONFLICT (logical_environment_id) DO UPDATE SET
-         require_verified = EXCLUDED.require_verified, version = p.version + 1, updated_at = EXCLUDED.updated_at,
-         updated_by_token_id = EXCLUDED.updated_by_token_id, updated_by_name = EXCLUDED.updated_by_name
-       RETURNING p.id::text AS id`,
-      randomUUID(),
-      orgId,
-      logicalEnvironmentId,
-      rules.requireVerified,
-      actor?.tokenId ?? null,
-      actor?.tokenName ?? "",
-    );
-    const policyId = row!.id;
+  async put(orgId: string, logicalEnvironmentId: string, rules: NewPolicyRules, actor: Actor | undefined): Promise<{ version: bigint; updatedAt: Date }> {
+    // An upsert on the unique logical_environment_id (Prisma runs it as INSERT … ON CONFLICT DO
+    // UPDATE): of two sets of one logical environment at the same time, the second waits for the
+    // first's row lock and then replaces its rules, so there is never a second policy, nor a mix
+    // of two sets' rules.
+    const who = { updatedByTokenId: actor?.tokenId ?? null, updatedByName: actor?.tokenName ?? "" };
+    const row = await this.prisma.promotionPolicy.upsert({
+      where: { logicalEnvironmentId },
+      create: { organizationId: orgId, logicalEnvironmentId, requireVerified: rules.requireVerified, version: 1n, ...who },
+      update: { requireVerified: rules.requireVerified, version: { increment: 1n }, updatedAt: new Date(), ...who },
+      select: { id: true, version: true, updatedAt: true },
+    });
+    const policyId = row.id;
     await this.prisma.promotionPolicyDeployedIn.deleteMany({ where: { policyId } });
     await this.prisma.promotionPolicyAttestation.deleteMany({ where: { policyId } });
     try {
@@ -186,6 +169,7 @@ export class PrismaPolicyRepository implements PolicyRepository {
         data: attestations.map((a, position) => ({ policyId, position, ...a })),
       });
     }
+    return { version: row.version, updatedAt: row.updatedAt };
   }
 
   async delete(orgId: string, logicalEnvironmentId: string): Promise<boolean> {
@@ -286,6 +270,10 @@ export class SqlPolicyFacts implements PolicyFacts {
   async policyOf(orgId: string, logicalEnvironmentId: string): Promise<StoredPolicy | undefined> {
     const rows = await this.sql.query<PolicyRow>(POLICY_BY_LOGICAL_ENVIRONMENT, [orgId, logicalEnvironmentId], "policy_of");
     return rows[0] ? toPolicy(rows[0]) : undefined;
+  }
+
+  async policiesOf(orgId: string): Promise<StoredPolicy[]> {
+    return (await this.sql.query<PolicyRow>(POLICIES_OF_ORGANIZATION, [orgId], "policies_of")).map(toPolicy);
   }
 
   async deployedIn(orgId: string, digests: string[], rules: DeployedInQuery[]): Promise<DeployedInCandidate[]> {

@@ -82,12 +82,15 @@ export class PrismaWebhookRepository implements WebhookRepository {
   constructor(private readonly prisma: Prisma.TransactionClient) {}
 
   async resolvePlace(orgId: string, environment: string, logicalEnvironment: string) {
-    const rows = await this.prisma.$queryRaw<Array<{ env: string | null; lenv: string | null }>>`
-      SELECT (SELECT id::text FROM environments WHERE organization_id = ${orgId}::uuid AND name = ${environment}) AS env,
-             (SELECT id::text FROM logical_environments WHERE organization_id = ${orgId}::uuid AND name = ${logicalEnvironment}) AS lenv`;
+    const [env, lenv] = await Promise.all([
+      environment === "" ? null : this.prisma.environment.findFirst({ where: { organizationId: orgId, name: environment }, select: { id: true } }),
+      logicalEnvironment === ""
+        ? null
+        : this.prisma.logicalEnvironment.findFirst({ where: { organizationId: orgId, name: logicalEnvironment }, select: { id: true } }),
+    ]);
     return {
-      ...(environment !== "" && rows[0]?.env ? { environmentId: rows[0].env } : {}),
-      ...(logicalEnvironment !== "" && rows[0]?.lenv ? { logicalEnvironmentId: rows[0].lenv } : {}),
+      ...(env ? { environmentId: env.id } : {}),
+      ...(lenv ? { logicalEnvironmentId: lenv.id } : {}),
     };
   }
 

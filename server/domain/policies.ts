@@ -106,15 +106,12 @@ export interface NewPolicyRules {
 export interface PolicyRepository {
   /** Ids of the organization's logical environments and environments among `names`; missing names are absent. */
   resolve(orgId: string, names: { logical: string[]; environments: string[] }): Promise<{ logical: Map<string, string>; environments: Map<string, string> }>;
-  get(orgId: string, logicalEnvironmentId: string): Promise<StoredPolicy | undefined>;
-  /** By logical environment name. */
-  list(orgId: string): Promise<StoredPolicy[]>;
   /**
    * Creates the policy (version 1) or replaces it whole (version + 1): one row per logical
    * environment, whoever sets it at the same time. A rule naming a logical environment or
-   * environment deleted meanwhile throws NotFound.
+   * environment deleted meanwhile throws NotFound. Answers the version it made.
    */
-  put(orgId: string, logicalEnvironmentId: string, rules: NewPolicyRules, actor: Actor | undefined): Promise<void>;
+  put(orgId: string, logicalEnvironmentId: string, rules: NewPolicyRules, actor: Actor | undefined): Promise<{ version: bigint; updatedAt: Date }>;
   /** False when there was none. */
   delete(orgId: string, logicalEnvironmentId: string): Promise<boolean>;
 }
@@ -163,7 +160,10 @@ export interface AttestationFact {
 
 /** Implemented by server/data/policies.ts (SqlPolicyFacts): each method is one statement. */
 export interface PolicyFacts {
+  /** A policy with its rules, read in one statement (one snapshot). */
   policyOf(orgId: string, logicalEnvironmentId: string): Promise<StoredPolicy | undefined>;
+  /** Every policy of the organization, by logical environment name, in one statement. */
+  policiesOf(orgId: string): Promise<StoredPolicy[]>;
   deployedIn(orgId: string, digests: string[], rules: DeployedInQuery[]): Promise<DeployedInCandidate[]>;
   attestations(
     orgId: string,
@@ -214,7 +214,7 @@ export class PolicyUseCase implements PromotionGuard {
         }
         return { logicalEnvironmentId, environmentId, soakMs: r.soakMs };
       });
-      await repo.put(
+      const made = await repo.put(
         orgId,
         guardedId,
         {
@@ -226,10 +226,8 @@ export class PolicyUseCase implements PromotionGuard {
         actor,
       );
       await audit.append(orgId, actor, { action: "policy.set", resourceType: "promotion_policy", resourceName: policy.logicalEnvironment });
-      // Read back in the same transaction: the version this change made, not a later one's.
-      const stored = await repo.get(orgId, guardedId);
-      if (!stored) throw new Error(`the promotion policy of ${policy.logicalEnvironment} was not found right after it was written`);
-      return publicPolicy(stored);
+      // What this change made (a later set's version would be another's answer).
+      return { ...policy, version: made.version, updatedAt: made.updatedAt, updatedBy: actor ? { tokenId: actor.tokenId, tokenName: actor.tokenName } : undefined };
     });
   }
 
@@ -238,14 +236,14 @@ export class PolicyUseCase implements PromotionGuard {
     const { logical } = await this.repo.resolve(orgId, { logical: [name], environments: [] });
     const id = logical.get(name);
     if (!id) throw logicalEnvironmentNotFound(name);
-    const policy = await this.repo.get(orgId, id);
+    const policy = await this.facts.policyOf(orgId, id);
     if (!policy) throw noPolicy(name);
     return publicPolicy(policy);
   }
 
   /** Every policy of the organization, by logical environment name. */
   async list(orgId: string): Promise<PromotionPolicy[]> {
-    return (await this.repo.list(orgId)).map(publicPolicy);
+    return (await this.facts.policiesOf(orgId)).map(publicPolicy);
   }
 
   async delete(orgId: string, logicalEnvironment: string, actor: Actor | undefined): Promise<void> {

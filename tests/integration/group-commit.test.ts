@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { openDatabase, type Database } from "../../server/data/client.js";
-import { PrismaDeploymentRepository } from "../../server/data/deployments.js";
+import { SqlDeploymentRepository } from "../../server/data/deployments.js";
 import { migrate } from "../../server/data/migrate.js";
 import type { ArtifactInput, NamedSlot, PolicyHold, RecordRefusal, RecordResult } from "../../server/domain/deployments.js";
 import type { ChangeNotice } from "../../server/domain/live.js";
@@ -76,7 +76,7 @@ describe.each(backends())("group commit and the change log on %s", (backend) => 
   });
 
   test("records waiting behind a running batch share one statement and one commit, and each gets its own answer", async () => {
-    const repo = new PrismaDeploymentRepository(db.prisma, db.sql, { recordBatches: { maxBatch: 100, maxInFlight: 1 } });
+    const repo = new SqlDeploymentRepository(db.sql, { recordBatches: { maxBatch: 100, maxInFlight: 1 } });
     const first = repo.recordDeployed(slot("first"), art(attested[0]), actor); // runs alone, at once
     // Submitted while it runs: they wait, then go out together.
     const batch = [
@@ -108,7 +108,7 @@ describe.each(backends())("group commit and the change log on %s", (backend) => 
   });
 
   test("one batch heartbeats, supersedes and creates, each by the slot's own state", async () => {
-    const repo = new PrismaDeploymentRepository(db.prisma, db.sql, { recordBatches: { maxBatch: 100, maxInFlight: 1 } });
+    const repo = new SqlDeploymentRepository(db.sql, { recordBatches: { maxBatch: 100, maxInFlight: 1 } });
     const a = (await repo.recordDeployed(slot("mix-a"), art(attested[30]), actor)) as RecordResult;
     const b = (await repo.recordDeployed(slot("mix-b"), art(attested[31]), actor)) as RecordResult;
     const blocker = repo.recordDeployed(slot("mix-blocker"), art(attested[32]), actor);
@@ -142,7 +142,7 @@ describe.each(backends())("group commit and the change log on %s", (backend) => 
   };
 
   pgOnly("a batch that loses a race on one slot with another process is run again item by item: only that slot retries", async () => {
-    const repo = new PrismaDeploymentRepository(db.prisma, db.sql, { recordBatches: { maxBatch: 100, maxInFlight: 1 } });
+    const repo = new SqlDeploymentRepository(db.sql, { recordBatches: { maxBatch: 100, maxInFlight: 1 } });
     const envRow = await db.sql.query<{ env: string; lenv: string }>(
       `SELECT (SELECT id::text FROM environments WHERE organization_id = $1 AND name = 'k8s') AS env,
               (SELECT id::text FROM logical_environments WHERE organization_id = $1 AND name = 'production') AS lenv`,
@@ -182,7 +182,7 @@ describe.each(backends())("group commit and the change log on %s", (backend) => 
   });
 
   pgOnly("a subscriber gets every committed change from the log, whatever order transactions committed in, announced or not", async () => {
-    const repo = new PrismaDeploymentRepository(db.prisma, db.sql, { onCommitted: () => db.changes.announce() });
+    const repo = new SqlDeploymentRepository(db.sql, { onCommitted: () => db.changes.announce() });
     const r1 = (await repo.recordDeployed(slot("log-1"), art(attested[1]), actor)) as RecordResult;
     const r2 = (await repo.recordDeployed(slot("log-2"), art(attested[2]), actor)) as RecordResult;
     const notices: ChangeNotice[] = [];
@@ -213,7 +213,7 @@ describe.each(backends())("group commit and the change log on %s", (backend) => 
   });
 
   test("a transaction's changes reach subscribers updates first, then inserts: a supersede before the record it made", async () => {
-    const repo = new PrismaDeploymentRepository(db.prisma, db.sql, { onCommitted: () => db.changes.announce() });
+    const repo = new SqlDeploymentRepository(db.sql, { onCommitted: () => db.changes.announce() });
     const first = (await repo.recordDeployed(slot("order"), art(attested[3]), actor)) as RecordResult;
     const notices: ChangeNotice[] = [];
     const unsubscribe = await db.changes.subscribe({ onNotice: (n) => notices.push(n), onInterrupted: () => {} });

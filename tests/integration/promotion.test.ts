@@ -21,7 +21,7 @@ import { PromotionPolicyService } from "../../gen/proto/chainloop/v1/policy_pb.j
 import { PreconditionFailureSchema } from "../../gen/proto/google/rpc/error_details_pb.js";
 import { openDatabase, type Database } from "../../server/data/client.js";
 import { migrate } from "../../server/data/migrate.js";
-import { PrismaDeploymentRepository } from "../../server/data/deployments.js";
+import { SqlDeploymentRepository } from "../../server/data/deployments.js";
 import type { RecordResult } from "../../server/domain/deployments.js";
 import { createLogger } from "../../server/log.js";
 import { createUseCases, type UseCases } from "../../server/wiring.js";
@@ -223,7 +223,7 @@ describe.each(backends())("promotion policies on the record path (%s, in process
   });
 
   test("a record judged at an older policy version is held, not written", async () => {
-    const repo = new PrismaDeploymentRepository(db.prisma, db.sql);
+    const repo = new SqlDeploymentRepository(db.sql);
     const [{ id: policyId, version }] = await db.sql.query<{ id: string; version: string }>(
       `SELECT p.id::text AS id, p.version::text AS version FROM promotion_policies p
        JOIN logical_environments l ON l.id = p.logical_environment_id WHERE l.name = 'production'`,
