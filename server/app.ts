@@ -5,6 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "./data/client.js";
 import { apiTokenHandlers } from "./handlers/api-token.js";
 import { artifactHandlers } from "./handlers/artifact.js";
@@ -24,7 +25,7 @@ import { metricsInterceptor } from "./interceptors/metrics.js";
 import { createMetrics, isMetricsPath, metricsHandler, type Metrics } from "./metrics.js";
 import type { Logger } from "./log.js";
 import { PROTECTED_SERVICES, routes } from "./routes.js";
-import { rpcNodeAdapter } from "./rpc-adapter.js";
+import { unknownPath, withRefusalMessages, type NodeHandler } from "./http/refusals.js";
 import { serveUi } from "./ui-static.js";
 import { createUseCases, type UseCases } from "./wiring.js";
 
@@ -107,10 +108,25 @@ export function build(deps: AppDeps): App {
     },
   };
 
-  // connect-node's adapter, plus: undecodable requests are InvalidArgument (not Internal), and
-  // refusals and unknown paths carry a message (server/rpc-adapter.ts).
-  const connect = rpcNodeAdapter({
-    routes: routes(
+  // Paths that are no RPC: Prometheus (server/metrics.ts), the web page (server/ui-static.ts:
+  // GET/HEAD of / and /assets/…), /healthz, and anything else: Unimplemented with a message.
+  const notRpc: NodeHandler = (req, res) => {
+    const anyRes = res as AnyResponse;
+    if (serveMetrics && isMetricsPath(req.url)) return serveMetrics(req, anyRes);
+    if (serveUi(req, anyRes)) return;
+    if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) {
+      void probe.check().then((ok) => {
+        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: ok ? "SERVING" : "NOT_SERVING" }));
+      });
+      return;
+    }
+    unknownPath(req, res);
+  };
+  // connect-node's adapter (patched: patches/@connectrpc+*.patch); refused calls carry a message
+  // (server/http/refusals.ts).
+  const rpc = connectNodeAdapter({
+    routes: withRefusalMessages(routes(
       {
         environments: environmentHandlers(environments),
         deployments: deploymentHandlers(deployments, snapshots, live, diff),
@@ -126,8 +142,9 @@ export function build(deps: AppDeps): App {
       },
       [...(deps.interceptors ?? []), ...(metricsEnabled ? [metricsInterceptor(metrics)] : []), loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
       tokens,
-    ),
+    )),
     readMaxBytes: maxRequestBytes,
+    fallback: notRpc,
   });
 
   const handler = (req: AnyRequest, res: AnyResponse) => {
@@ -152,16 +169,7 @@ export function build(deps: AppDeps): App {
         return writeHead.apply(this, args);
       } as ServerResponse["writeHead"];
     }
-    if (serveMetrics && isMetricsPath(req.url)) return serveMetrics(req, res); // Prometheus (server/metrics.ts), outside the RPC router
-    if (serveUi(req, res)) return; // the web page (server/ui-static.ts): GET/HEAD of / and /assets/…
-    if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) {
-      void probe.check().then((ok) => {
-        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
-        res.end(JSON.stringify({ status: ok ? "SERVING" : "NOT_SERVING" }));
-      });
-      return;
-    }
-    (connect as (req: AnyRequest, res: AnyResponse) => void)(req, res);
+    rpc(req, res as Parameters<NodeHandler>[1]);
   };
 
   // Node's cleartext HTTP/2 server does not accept HTTP/1.1, so one TCP listener sniffs each

@@ -3,7 +3,7 @@
 // Domain errors map to their code with their message (written for users). ConnectErrors
 // raised by the framework pass through. Anything else is a bug or an outage: it is logged
 // with its stack and answered as Internal (or Unavailable when the database cannot be
-// reached) without leaking internals.
+// reached) without leaking internals. Every message is cut to MESSAGE_MAX characters.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { DomainError, FailedPrecondition, type DomainErrorKind } from "../domain/errors.js";
@@ -83,6 +83,22 @@ export function toConnectError(e: unknown, logger: Logger, method: string): Conn
   return new ConnectError("internal error; the server log has the details", Code.Internal, undefined, undefined, e);
 }
 
+/**
+ * Longest error message sent (characters). Some quote the request (an unknown health service
+ * name, a value a validation refused), and a gRPC status message travels in a trailer: one of a
+ * few hundred KB is more than clients accept (the stream, then the connection, failed).
+ */
+export const MESSAGE_MAX = 1024;
+
+/** `e` with its message cut to MESSAGE_MAX characters; code, metadata, details and cause kept. */
+export function bounded(e: ConnectError): ConnectError {
+  if (e.rawMessage.length <= MESSAGE_MAX) return e;
+  const message = `${e.rawMessage.slice(0, MESSAGE_MAX)}… (${e.rawMessage.length - MESSAGE_MAX} more characters)`;
+  const cut = new ConnectError(message, e.code, e.metadata, undefined, e.cause);
+  cut.details = e.details;
+  return cut;
+}
+
 export function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const method = `${req.service.typeName}/${req.method.name}`;
@@ -91,7 +107,7 @@ export function errorInterceptor(logger: Logger): Interceptor {
       // A streaming response fails while it is being read: map those errors here too.
       return res.stream ? { ...res, message: mapStreamErrors(res.message, logger, method) } : res;
     } catch (e) {
-      throw toConnectError(e, logger, method);
+      throw bounded(toConnectError(e, logger, method));
     }
   };
 }
@@ -100,6 +116,6 @@ async function* mapStreamErrors<T>(messages: AsyncIterable<T>, logger: Logger, m
   try {
     yield* messages;
   } catch (e) {
-    throw toConnectError(e, logger, method);
+    throw bounded(toConnectError(e, logger, method));
   }
 }
