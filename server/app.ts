@@ -4,7 +4,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "./data/client.js";
 import { apiTokenHandlers } from "./handlers/api-token.js";
@@ -19,6 +19,7 @@ import { policyHandlers } from "./handlers/policy.js";
 import { serverInfoHandlers } from "./handlers/server-info.js";
 import { webhookHandlers } from "./handlers/webhook.js";
 import { ServerInfoService } from "../gen/proto/chainloop/v1/server_info_pb.js";
+import { drainingInterceptor } from "./interceptors/draining.js";
 import { errorInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { metricsInterceptor } from "./interceptors/metrics.js";
@@ -27,13 +28,13 @@ import type { Logger } from "./log.js";
 import { PROTECTED_SERVICES, routes } from "./routes.js";
 import { unknownPath, withRefusalMessages, type NodeHandler } from "./http/refusals.js";
 import { serveUi } from "./ui-static.js";
-import { createUseCases, type UseCases } from "./wiring.js";
+import type { UseCases } from "./wiring.js";
 
 export interface AppDeps {
   db: Database;
   logger: Logger;
-  /** Defaults to createUseCases(db). */
-  useCases?: UseCases;
+  /** The use cases served (createUseCases(db) in server/wiring.ts). */
+  useCases: UseCases;
   maxRequestBytes?: number;
   /**
    * How long a client may take to send a request's headers: from connecting (the bytes that
@@ -77,18 +78,10 @@ export function build(deps: AppDeps): App {
   let draining = false;
   /** Requests (any protocol, any path) whose response has not closed yet. */
   let inFlight = 0;
-  // While draining, calls that had not started yet are refused with Unavailable (the client
-  // may retry elsewhere, nothing was done); the ones in flight finish. Health still answers
-  // (NOT_SERVING).
-  const refuseWhileDraining: Interceptor = (next) => async (req) => {
-    if (draining && req.service.typeName !== "grpc.health.v1.Health") {
-      throw new ConnectError("the server is shutting down; retry shortly", Code.Unavailable);
-    }
-    return next(req);
-  };
+
 
   const { environments, deployments, snapshots, diff, deliveryMetrics, tokens, evidence, keys, artifacts, policies, live, webhooks } =
-    deps.useCases ?? createUseCases(db);
+    deps.useCases;
   const metrics = deps.metrics ?? createMetrics();
   metrics.observeDatabase(db);
   metrics.observeLive(live);
@@ -140,7 +133,7 @@ export function build(deps: AppDeps): App {
         health: healthHandlers(probe),
         serverInfo: serverInfoHandlers(),
       },
-      [...(deps.interceptors ?? []), ...(metricsEnabled ? [metricsInterceptor(metrics)] : []), loggingInterceptor(logger), errorInterceptor(logger), refuseWhileDraining],
+      [...(deps.interceptors ?? []), ...(metricsEnabled ? [metricsInterceptor(metrics)] : []), loggingInterceptor(logger), errorInterceptor(logger), drainingInterceptor(() => draining)],
       tokens,
     )),
     readMaxBytes: maxRequestBytes,
@@ -160,6 +153,10 @@ export function build(deps: AppDeps): App {
       // ResourceExhausted lost that way). While draining, no connection is reused.
       const req1 = req as IncomingMessage;
       const res1 = res as ServerResponse;
+      // HTTP/1.0 allows a request without Host (Node refuses that only in HTTP/1.1); connect-node
+      // builds the request's URL from it and threw outside any handler, which ended the process
+      // ("unable to determine request authority"). The authority means nothing here: this one.
+      if (req1.headers.host === undefined) req1.headers.host = "localhost";
       const writeHead = res1.writeHead;
       res1.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse["writeHead"]>) {
         if (draining || (!req1.complete && req1.readableDidRead)) {
@@ -225,7 +222,7 @@ export function build(deps: AppDeps): App {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sessions) s.close(); // GOAWAY: open streams finish, no new ones
       // HTTP/1.1 has no GOAWAY: busy connections close after their response ("connection:
-      // close"), and new calls on them are refused (refuseWhileDraining). Idle ones are closed
+      // close"), and new calls on them are refused (server/interceptors/draining.ts). Idle ones are closed
       // only while nothing is in flight, and after the event loop's poll phase has read what
       // arrived (setImmediate): a request may sit unread in an "idle" socket while the event
       // loop is busy, and closing it then resets the caller's call.

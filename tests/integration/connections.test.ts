@@ -61,6 +61,36 @@ function h1Request(socket: net.Socket, request: string): Promise<string> {
 
 const healthz = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
 
+describe("HTTP/1.0 without a Host header", () => {
+  let db: TestDatabase;
+  let server: ServerProcess;
+  beforeAll(async () => {
+    db = await createTestDatabase("pglite");
+    server = await startServer(db.env);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it("answers an RPC and a page (HTTP/1.0 allows no Host; it used to end the process) and the server stays up", async () => {
+    const rpc = await untilClosed(
+      server.port,
+      "POST /chainloop.v1.ServerInfoService/GetServerInfo HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    expect(rpc.received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(rpc.received).toContain('"apiVersion":"chainloop.v1"');
+    const page = await untilClosed(server.port, "GET /healthz HTTP/1.0\r\n\r\n");
+    expect(page.received).toMatch(/^HTTP\/1\.1 200 /);
+    const socket = net.connect(server.port, "127.0.0.1");
+    try {
+      expect(await h1Request(socket, healthz)).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
 describe("connection timeouts (CHAINLOOP_HEADERS_TIMEOUT_MS)", () => {
   let db: TestDatabase;
   let server: ServerProcess;

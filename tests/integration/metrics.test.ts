@@ -155,7 +155,7 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
   test.each([
     ["Connect over HTTP/1.1", () => connectClient(DeploymentService, server.url, "1.1")],
     // Over HTTP/2 a client's cancel is a stream reset, which the server once missed: the watcher
-    // stayed (found with this gauge; server/rpc-adapter.ts).
+    // stayed (found with this gauge; now patches/@connectrpc+connect-node+2.1.2.patch).
     ["Connect over HTTP/2", () => connectClient(DeploymentService, server.url, "2")],
     ["gRPC", () => grpcTransportClient(DeploymentService, server.url)],
   ])("active watchers over %s: up while a WatchDeployments stream is open, down when the client cancels it", async (_, client) => {
