@@ -54,6 +54,12 @@ export interface WebhookConfig {
   pollMs: number;
   /** Attempts in flight per server process. */
   concurrency: number;
+  /**
+   * CHAINLOOP_WEBHOOK_DELIVERY=off: this process neither fills the outbox nor attempts
+   * deliveries (TestWebhook still attempts its one delivery here): the processes that take the
+   * records leave delivering, which costs CPU per event, to others on the same database.
+   */
+  deliver: boolean;
 }
 
 export interface TracingConfig {
@@ -109,6 +115,7 @@ function webhooksFrom(env: NodeJS.ProcessEnv): WebhookConfig {
     pollMs: intFrom(env, "CHAINLOOP_WEBHOOK_POLL_MS", 500, 10, 60_000),
     // At least 2: one subscription may hold at most half the slots (server/webhooks/dispatcher.ts).
     concurrency: intFrom(env, "CHAINLOOP_WEBHOOK_CONCURRENCY", 16, 2, 1000),
+    deliver: switchFrom(env, "CHAINLOOP_WEBHOOK_DELIVERY", true),
   };
 }
 

@@ -81,8 +81,10 @@ async function main(): Promise<void> {
   }
   const addr = await app.listen(config.port, config.host);
   logger.info({ host: addr.address, port: addr.port, url: `http://${hostForUrl(addr.address)}:${addr.port}` }, "listening");
-  // Webhook delivery (server/webhooks/dispatcher.ts): this process fills and drains the outbox too.
-  useCases.webhookDispatcher.start();
+  // Webhook delivery (server/webhooks/dispatcher.ts): this process fills and drains the outbox
+  // too, unless CHAINLOOP_WEBHOOK_DELIVERY=off leaves that to other processes.
+  if (config.webhooks.deliver) useCases.webhookDispatcher.start();
+  else logger.info({ webhooks: "not delivered here" }, "webhooks: CHAINLOOP_WEBHOOK_DELIVERY=off: other processes on this database deliver");
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -21,7 +21,7 @@ import {
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { digestOf, waitFor } from "../helpers/faults.js";
+import { digestOf, sleep, waitFor } from "../helpers/faults.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { dropConnection, hang, ok, status, WebhookReceiver, type ReceivedRequest } from "../helpers/webhook-receiver.js";
 import { listAll } from "../helpers/facts.js";
@@ -591,4 +591,34 @@ const onPostgres = backends().includes("postgres");
       10_000,
     );
   }, 180_000);
+
+  it("a process with CHAINLOOP_WEBHOOK_DELIVERY=off takes records but leaves delivering to the others", async () => {
+    db ??= await createTestDatabase("postgres");
+    for (const s of servers.splice(0)) await s.stop(); // the previous test's delivering processes
+    const recorder = await startServer({ ...db.env, CHAINLOOP_DATA_DIR: `${db.dataDir}/p3`, ...WEBHOOK_ENV, CHAINLOOP_WEBHOOK_DELIVERY: "off" });
+    servers.push(recorder);
+    await connectClient(EnvironmentService, recorder.url).createEnvironment({ name: "wh-split" });
+    const d = digestOf("delivered elsewhere");
+    await attest(recorder.url, [d]);
+    const receiver = await WebhookReceiver.start({ mode: ok() });
+    try {
+      await subscribe(connectClient(WebhookService, recorder.url), receiver, { environment: "wh-split" });
+      const res = await connectClient(DeploymentService, recorder.url).recordDeployment({
+        environment: "wh-split",
+        logicalEnvironment: "production",
+        deploymentName: "api",
+        kind: ArtifactKind.CONTAINER_IMAGE,
+        digest: d,
+      });
+      // Alone, the recorder fans out and delivers nothing (it polls every 100 ms when it delivers).
+      await sleep(1_500);
+      expect(receiver.requests).toHaveLength(0);
+      // A delivering process on the same database sends it.
+      servers.push(await startServer({ ...db.env, CHAINLOOP_DATA_DIR: `${db.dataDir}/p4`, ...WEBHOOK_ENV }));
+      const got = await receiver.waitFor((r) => r.event?.type === "deployment.deployed", 20_000, "the deployed event, from the other process");
+      expect(got.event?.data?.deployment?.id).toBe(res.deployment!.id);
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
 });
