@@ -25,24 +25,13 @@ import {
   type WebhookPayloads,
 } from "../domain/webhooks.js";
 import type { Logger } from "../log.js";
+import type { WebhookConfig } from "../config.js";
 import { packageVersion } from "../version.js";
 import { SecretKeyMismatch, type SecretBox } from "./secrets.js";
 import { send } from "./sender.js";
 
-export interface WebhookDeliveryConfig {
-  /** CHAINLOOP_WEBHOOK_ALLOW_PRIVATE. */
-  allowPrivate: boolean;
-  /** One attempt, connect to answer (CHAINLOOP_WEBHOOK_TIMEOUT_MS). */
-  timeoutMs: number;
-  /** How long a delivery is retried before it fails (CHAINLOOP_WEBHOOK_RETRY_WINDOW_MS). */
-  retryWindowMs: number;
-  backoffMinMs: number;
-  backoffMaxMs: number;
-  /** How often the outbox is filled and looked at (CHAINLOOP_WEBHOOK_POLL_MS). */
-  pollMs: number;
-  /** Attempts in flight in this process (CHAINLOOP_WEBHOOK_CONCURRENCY). */
-  concurrency: number;
-}
+/** The delivery settings (server/config.ts reads them from CHAINLOOP_WEBHOOK_*; `deliver` is main.ts's). */
+export type WebhookDeliveryConfig = Omit<WebhookConfig, "deliver">;
 
 export const DEFAULT_WEBHOOK_DELIVERY: WebhookDeliveryConfig = {
   allowPrivate: false,
