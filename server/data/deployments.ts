@@ -257,10 +257,12 @@ export class SqlDeploymentRepository implements DeploymentRepository, SnapshotRe
             };
           }
           const [row] = await tx.query<RawDeploymentRow>(
-            `UPDATE deployments d SET status = 'decommissioned', decommissioned_at = now(),
+            // The server's clock, to the millisecond, as every record time (the record statement's
+            // $13): a time the API returns is the one stored, so "as of" that instant is exact.
+            `UPDATE deployments d SET status = 'decommissioned', decommissioned_at = $4::timestamptz,
                decommissioned_by_token_id = $2::uuid, decommissioned_by_name = $3
              WHERE d.id = $1::uuid RETURNING ${deploymentColumns("d")}`,
-            [active.id, actor?.tokenId ?? null, actor?.tokenName ?? ""],
+            [active.id, actor?.tokenId ?? null, actor?.tokenName ?? "", new Date().toISOString()],
             "decommission_v1",
           );
           return { commit: true, value: { outcome: "decommissioned" as const, deployment: toDeployment(fromRaw(row!), names) } };
