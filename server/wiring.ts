@@ -83,7 +83,14 @@ export function createUseCases(db: Database, opts: UseCaseOptions = {}): UseCase
       webhooks.dispatcher.wake(); // coalesced; nothing while no one is subscribed
     },
   });
-  const webhooks = createWebhooks(db, deploymentRepo, opts.webhooks);
+  // Webhook filters name places as every read does (DeploymentUseCase.resolvePlace); the record
+  // path in turn announces policy refusals to webhooks, hence the deferred reference.
+  const webhooks = createWebhooks(
+    db,
+    deploymentRepo,
+    { resolvePlace: (orgId, environment, logicalEnvironment) => deployments.resolvePlace(orgId, environment, logicalEnvironment) },
+    opts.webhooks,
+  );
   // The record path's guards: promotion policies judge new records in guarded logical
   // environments; their refusals are announced to webhooks.
   const guards = { policies, events: webhooks.useCase };

@@ -81,19 +81,6 @@ export class PrismaWebhookRepository implements WebhookRepository {
   /** The client, or a transaction's (server/data/transactions.ts). */
   constructor(private readonly prisma: Prisma.TransactionClient) {}
 
-  async resolvePlace(orgId: string, environment: string, logicalEnvironment: string) {
-    const [env, lenv] = await Promise.all([
-      environment === "" ? null : this.prisma.environment.findFirst({ where: { organizationId: orgId, name: environment }, select: { id: true } }),
-      logicalEnvironment === ""
-        ? null
-        : this.prisma.logicalEnvironment.findFirst({ where: { organizationId: orgId, name: logicalEnvironment }, select: { id: true } }),
-    ]);
-    return {
-      ...(env ? { environmentId: env.id } : {}),
-      ...(lenv ? { logicalEnvironmentId: lenv.id } : {}),
-    };
-  }
-
   async create(w: NewWebhook): Promise<Webhook> {
     const row = await this.prisma.webhookSubscription.create({
       data: {

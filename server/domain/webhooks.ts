@@ -10,8 +10,7 @@
 // (policy refusals, test events). Sending, retrying and the HTTP side are server/webhooks/.
 import type { Audited } from "./audit.js";
 import type { Actor } from "./caller.js";
-import type { ArtifactInput, ArtifactKind, Deployment } from "./deployments.js";
-import { environmentNotFound } from "./environments.js";
+import type { ArtifactInput, ArtifactKind, Deployment, DeploymentUseCase } from "./deployments.js";
 import { FailedPrecondition, InvalidArgument, NotFound } from "./errors.js";
 import { parsePageRequest, toPage, type Page, type PageRequest } from "./pagination.js";
 import type { PolicyViolation } from "./policies.js";
@@ -130,8 +129,6 @@ export interface AttemptResult {
 
 /** Implemented by server/data/webhooks.ts on Prisma (the client, or a transaction's). */
 export interface WebhookRepository {
-  /** Ids of an environment and a logical environment by name ("" not asked: undefined). */
-  resolvePlace(orgId: string, environment: string, logicalEnvironment: string): Promise<{ environmentId?: string; logicalEnvironmentId?: string }>;
   create(w: NewWebhook): Promise<Webhook>;
   get(orgId: string, id: string): Promise<Webhook | undefined>;
   /** Oldest first. */
@@ -237,6 +234,8 @@ export interface ListDeliveriesInput extends PageRequest {
 
 export interface WebhookUseCaseDeps {
   repo: WebhookRepository;
+  /** Filters by name to ids, NotFound naming what is missing (DeploymentUseCase.resolvePlace, as every read that takes a place). */
+  places: Pick<DeploymentUseCase, "resolvePlace">;
   /** Creation and deletion, each with its audit entry in one transaction. */
   writes: Audited<WebhookRepository>;
   outbox: WebhookOutbox;
@@ -266,9 +265,7 @@ export class WebhookUseCase implements WebhookEvents {
     const eventMask = maskOf(input.events);
     const environment = input.environment === "" ? "" : requireName("environment", input.environment);
     const logicalEnvironment = input.logicalEnvironment === "" ? "" : requireName("logical_environment", input.logicalEnvironment);
-    const place = await this.deps.repo.resolvePlace(orgId, environment, logicalEnvironment);
-    if (environment !== "" && !place.environmentId) throw environmentNotFound(environment);
-    if (logicalEnvironment !== "" && !place.logicalEnvironmentId) throw logicalEnvironmentNotFound(logicalEnvironment);
+    const place = await this.deps.places.resolvePlace(orgId, environment || undefined, logicalEnvironment || undefined);
     const refusal = await this.deps.targets.refusal(url);
     if (refusal) throw new InvalidArgument(refusal);
 
@@ -409,10 +406,6 @@ export function originOf(url: URL): string {
 
 export function webhookNotFound(id: string): NotFound {
   return new NotFound(`webhook ${id} not found; list them with: chainloop webhook list`);
-}
-
-function logicalEnvironmentNotFound(name: string): NotFound {
-  return new NotFound(`logical environment "${name}" not found; list them with: chainloop logical-environment list`);
 }
 
 /** No key to encrypt or decrypt signing secrets with (server/webhooks/secrets.ts throws it). */

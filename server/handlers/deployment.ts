@@ -30,6 +30,7 @@ import {
 } from "../shared/proto.js";
 import { actorToPb } from "./api-token.js";
 import { evidenceToPb } from "./attestation.js";
+import { violationToPb } from "./policy.js";
 
 const REFUSAL_TO_PB: Record<SnapshotRefusal, RefusalPb> = {
   "invalid-entry": RefusalPb.INVALID_ENTRY,
@@ -125,7 +126,7 @@ export function deploymentHandlers(
         deployment: deploymentToPb(res.deployment),
         outcome: RECORD_OUTCOME_PB.toPb[res.outcome],
         supersededDeploymentId: res.supersededId ?? "",
-        policyViolations: res.policyViolations ?? [],
+        policyViolations: (res.policyViolations ?? []).map(violationToPb),
         policyOverridden: res.policyOverridden ?? false,
       };
     },

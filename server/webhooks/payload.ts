@@ -4,7 +4,6 @@
 // (deploymentToPb), as they read when the body is rendered.
 import { create, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { PolicyViolationSchema } from "../../gen/proto/chainloop/v1/policy_pb.js";
 import {
   PolicyRefusalSchema,
   WebhookEventDataSchema,
@@ -15,6 +14,7 @@ import { EVENT_TYPE_NAMES, TEST_EVENT_TYPE, type PolicyRefusalEvent, type Webhoo
 import { ARTIFACT_KIND_PB } from "../shared/proto.js";
 import { actorToPb } from "../handlers/api-token.js";
 import { deploymentToPb } from "../handlers/deployment.js";
+import { violationToPb } from "../handlers/policy.js";
 
 function render(type: string, at: Date, data: MessageInitShape<typeof WebhookEventDataSchema>): string {
   return toJsonString(
@@ -43,7 +43,7 @@ export const protoJsonPayloads: WebhookPayloads = {
         artifactName: e.artifact.artifactName,
         artifactVersion: e.artifact.artifactVersion,
         artifactReference: e.artifact.artifactReference,
-        violations: e.violations.map((v) => create(PolicyViolationSchema, { rule: v.rule, subject: v.subject, description: v.description })),
+        violations: e.violations.map(violationToPb),
         recordedBy: actorToPb(e.actor),
       }),
     });

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Database } from "../data/client.js";
 import { audited } from "../data/transactions.js";
 import { PrismaWebhookRepository, SqlWebhookOutbox } from "../data/webhooks.js";
-import { WebhookUseCase } from "../domain/webhooks.js";
+import { WebhookUseCase, type WebhookUseCaseDeps } from "../domain/webhooks.js";
 import { createLogger, type Logger } from "../log.js";
 import { DEFAULT_WEBHOOK_DELIVERY, leaseMsFor, WebhookDispatcher, type DeploymentReader, type WebhookDeliveryConfig } from "./dispatcher.js";
 import { protoJsonPayloads } from "./payload.js";
@@ -24,7 +24,12 @@ export interface Webhooks {
   dispatcher: WebhookDispatcher;
 }
 
-export function createWebhooks(db: Database, deployments: DeploymentReader, opts: WebhookOptions = {}): Webhooks {
+export function createWebhooks(
+  db: Database,
+  deployments: DeploymentReader,
+  places: WebhookUseCaseDeps["places"],
+  opts: WebhookOptions = {},
+): Webhooks {
   const { secretsKey, dataDir, logger = createLogger("silent"), ...given } = opts;
   const config: WebhookDeliveryConfig = { ...DEFAULT_WEBHOOK_DELIVERY, ...definedOnly(given) };
   const secrets = new SecretBox({ configured: secretsKey, dataDir, logger });
@@ -32,6 +37,7 @@ export function createWebhooks(db: Database, deployments: DeploymentReader, opts
   const dispatcher = new WebhookDispatcher(outbox, deployments, protoJsonPayloads, secrets, config, logger);
   const useCase = new WebhookUseCase({
     repo: new PrismaWebhookRepository(db.prisma),
+    places,
     writes: audited(db.prisma, (tx) => new PrismaWebhookRepository(tx)),
     outbox,
     targets: new AddressCheck(config.allowPrivate),
