@@ -26,3 +26,16 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination,
   );
 }
+
+/** An error for a log line: its message, and its cause's (a domain error wrapping what a driver said). */
+export function errorText(e: unknown): string {
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  return cause === undefined ? textOf(e) : `${textOf(e)}: ${textOf(cause)}`;
+}
+
+/** An error's message, or its code when it has none (a refused connection's AggregateError). */
+function textOf(e: unknown): string {
+  const { message, code } = (e ?? {}) as { message?: unknown; code?: unknown };
+  if (typeof message === "string" && message !== "") return message;
+  return typeof code === "string" ? code : String(e);
+}

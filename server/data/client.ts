@@ -11,6 +11,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../../gen/prisma/client.js";
 import type { Logger } from "../log.js";
 import { PGliteChangeFeed, PgChangeFeed, type ChangeLogFeed } from "./change-feed.js";
+import { unavailableWhenUnreachable } from "./errors.js";
 
 export type { PrismaClient };
 
@@ -128,14 +129,14 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   // An idle client losing its connection emits 'error' on the pool; without a listener the
   // process would crash. The next query gets a fresh connection.
   pool.on("error", (err) => opts.logger.warn({ err: err.message }, "database connection lost"));
-  const prisma = new PrismaClient({ adapter: tracedAdapter(new PrismaPg(pool), opts.tracer) });
+  const prisma = new PrismaClient({ adapter: prismaAdapter(new PrismaPg(pool), opts.tracer, false) });
   const location = redactUrl(url);
   const changes = new PgChangeFeed(url, async (text, params) => (await pool.query(text, params)).rows, opts.logger);
   return {
     kind: "postgres",
     location,
     prisma,
-    sql: tracedPool(opts.tracer, {
+    sql: guardedPool(tracedPool(opts.tracer, {
       async query<T>(text: string, params: unknown[], name?: string) {
         return (await pool.query({ text, values: params, ...(name ? { name } : {}) })).rows as T[];
       },
@@ -164,7 +165,7 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
           client.release(broken);
         }
       },
-    }),
+    })),
     changes,
     async withConnection(fn) {
       // A session of its own, without the pool's timeouts: the migration runner waits for its
@@ -213,7 +214,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     throw e;
   }
   const yielding = yieldingToIo(db);
-  const prisma = new PrismaClient({ adapter: tracedAdapter(new PrismaPGlite(yielding), opts.tracer) });
+  const prisma = new PrismaClient({ adapter: prismaAdapter(new PrismaPGlite(yielding), opts.tracer, true) });
   const changes = new PGliteChangeFeed(yielding, opts.logger);
   const conn: SqlConnection = {
     async query(sql, params) {
@@ -227,7 +228,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
     kind: "pglite",
     location: dir,
     prisma,
-    sql: tracedPool(opts.tracer, {
+    sql: guardedPool(tracedPool(opts.tracer, {
       // One session: nothing to prepare per connection, so the name is not needed.
       async query<T>(text: string, params: unknown[]) {
         return (await yielding.query(text, params)).rows as T[];
@@ -244,7 +245,7 @@ async function openPGlite(dataDir: string, opts: OpenOptions): Promise<Database>
           return out.value;
         });
       },
-    }),
+    })),
     changes,
     withConnection: (fn) => fn(conn),
     async ping() {
@@ -271,39 +272,64 @@ function tracedPool(tracer: DbTracer | undefined, pool: SqlPool): SqlPool {
   };
 }
 
+/** Runs one round trip to the database; `sql` is the statement as sent (placeholders, never values), or BEGIN, COMMIT, ROLLBACK. */
+type Around = <T>(sql: string | undefined, run: () => Promise<T>) => Promise<T>;
+
 /**
- * Prisma's driver adapter (factory) with every statement Prisma sends traced: the SQL Prisma
- * generated, with placeholders, never the values (they travel separately, in `args`). The
- * adapter is wrapped rather than Prisma's client ($extends) so that the span carries the
- * statement itself and covers interactive transactions (BEGIN, their statements, COMMIT).
- * Written here because no instrumentation for Prisma's driver adapters is installed.
+ * Prisma's driver adapter (factory) with `around` run around each of its round trips: every
+ * statement Prisma sends (queryRaw, executeRaw: the SQL Prisma generated), and opening and
+ * ending interactive transactions. `sql` names the latter BEGIN/COMMIT/ROLLBACK only where the
+ * adapter sends them itself (`phantomTx`: PGlite's adapter); adapter-pg's startTransaction only
+ * takes a connection and its commit() only gives it back, as Prisma sends BEGIN and COMMIT as
+ * statements. The adapter is wrapped rather than Prisma's client ($extends) so that it sees
+ * the statement itself and covers interactive transactions; Prisma passes what the adapter
+ * throws through unchanged. Written here because no instrumentation for Prisma's driver
+ * adapters is installed.
  */
-function tracedAdapter<F extends object>(factory: F, tracer: DbTracer | undefined): F {
-  if (!tracer) return factory;
+function aroundAdapter<F extends object>(factory: F, around: Around, phantomTx: boolean): F {
   /** What the adapters' queryRaw/executeRaw take (@prisma/driver-adapter-utils SqlQuery): the SQL, its args apart. */
   type SqlQuery = { sql: string };
-  type Queryable = { queryRaw(q: SqlQuery): Promise<unknown>; executeRaw(q: SqlQuery): Promise<unknown> };
-  const wrap = <T extends object>(target: T, extra: (prop: string | symbol, fn: (...a: unknown[]) => unknown) => unknown): T =>
+  const wrap = <T extends object>(target: T, method: (prop: string | symbol, fn: (...a: unknown[]) => Promise<unknown>) => unknown): T =>
     new Proxy(target, {
       get(t, prop) {
         const value = Reflect.get(t, prop, t) as unknown;
         if (typeof value !== "function") return value;
-        const fn = (value as (...a: unknown[]) => unknown).bind(t);
-        if (prop === "queryRaw" || prop === "executeRaw") return (q: SqlQuery) => tracer.statement(q.sql, undefined, () => fn(q) as Promise<unknown>);
-        return extra(prop, fn) ?? fn;
+        const fn = (value as (...a: unknown[]) => Promise<unknown>).bind(t);
+        if (prop === "queryRaw" || prop === "executeRaw") return (q: SqlQuery) => around(q.sql, () => fn(q));
+        return method(prop, fn) ?? fn;
       },
     }) as T;
-  const wrapTx = (tx: Queryable & object) =>
+  const label = (sql: string) => (phantomTx ? sql : undefined);
+  const wrapTx = (tx: object) =>
     wrap(tx, (prop, fn) =>
-      prop === "commit" || prop === "rollback" ? () => tracer.statement(prop.toUpperCase(), undefined, () => fn() as Promise<unknown>) : undefined,
+      prop === "commit" || prop === "rollback" ? () => around(label(prop.toUpperCase()), () => fn()) : undefined,
     );
-  const wrapAdapter = (adapter: Queryable & object) =>
+  const wrapAdapter = (adapter: object) =>
     wrap(adapter, (prop, fn) =>
       prop === "startTransaction"
-        ? async (...a: unknown[]) => wrapTx((await tracer.statement("BEGIN", undefined, () => fn(...a) as Promise<Queryable & object>)))
+        ? async (...a: unknown[]) => wrapTx((await around(label("BEGIN"), () => fn(...a))) as object)
         : undefined,
     );
-  return wrap(factory, (prop, fn) => (prop === "connect" ? async () => wrapAdapter((await fn()) as Queryable & object) : undefined));
+  return wrap(factory, (prop, fn) => (prop === "connect" ? async () => wrapAdapter((await around(undefined, () => fn())) as object) : undefined));
+}
+
+/** Prisma's adapter with its statements traced (a no-op without a tracer) and connection failures thrown as Unavailable. */
+function prismaAdapter<F extends object>(factory: F, tracer: DbTracer | undefined, phantomTx: boolean): F {
+  const traced = tracer
+    ? aroundAdapter(factory, (sql, run) => (sql === undefined ? run() : tracer.statement(sql, undefined, run)), phantomTx)
+    : factory;
+  return aroundAdapter(traced, (_sql, run) => unavailableWhenUnreachable(run), phantomTx);
+}
+
+/** The pool with connection failures thrown as Unavailable, whatever the statement or transaction. */
+function guardedPool(pool: SqlPool): SqlPool {
+  const guardedTx = (tx: SqlTx): SqlTx => ({
+    query: (text, params, name) => unavailableWhenUnreachable(() => tx.query(text, params, name)),
+  });
+  return {
+    query: (text, params, name) => unavailableWhenUnreachable(() => pool.query(text, params, name)),
+    transaction: (fn, opts) => unavailableWhenUnreachable(() => pool.transaction((tx) => fn(guardedTx(tx)), opts)),
+  };
 }
 
 /**

@@ -84,10 +84,6 @@ export class PrismaEnvironmentRepository implements EnvironmentRepository {
     return rows.map(toEnvironment);
   }
 
-  async updateDescription(orgId: string, name: string, description: string): Promise<Environment | undefined> {
-    return this.update(orgId, name, { description });
-  }
-
   async update(
     orgId: string,
     name: string,
@@ -151,13 +147,6 @@ export class PrismaEnvironmentRepository implements EnvironmentRepository {
       }
       throw e;
     }
-  }
-
-  async findLogicalByName(orgId: string, name: string): Promise<LogicalEnvironment | undefined> {
-    const row = await this.prisma.logicalEnvironment.findUnique({
-      where: { organizationId_name: { organizationId: orgId, name } },
-    });
-    return row ? toLogical(row) : undefined;
   }
 
   async deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | InUse> {

@@ -1,4 +1,61 @@
 // Recognizing database errors, whichever driver (pg, PGlite) and layer (Prisma, raw) raised them.
+// A database that cannot be reached becomes the domain's Unavailable here, at the two doors
+// every repository goes through (server/data/client.ts: the pool and Prisma's driver adapter),
+// so nothing above the data layer knows a driver's errors.
+import { DomainError, Unavailable } from "../domain/errors.js";
+
+/** Node and Postgres error codes that mean "the database is not reachable right now". */
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "08000",
+  "08001",
+  "08003",
+  "08006",
+  "53300", // too_many_connections
+  "57014", // query_canceled: statement_timeout (server/data/client.ts) or an operator's cancel
+]);
+
+/**
+ * Prisma driver-adapter error kinds (`cause.kind` of a DriverAdapterError, set by
+ * @prisma/adapter-pg) that mean the same.
+ */
+const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+
+/** pg's own errors for a lost or refused connection and for its client-side timeouts carry no code. */
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout/i;
+
+/** The database could not be reached, or did not answer in time (pg, PGlite, or a driver adapter wrapping either). */
+export function isConnectionFailure(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== "object" || depth > 4 || e instanceof DomainError) return false;
+  const err = e as { code?: unknown; originalCode?: unknown; kind?: unknown; cause?: unknown; message?: unknown };
+  if (typeof err.code === "string" && UNAVAILABLE_CODES.has(err.code)) return true;
+  if (typeof err.originalCode === "string" && UNAVAILABLE_CODES.has(err.originalCode)) return true;
+  if (typeof err.kind === "string" && UNAVAILABLE_KINDS.has(err.kind)) return true;
+  if (typeof err.message === "string" && UNAVAILABLE_MESSAGES.test(err.message)) return true;
+  return isConnectionFailure(err.cause, depth + 1);
+}
+
+/** What a repository throws for a failed database call: the domain's Unavailable for a connection failure, the error itself otherwise. */
+export function asDomainError(e: unknown): unknown {
+  return isConnectionFailure(e) ? new Unavailable("the database is unavailable; retry shortly", { cause: e }) : e;
+}
+
+/** `run`, with a connection failure thrown as Unavailable (asDomainError). */
+export async function unavailableWhenUnreachable<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw asDomainError(e);
+  }
+}
 
 /** The Postgres SQLSTATE behind an error, digging through Prisma's driver-adapter wrapping. */
 export function sqlStateOf(e: unknown): string | undefined {

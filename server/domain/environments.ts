@@ -42,7 +42,6 @@ export interface EnvironmentRepository {
   create(orgId: string, input: { name: string; description: string; heartbeatIntervalMs?: number | null }): Promise<Environment>;
   findByName(orgId: string, name: string): Promise<Environment | undefined>;
   list(orgId: string, q: EnvironmentListQuery): Promise<Environment[]>;
-  updateDescription(orgId: string, name: string, description: string): Promise<Environment | undefined>;
   /** Changes the fields present in `changes` (heartbeatIntervalMs null clears it). */
   update(
     orgId: string,
@@ -54,7 +53,6 @@ export interface EnvironmentRepository {
 
   listLogical(orgId: string): Promise<LogicalEnvironment[]>;
   createLogical(orgId: string, input: { name: string; description: string }): Promise<LogicalEnvironment>;
-  findLogicalByName(orgId: string, name: string): Promise<LogicalEnvironment | undefined>;
   deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | InUse>;
 }
 

@@ -1,14 +1,15 @@
 // The one place where errors become Connect/gRPC statuses.
 //
 // Domain errors map to their code with their message (written for users). ConnectErrors
-// raised by the framework pass through. Anything else is a bug or an outage: it is logged
-// with its stack and answered as Internal (or Unavailable when the database cannot be
-// reached) without leaking internals. Every message is cut to MESSAGE_MAX characters.
+// raised by the framework pass through. Anything else is a bug: it is logged with its stack and
+// answered as Internal without leaking internals. (A database that cannot be reached is the
+// domain's Unavailable by then: server/data/errors.ts.) Every message is cut to MESSAGE_MAX
+// characters.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { DomainError, FailedPrecondition, type DomainErrorKind } from "../domain/errors.js";
+import { DomainError, FailedPrecondition, Unavailable, type DomainErrorKind } from "../domain/errors.js";
 import { PreconditionFailureSchema } from "../../gen/proto/google/rpc/error_details_pb.js";
-import type { Logger } from "../log.js";
+import { errorText, type Logger } from "../log.js";
 
 const CODES: Record<DomainErrorKind, Code> = {
   InvalidArgument: Code.InvalidArgument,
@@ -21,51 +22,10 @@ const CODES: Record<DomainErrorKind, Code> = {
   ResourceExhausted: Code.ResourceExhausted,
 };
 
-/** Node and Postgres error codes that mean "the database is not reachable right now". */
-const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "57P01", // admin_shutdown
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-  "08000",
-  "08001",
-  "08003",
-  "08006",
-  "53300", // too_many_connections
-  "57014", // query_canceled: statement_timeout (server/data/client.ts) or an operator's cancel
-  "P1001", // Prisma: can't reach database server
-  "P1017", // Prisma: server closed the connection
-  "P2024", // Prisma: timed out fetching a connection from the pool
-]);
-
-/**
- * Prisma driver-adapter error kinds (`meta.driverAdapterError.cause.kind`, set by
- * @prisma/adapter-pg) that mean the same. Prisma reports them under codes such as P2010 (raw
- * query failed) that say nothing about the connection, so the kind is what tells.
- */
-const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
-
-function isUnavailable(e: unknown, depth = 0): boolean {
-  if (!e || typeof e !== "object" || depth > 4) return false;
-  const err = e as { code?: unknown; originalCode?: unknown; kind?: unknown; cause?: unknown; message?: unknown; meta?: { driverAdapterError?: unknown } };
-  if (typeof err.code === "string" && UNAVAILABLE_CODES.has(err.code)) return true;
-  if (typeof err.originalCode === "string" && UNAVAILABLE_CODES.has(err.originalCode)) return true;
-  if (typeof err.kind === "string" && UNAVAILABLE_KINDS.has(err.kind)) return true;
-  if (
-    typeof err.message === "string" &&
-    /Connection terminated|connection timeout|Client has encountered a connection error|Can't reach database server|timeout exceeded when trying to connect|Query read timeout/i.test(err.message)
-  ) {
-    return true;
-  }
-  return isUnavailable(err.cause, depth + 1) || isUnavailable(err.meta?.driverAdapterError, depth + 1);
-}
-
 export function toConnectError(e: unknown, logger: Logger, method: string): ConnectError {
   if (e instanceof DomainError) {
+    // What was unreachable is for the log, not the caller.
+    if (e instanceof Unavailable && e.cause !== undefined) logger.warn({ method, err: errorText(e) }, "unavailable");
     // A refusal that lists its unmet preconditions carries them as google.rpc.PreconditionFailure,
     // which clients in any language decode with their common protos.
     const details =
@@ -75,10 +35,6 @@ export function toConnectError(e: unknown, logger: Logger, method: string): Conn
     return new ConnectError(e.message, CODES[e.kind], undefined, details, e);
   }
   if (e instanceof ConnectError) return e;
-  if (isUnavailable(e)) {
-    logger.warn({ method, err: (e as Error)?.message }, "database unavailable");
-    return new ConnectError("the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, e);
-  }
   logger.error({ method, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, "unexpected error");
   return new ConnectError("internal error; the server log has the details", Code.Internal, undefined, undefined, e);
 }

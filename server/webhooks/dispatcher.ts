@@ -24,7 +24,7 @@ import {
   type WebhookOutbox,
   type WebhookPayloads,
 } from "../domain/webhooks.js";
-import type { Logger } from "../log.js";
+import { errorText, type Logger } from "../log.js";
 import type { WebhookConfig } from "../config.js";
 import { packageVersion } from "../version.js";
 import { SecretKeyMismatch, type SecretBox } from "./secrets.js";
@@ -371,7 +371,7 @@ export class WebhookDispatcher implements WebhookDelivering {
     const last = this.lastLogged.get(key);
     if (last !== undefined && now - last < LOG_EVERY_MS) return;
     this.lastLogged.set(key, now);
-    this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, message);
+    this.logger.warn({ err: errorText(e) }, message);
   }
 
   private recovered(key: string): void {

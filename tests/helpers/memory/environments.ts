@@ -73,10 +73,6 @@ export class MemoryEnvironmentRepository implements EnvironmentRepository, Resto
       .slice(0, q.limit);
   }
 
-  async updateDescription(orgId: string, name: string, description: string): Promise<Environment | undefined> {
-    return this.update(orgId, name, { description });
-  }
-
   async update(orgId: string, name: string, changes: { description?: string; heartbeatIntervalMs?: number | null }): Promise<Environment | undefined> {
     const { envs } = this.org(orgId);
     const env = envs.get(name);
@@ -107,10 +103,6 @@ export class MemoryEnvironmentRepository implements EnvironmentRepository, Resto
     const l: LogicalEnvironment = { id: randomUUID(), name: input.name, description: input.description, builtIn: false, createdAt: new Date() };
     logical.set(l.name, l);
     return l;
-  }
-
-  async findLogicalByName(orgId: string, name: string): Promise<LogicalEnvironment | undefined> {
-    return this.org(orgId).logical.get(name);
   }
 
   async deleteLogical(orgId: string, name: string): Promise<"deleted" | "not-found" | InUse> {
