@@ -101,7 +101,7 @@ function runNode(script: string, env: Record<string, string>, timeoutMs = 60_000
 
 /** Runs fn with a fresh database and an open Database on it; closes and drops both afterwards. */
 async function withFreshDatabase(backend: Backend, fn: (db: Database, tdb: TestDatabase) => Promise<void>): Promise<void> {
-  const tdb = await createTestDatabase(backend);
+  const tdb = await createTestDatabase(backend, { fresh: true });
   try {
     const db = await open(tdb);
     try {
@@ -176,7 +176,7 @@ describe.each(backends())("migration runner on %s", (backend) => {
   });
 
   it("the server refuses to start on a database whose applied migration has another checksum", async () => {
-    const tdb = await createTestDatabase(backend);
+    const tdb = await createTestDatabase(backend, { fresh: true });
     try {
       const target = migrationFiles()[0]!.name;
       const db = await open(tdb);
@@ -247,7 +247,7 @@ describe.each(backends())("migration runner on %s", (backend) => {
   });
 
   it("`npm run migrate` (dist/server/migrate-cli.js) applies the migrations without serving, and refuses edited history", async () => {
-    const tdb = await createTestDatabase(backend);
+    const tdb = await createTestDatabase(backend, { fresh: true });
     try {
       const cli = path.join(ROOT, "dist/server/migrate-cli.js");
       const env = { ...tdb.env, LOG_LEVEL: "silent" };
@@ -282,7 +282,7 @@ const onPostgres = backends().includes("postgres") ? describe : describe.skip;
 
 onPostgres("migration runner, several servers starting together on postgres", () => {
   it("4 concurrent migrate() calls all succeed and apply each migration exactly once", async () => {
-    const tdb = await createTestDatabase("postgres");
+    const tdb = await createTestDatabase("postgres", { fresh: true });
     const dir = copyMigrations();
     const dbs: Database[] = [];
     try {
