@@ -55,6 +55,12 @@ export interface WebhookConfig {
   /** Attempts in flight per server process. */
   concurrency: number;
   /**
+   * How long past an attempt's timeout its claim holds: room for rendering and storing the
+   * result. A process that dies mid-attempt leaves the delivery to be claimed again (same id)
+   * once timeout + margin have passed.
+   */
+  leaseMarginMs: number;
+  /**
    * CHAINLOOP_WEBHOOK_DELIVERY=off: this process neither fills the outbox nor attempts
    * deliveries (TestWebhook still attempts its one delivery here): the processes that take the
    * records leave delivering, which costs CPU per event, to others on the same database.
@@ -115,6 +121,7 @@ function webhooksFrom(env: NodeJS.ProcessEnv): WebhookConfig {
     pollMs: intFrom(env, "CHAINLOOP_WEBHOOK_POLL_MS", 500, 10, 60_000),
     // At least 2: one subscription may hold at most half the slots (server/webhooks/dispatcher.ts).
     concurrency: intFrom(env, "CHAINLOOP_WEBHOOK_CONCURRENCY", 16, 2, 1000),
+    leaseMarginMs: intFrom(env, "CHAINLOOP_WEBHOOK_LEASE_MARGIN_MS", 20_000, 1_000, 10 * 60_000),
     deliver: switchFrom(env, "CHAINLOOP_WEBHOOK_DELIVERY", true),
   };
 }

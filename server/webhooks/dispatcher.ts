@@ -41,6 +41,7 @@ export const DEFAULT_WEBHOOK_DELIVERY: WebhookDeliveryConfig = {
   backoffMaxMs: 3600_000,
   pollMs: 500,
   concurrency: 16,
+  leaseMarginMs: 20_000,
 };
 
 /** Attempts in flight per subscription, per process: at most 4, and at most half the process's slots. */
@@ -51,8 +52,6 @@ export const PER_SUBSCRIPTION = 4;
  * healthy receiver got 3 of 33 events in 20 s beside a hanging one).
  */
 export const perSubscriptionLimit = (concurrency: number) => Math.max(1, Math.min(PER_SUBSCRIPTION, Math.floor(concurrency / 2)));
-/** A claim's lease beyond the attempt's timeout: room for rendering and storing the result. */
-const LEASE_MARGIN_MS = 20_000;
 /**
  * Wake-up fan-outs (after this process's commits) at most this often. Each is a transaction of a
  * few statements beside the record path's: at 25 ms, under 2,000 records/s, fan-outs and their
@@ -63,7 +62,8 @@ const WAKE_SPACING_MS = 200;
 const LOG_EVERY_MS = 30_000;
 const RESULT_BATCH = 256;
 
-export const leaseMsFor = (cfg: Pick<WebhookDeliveryConfig, "timeoutMs">) => cfg.timeoutMs + LEASE_MARGIN_MS;
+/** A claim's lease: the attempt's timeout, and the margin to render and store its result. */
+export const leaseMsFor = (cfg: Pick<WebhookDeliveryConfig, "timeoutMs" | "leaseMarginMs">) => cfg.timeoutMs + cfg.leaseMarginMs;
 
 /** Reads records by id, with their place's names (the repository's getMany, as the list reads them). */
 export interface DeploymentReader {

@@ -246,7 +246,7 @@ describe("webhook rules", () => {
 describe("webhook configuration", () => {
   it("reads the CHAINLOOP_WEBHOOK_* settings and the secrets key, with their defaults", () => {
     expect(loadConfig({})).toMatchObject({
-      webhooks: { allowPrivate: false, timeoutMs: 10_000, retryWindowMs: 86_400_000, backoffMinMs: 5_000, backoffMaxMs: 3_600_000, pollMs: 500, concurrency: 16, deliver: true },
+      webhooks: { allowPrivate: false, timeoutMs: 10_000, retryWindowMs: 86_400_000, backoffMinMs: 5_000, backoffMaxMs: 3_600_000, pollMs: 500, concurrency: 16, leaseMarginMs: 20_000, deliver: true },
       secretsKey: undefined,
     });
     const key = "0123456789abcdef0123456789abcdef";
@@ -258,10 +258,11 @@ describe("webhook configuration", () => {
       CHAINLOOP_WEBHOOK_BACKOFF_MAX_MS: "1000",
       CHAINLOOP_WEBHOOK_POLL_MS: "50",
       CHAINLOOP_WEBHOOK_CONCURRENCY: "4",
+      CHAINLOOP_WEBHOOK_LEASE_MARGIN_MS: "3000",
       CHAINLOOP_WEBHOOK_DELIVERY: "off",
       CHAINLOOP_SECRETS_KEY: key,
     });
-    expect(cfg.webhooks).toEqual({ allowPrivate: true, timeoutMs: 2000, retryWindowMs: 60000, backoffMinMs: 100, backoffMaxMs: 1000, pollMs: 50, concurrency: 4, deliver: false });
+    expect(cfg.webhooks).toEqual({ allowPrivate: true, timeoutMs: 2000, retryWindowMs: 60000, backoffMinMs: 100, backoffMaxMs: 1000, pollMs: 50, concurrency: 4, leaseMarginMs: 3000, deliver: false });
     expect(cfg.secretsKey).toBe(key);
     expect(loadConfig({ CHAINLOOP_WEBHOOK_ALLOW_PRIVATE: "0" }).webhooks.allowPrivate).toBe(false);
   });
@@ -272,6 +273,7 @@ describe("webhook configuration", () => {
       [{ CHAINLOOP_WEBHOOK_TIMEOUT_MS: "10s" }, /CHAINLOOP_WEBHOOK_TIMEOUT_MS must be an integer/],
       [{ CHAINLOOP_WEBHOOK_CONCURRENCY: "0" }, /CHAINLOOP_WEBHOOK_CONCURRENCY must be an integer between 2/],
       [{ CHAINLOOP_WEBHOOK_CONCURRENCY: "1" }, /CHAINLOOP_WEBHOOK_CONCURRENCY must be an integer between 2/],
+      [{ CHAINLOOP_WEBHOOK_LEASE_MARGIN_MS: "999" }, /CHAINLOOP_WEBHOOK_LEASE_MARGIN_MS must be an integer between 1000/],
       [{ CHAINLOOP_WEBHOOK_DELIVERY: "maybe" }, /CHAINLOOP_WEBHOOK_DELIVERY must be 1, true or on \(or 0, false, off\)/],
       [{ CHAINLOOP_WEBHOOK_BACKOFF_MIN_MS: "5000", CHAINLOOP_WEBHOOK_BACKOFF_MAX_MS: "1000" }, /BACKOFF_MAX_MS \(1000\) must be at least CHAINLOOP_WEBHOOK_BACKOFF_MIN_MS \(5000\)/],
       [{ CHAINLOOP_SECRETS_KEY: "too-short-key" }, /CHAINLOOP_SECRETS_KEY must be 32/],
