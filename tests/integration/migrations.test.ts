@@ -99,9 +99,13 @@ function runNode(script: string, env: Record<string, string>, timeoutMs = 60_000
   });
 }
 
-/** Runs fn with a fresh database and an open Database on it; closes and drops both afterwards. */
-async function withFreshDatabase(backend: Backend, fn: (db: Database, tdb: TestDatabase) => Promise<void>): Promise<void> {
-  const tdb = await createTestDatabase(backend, { fresh: true });
+/**
+ * Runs fn with a database and an open Database on it; closes and drops both afterwards. A
+ * "fresh" one is empty; a "migrated" one has every migration applied already (for PGlite, the
+ * suite's template: tests/helpers/backends.ts), for tests about what happens after that.
+ */
+async function withDatabase(backend: Backend, state: "fresh" | "migrated", fn: (db: Database, tdb: TestDatabase) => Promise<void>): Promise<void> {
+  const tdb = await createTestDatabase(backend, { fresh: state === "fresh" });
   try {
     const db = await open(tdb);
     try {
@@ -126,7 +130,7 @@ describe.each(backends())("migration runner on %s", (backend) => {
   };
 
   it("applies every migration to a fresh database once and books it as Prisma does", async () => {
-    await withFreshDatabase(backend, async (db) => {
+    await withDatabase(backend, "fresh", async (db) => {
       const files = migrationFiles();
       expect(files.length).toBeGreaterThan(0);
 
@@ -157,7 +161,7 @@ describe.each(backends())("migration runner on %s", (backend) => {
   });
 
   it("refuses to run when an applied migration was changed, naming it, and applies nothing after it", async () => {
-    await withFreshDatabase(backend, async (db) => {
+    await withDatabase(backend, "migrated", async (db) => {
       const dir = scratchCopy();
       await migrate(db, logger, readMigrations(dir));
       const before = await bookkeeping(db);
@@ -176,7 +180,7 @@ describe.each(backends())("migration runner on %s", (backend) => {
   });
 
   it("the server refuses to start on a database whose applied migration has another checksum", async () => {
-    const tdb = await createTestDatabase(backend, { fresh: true });
+    const tdb = await createTestDatabase(backend);
     try {
       const target = migrationFiles()[0]!.name;
       const db = await open(tdb);
@@ -195,7 +199,7 @@ describe.each(backends())("migration runner on %s", (backend) => {
   });
 
   it("a migration that fails midway leaves nothing of itself behind, names itself, and the database stays usable", async () => {
-    await withFreshDatabase(backend, async (db) => {
+    await withDatabase(backend, "migrated", async (db) => {
       const dir = scratchCopy();
       const good = migrationFiles(dir);
       const broken = "99990101000000_broken";
@@ -235,7 +239,7 @@ describe.each(backends())("migration runner on %s", (backend) => {
   // (script_matches_checksum tries the script as is, with CRLF → LF and with LF → CRLF), because
   // git rewrites line endings on Windows checkouts. Our runner must do the same.
   it("accepts an applied migration whose file only changed line endings, as Prisma does", async () => {
-    await withFreshDatabase(backend, async (db) => {
+    await withDatabase(backend, "migrated", async (db) => {
       const dir = scratchCopy();
       await migrate(db, logger, readMigrations(dir));
       for (const { name } of migrationFiles(dir)) {
