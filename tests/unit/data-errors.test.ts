@@ -1,16 +1,12 @@
 // The data layer's one conversion of driver errors (server/data/errors.ts, applied in
 // server/data/client.ts to the pool and to Prisma's driver adapter): a database that cannot be
 // reached is the domain's Unavailable whichever door a repository used, and every other error
-// passes through as the driver raised it (the repositories tell unique violations and
-// conflicts apart by their SQLSTATE). Real sockets: a port nothing listens on, and PGlite for
-// errors that are not about the connection. The whole outage (Postgres stopped, hung and
-// restarted under load) is tests/faults/db-outage.test.ts.
-import fs from "node:fs";
+// passes through as the driver raised it (tests/integration/data-errors.test.ts, on both
+// backends). Real sockets: a port nothing listens on. The whole outage (Postgres stopped, hung
+// and restarted under load) is tests/faults/db-outage.test.ts.
 import net from "node:net";
 import os from "node:os";
-import path from "node:path";
 import { openDatabase, type Database } from "../../server/data/client.js";
-import { isUniqueViolation } from "../../server/data/errors.js";
 import { Unavailable } from "../../server/domain/errors.js";
 import { createLogger, errorText } from "../../server/log.js";
 
@@ -50,33 +46,4 @@ describe("a database that cannot be reached", () => {
   test("a Prisma query throws Unavailable", () => unavailable(() => db.prisma.organization.findMany()));
   test("a Prisma interactive transaction throws Unavailable", () =>
     unavailable(() => db.prisma.$transaction((tx) => tx.organization.findMany())));
-});
-
-describe("errors that are not about the connection (PGlite)", () => {
-  let db: Database;
-  let dir: string;
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "data-errors-"));
-    db = await openDatabase({ databaseUrl: undefined, dataDir: dir, logger });
-    await db.sql.query("CREATE TABLE t (k text PRIMARY KEY)", []);
-  });
-  afterAll(async () => {
-    await db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  test("a unique violation reaches the repository as the driver raised it", async () => {
-    await db.sql.query("INSERT INTO t VALUES ($1)", ["a"]);
-    const e = await db.sql.query("INSERT INTO t VALUES ($1)", ["a"]).catch((err: unknown) => err);
-    expect(e).not.toBeInstanceOf(Unavailable);
-    expect(isUniqueViolation(e)).toBe(true);
-  });
-
-  test("a statement error inside a transaction is not Unavailable either", async () => {
-    const e = await db.sql
-      .transaction(async (tx) => ({ commit: true, value: await tx.query("SELECT * FROM missing_table", []) }))
-      .catch((err: unknown) => err);
-    expect(e).not.toBeInstanceOf(Unavailable);
-    expect((e as { code?: string }).code).toBe("42P01");
-  });
 });
