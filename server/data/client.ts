@@ -278,10 +278,10 @@ type Around = <T>(sql: string | undefined, run: () => Promise<T>) => Promise<T>;
 /**
  * Prisma's driver adapter (factory) with `around` run around each of its round trips: every
  * statement Prisma sends (queryRaw, executeRaw: the SQL Prisma generated), and opening and
- * ending interactive transactions. `sql` names the latter BEGIN/COMMIT/ROLLBACK only where the
- * adapter sends them itself (`phantomTx`: PGlite's adapter); adapter-pg's startTransaction only
- * takes a connection and its commit() only gives it back, as Prisma sends BEGIN and COMMIT as
- * statements. The adapter is wrapped rather than Prisma's client ($extends) so that it sees
+ * ending interactive transactions. Opening one is BEGIN (both adapters send it themselves);
+ * ending one is COMMIT/ROLLBACK only where the adapter sends those itself (`phantomTx`: PGlite's
+ * adapter): adapter-pg's commit() and rollback() only give the connection back, as Prisma sends
+ * COMMIT and ROLLBACK as statements (traced as such). The adapter is wrapped rather than Prisma's client ($extends) so that it sees
  * the statement itself and covers interactive transactions; Prisma passes what the adapter
  * throws through unchanged. Written here because no instrumentation for Prisma's driver
  * adapters is installed.
@@ -307,7 +307,7 @@ function aroundAdapter<F extends object>(factory: F, around: Around, phantomTx: 
   const wrapAdapter = (adapter: object) =>
     wrap(adapter, (prop, fn) =>
       prop === "startTransaction"
-        ? async (...a: unknown[]) => wrapTx((await around(label("BEGIN"), () => fn(...a))) as object)
+        ? async (...a: unknown[]) => wrapTx((await around("BEGIN", () => fn(...a))) as object)
         : undefined,
     );
   return wrap(factory, (prop, fn) => (prop === "connect" ? async () => wrapAdapter((await around(undefined, () => fn())) as object) : undefined));

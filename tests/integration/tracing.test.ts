@@ -175,6 +175,15 @@ describe.each(backends())("traces on %s", (backend) => {
     const getRpc = await receiver.waitFor("GetEnvironment", (s) => s.traceId === get.traceId && s.kind === SPAN_KIND_SERVER);
     await receiver.waitFor("a Prisma statement", (s) => s.parentSpanId === getRpc.spanId && /environments/.test(String(attr(s, "db.query.text"))));
 
+    // A change and its audit entry are one Prisma transaction: one BEGIN and one COMMIT in its
+    // trace (spans are exported in the order they end, so all of them are in by the call's own).
+    const update = callerSpan();
+    await update.connect(EnvironmentService, server.url).updateEnvironment({ environment: { name: "traced", description: "changed" } });
+    await receiver.waitFor("UpdateEnvironment", (s) => s.traceId === update.traceId && s.kind === SPAN_KIND_SERVER);
+    const statements = receiver.spans.filter((s) => s.traceId === update.traceId).map((s) => String(attr(s, "db.query.text") ?? ""));
+    expect(statements.filter((t) => /^BEGIN\b/i.test(t))).toHaveLength(1);
+    expect(statements.filter((t) => /^COMMIT\b/i.test(t))).toHaveLength(1);
+
     // Nothing secret or from the request's parameters in anything exported: no token, no digest.
     const exported = receiver.bodies.join("\n");
     expect(exported).not.toContain(TEST_ADMIN_TOKEN);
