@@ -8,14 +8,17 @@ import type { DescService } from "@bufbuild/protobuf";
 import { createClient, createRouterTransport, type Client, type Interceptor } from "@connectrpc/connect";
 import type { Caller, Scope } from "../../server/domain/caller.js";
 import { EnvironmentUseCase } from "../../server/domain/environments.js";
+import { PolicyUseCase } from "../../server/domain/policies.js";
 import { hashSecret, mintSecret, TokenUseCase } from "../../server/domain/tokens.js";
 import { apiTokenHandlers } from "../../server/handlers/api-token.js";
 import { environmentHandlers } from "../../server/handlers/environment.js";
+import { policyHandlers } from "../../server/handlers/policy.js";
 import { errorInterceptor } from "../../server/interceptors/errors.js";
 import { createLogger } from "../../server/log.js";
 import { routes, type Handlers } from "../../server/routes.js";
 import { MemoryAudit, memoryAudited } from "./memory/audit.js";
 import { MemoryEnvironmentRepository } from "./memory/environments.js";
+import { memoryPolicyFacts, MemoryPolicyRepository } from "./memory/policies.js";
 import { MemoryTokenRepository } from "./memory/tokens.js";
 
 /** How a call authenticates: a bearer token, none (null), or an Authorization header sent verbatim. */
@@ -26,9 +29,11 @@ export const OTHER_ORG = "00000000-0000-4000-8000-000000000002";
 
 export function handlerRouter() {
   const audit = new MemoryAudit();
-  const repos = { environments: new MemoryEnvironmentRepository(), tokens: new MemoryTokenRepository() };
+  const environments = new MemoryEnvironmentRepository();
+  const repos = { environments, tokens: new MemoryTokenRepository(), policies: new MemoryPolicyRepository(environments) };
   const useCases = {
     environments: new EnvironmentUseCase(repos.environments, memoryAudited(repos.environments, audit)),
+    policies: new PolicyUseCase(repos.policies, memoryAudited(repos.policies, audit), memoryPolicyFacts(repos.policies)),
     tokens: new TokenUseCase(repos.tokens, memoryAudited(repos.tokens, audit)),
   };
   const unserved = {} as never;
@@ -40,7 +45,7 @@ export function handlerRouter() {
     attestations: unserved,
     keys: unserved,
     artifacts: unserved,
-    policies: unserved,
+    policies: policyHandlers(useCases.policies),
     webhooks: unserved,
     health: unserved,
     serverInfo: unserved,
