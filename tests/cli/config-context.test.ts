@@ -7,8 +7,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { clientBackends } from "../helpers/backends.js";
+import { serveFor } from "../helpers/served.js";
 import { closedPort } from "./parse-output.js";
 import { CLI, runCli, runShell, type CliResult } from "./run-cli.js";
 
@@ -21,8 +21,7 @@ function aligned(rows: string[][]): string {
 }
 
 describe.each(clientBackends())("chainloop config contexts on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend, { CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN });
   let dead: string;
   let home: string;
   let binDir: string;
@@ -41,8 +40,6 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
   const configFile = () => path.join(home, "xdg", "chainloop", "config.json");
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer({ ...db.env, CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN });
     dead = `http://127.0.0.1:${await closedPort()}`;
     binDir = fs.mkdtempSync(path.join(os.tmpdir(), "chainloop-bin-"));
     fs.symlinkSync(CLI, path.join(binDir, "chainloop"));
@@ -57,20 +54,18 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
   });
   afterAll(async () => {
     fs.rmSync(binDir, { recursive: true, force: true });
-    await server?.stop();
-    await db?.drop();
   });
 
   it("sets, lists, uses and deletes contexts in $XDG_CONFIG_HOME/chainloop/config.json (0600 in a 0700 directory)", async () => {
     expect(await cli(["config", "get-contexts"])).toEqual({ code: 0, stdout: "CURRENT   NAME   SERVER   TOKEN\n", stderr: "" });
     expect(fs.existsSync(configFile())).toBe(false); // reading never creates it
 
-    expect(await cli(["config", "set-context", "real", "--server", server.url, "--token-from-env", "REAL_TOKEN"])).toEqual({
+    expect(await cli(["config", "set-context", "real", "--server", served.url, "--token-from-env", "REAL_TOKEN"])).toEqual({
       code: 0,
       stdout: 'context "real" created\n',
       stderr: "",
     });
-    expect(await shell('printf "  %s\\n" "$T" | chainloop config set-context stored --server "$S" --token-stdin', { T: TOKEN, S: server.url })).toEqual({
+    expect(await shell('printf "  %s\\n" "$T" | chainloop config set-context stored --server "$S" --token-stdin', { T: TOKEN, S: served.url })).toEqual({
       code: 0,
       stdout: 'context "stored" created\n',
       stderr: "",
@@ -83,8 +78,8 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
       stdout: aligned([
         ["CURRENT", "NAME", "SERVER", "TOKEN"],
         ["*", "dead", dead, "-"],
-        ["", "real", server.url, "env:REAL_TOKEN"],
-        ["", "stored", server.url, "stored"],
+        ["", "real", served.url, "env:REAL_TOKEN"],
+        ["", "stored", served.url, "stored"],
       ]),
       stderr: "",
     });
@@ -92,8 +87,8 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
     expect(json).toMatchObject({ code: 0, stderr: "" });
     expect(JSON.parse(json.stdout)).toEqual([
       { name: "dead", current: true, server: dead, token: "" },
-      { name: "real", current: false, server: server.url, token: "env:REAL_TOKEN" },
-      { name: "stored", current: false, server: server.url, token: "stored" },
+      { name: "real", current: false, server: served.url, token: "env:REAL_TOKEN" },
+      { name: "stored", current: false, server: served.url, token: "stored" },
     ]);
 
     // The file: where XDG says, private, the token trimmed, the variable's name (not its value).
@@ -101,26 +96,26 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
     expect(fs.statSync(path.dirname(configFile())).mode & 0o777).toBe(0o700);
     expect(JSON.parse(fs.readFileSync(configFile(), "utf8"))).toEqual({
       currentContext: "dead",
-      contexts: { real: { server: server.url, tokenEnv: "REAL_TOKEN" }, stored: { server: server.url, token: TOKEN }, dead: { server: dead } },
+      contexts: { real: { server: served.url, tokenEnv: "REAL_TOKEN" }, stored: { server: served.url, token: TOKEN }, dead: { server: dead } },
     });
     expect(fs.readdirSync(path.dirname(configFile()))).toEqual(["config.json"]); // no temporary files left
 
     // Changing a context keeps what is not given; deleting the current one leaves none current.
-    expect(await cli(["config", "set-context", "real", "--server", `${server.url}/`])).toEqual({ code: 0, stdout: 'context "real" updated\n', stderr: "" });
+    expect(await cli(["config", "set-context", "real", "--server", `${served.url}/`])).toEqual({ code: 0, stdout: 'context "real" updated\n', stderr: "" });
     expect(await cli(["config", "delete-context", "dead"])).toEqual({
       code: 0,
       stdout: 'context "dead" deleted\n',
       stderr: '"dead" was the current context; choose another with chainloop config use-context NAME\n',
     });
     expect(JSON.parse(fs.readFileSync(configFile(), "utf8"))).toEqual({
-      contexts: { real: { server: `${server.url}/`, tokenEnv: "REAL_TOKEN" }, stored: { server: server.url, token: TOKEN } },
+      contexts: { real: { server: `${served.url}/`, tokenEnv: "REAL_TOKEN" }, stored: { server: served.url, token: TOKEN } },
     });
   });
 
   it("takes server and token from the flag, else the variable, else the context, else the default", async () => {
-    await cli(["config", "set-context", "real", "--server", server.url, "--token-from-env", "REAL_TOKEN"]);
+    await cli(["config", "set-context", "real", "--server", served.url, "--token-from-env", "REAL_TOKEN"]);
     await cli(["config", "set-context", "dead", "--server", dead]);
-    await shell('printf "%s" "$T" | chainloop config set-context stored --server "$S" --token-stdin', { T: TOKEN, S: server.url });
+    await shell('printf "%s" "$T" | chainloop config set-context stored --server "$S" --token-stdin', { T: TOKEN, S: served.url });
     const ok = { code: 0, stdout: "NAME   DESCRIPTION   CREATED   UPDATED\n", stderr: "" };
     const unreachable = (url: string, context?: string) => ({
       code: 1,
@@ -137,9 +132,9 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
     await cli(["config", "use-context", "dead"]);
     expect(await cli(["environment", "list"])).toEqual(unreachable(dead, "dead"));
     // The variables beat the current context; the flags beat the variables.
-    expect(await cli(["environment", "list"], { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TOKEN })).toEqual(ok);
-    expect(await cli(["environment", "list", "--server", server.url, "--token", TOKEN], { CHAINLOOP_SERVER: dead })).toEqual(ok);
-    expect(await cli(["environment", "list", "--server", dead], { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TOKEN })).toEqual(unreachable(dead));
+    expect(await cli(["environment", "list"], { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TOKEN })).toEqual(ok);
+    expect(await cli(["environment", "list", "--server", served.url, "--token", TOKEN], { CHAINLOOP_SERVER: dead })).toEqual(ok);
+    expect(await cli(["environment", "list", "--server", dead], { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TOKEN })).toEqual(unreachable(dead));
 
     // --context and CHAINLOOP_CONTEXT pick another context for one command; the token comes from its variable at use time.
     expect(await cli(["environment", "list", "--context", "real"], { REAL_TOKEN: TOKEN })).toEqual(ok);
@@ -174,12 +169,12 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
     await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
     try {
       const other = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
-      await shell('printf "%s" "$T" | chainloop config set-context stored --server "$S" --token-stdin', { T: TOKEN, S: server.url });
+      await shell('printf "%s" "$T" | chainloop config set-context stored --server "$S" --token-stdin', { T: TOKEN, S: served.url });
       await cli(["config", "use-context", "stored"]);
       expect(await cli(["environment", "list", "--server", other])).toEqual({
         code: 1,
         stdout: "",
-        stderr: `chainloop: unauthenticated: no API token was given; the token of context "stored" is sent only to its server (${server.url}); pass --token <token> or set CHAINLOOP_TOKEN\n`,
+        stderr: `chainloop: unauthenticated: no API token was given; the token of context "stored" is sent only to its server (${served.url}); pass --token <token> or set CHAINLOOP_TOKEN\n`,
       });
       expect(await cli(["environment", "list"], { CHAINLOOP_SERVER: other })).toMatchObject({ code: 1 });
       expect(seen).toEqual([undefined, undefined]);
@@ -193,12 +188,12 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
       expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: "" });
       expect(r.stderr.trimEnd().endsWith(message)).toBe(true);
     };
-    usage(await cli(["config", "set-context", "x", "--server", server.url, "--token", TOKEN]), "set-context does not take --token (it would stay in your shell history): use --token-stdin or --token-from-env");
-    usage(await cli(["config", "set-context", "x", "--server", server.url, "--token-from-env", "A", "--token-stdin"]), "--token-from-env, --token-stdin and --clear-token exclude each other");
+    usage(await cli(["config", "set-context", "x", "--server", served.url, "--token", TOKEN]), "set-context does not take --token (it would stay in your shell history): use --token-stdin or --token-from-env");
+    usage(await cli(["config", "set-context", "x", "--server", served.url, "--token-from-env", "A", "--token-stdin"]), "--token-from-env, --token-stdin and --clear-token exclude each other");
     usage(await cli(["config", "set-context", "x", "--server", "localhost:1"]), '--server must be an http:// or https:// URL, got "localhost:1"');
     expect(await cli(["config", "set-context", "x"])).toEqual({ code: 2, stdout: "", stderr: 'chainloop: context "x" is new: give its server with --server URL\n' });
-    expect(await cli(["config", "set-context", "bad name", "--server", server.url])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^chainloop: "bad name" is not a valid context name/) });
-    expect(await cli(["config", "set-context", "x", "--server", server.url, "--token-from-env", "1X"])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^chainloop: "1X" is not an environment variable name/) });
+    expect(await cli(["config", "set-context", "bad name", "--server", served.url])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^chainloop: "bad name" is not a valid context name/) });
+    expect(await cli(["config", "set-context", "x", "--server", served.url, "--token-from-env", "1X"])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^chainloop: "1X" is not an environment variable name/) });
     expect(await shell("printf '  \\n' | chainloop config set-context x --server http://127.0.0.1:1 --token-stdin")).toEqual({ code: 2, stdout: "", stderr: "chainloop: --token-stdin: stdin held no token\n" });
     expect(fs.existsSync(configFile())).toBe(false);
 
@@ -207,7 +202,7 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
     fs.writeFileSync(configFile(), `{"contexts": {"a": {"server": "http://x", "token": "${TOKEN}"`);
     expect(await cli(["config", "get-contexts"])).toEqual({ code: 2, stdout: "", stderr: `chainloop: the config file ${configFile()} is not valid JSON; fix it or delete it\n` });
     // ... and not even read when flags and variables say everything.
-    expect(await cli(["environment", "list"], { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TOKEN })).toMatchObject({ code: 0 });
+    expect(await cli(["environment", "list"], { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TOKEN })).toMatchObject({ code: 0 });
 
     // Help shows where values come from, never a value.
     const help = await cli(["config", "set-context", "--help"], { CHAINLOOP_TOKEN: TOKEN });
@@ -216,7 +211,7 @@ describe.each(clientBackends())("chainloop config contexts on %s", (backend) => 
   });
 
   it("uses ~/.config/chainloop/config.json without XDG_CONFIG_HOME (and ignores a relative one)", async () => {
-    const r = await runCli(["config", "set-context", "a", "--server", server.url], { HOME: home, XDG_CONFIG_HOME: "relative/dir" });
+    const r = await runCli(["config", "set-context", "a", "--server", served.url], { HOME: home, XDG_CONFIG_HOME: "relative/dir" });
     expect(r).toEqual({ code: 0, stdout: 'context "a" created\n', stderr: "" });
     expect(fs.statSync(path.join(home, ".config", "chainloop", "config.json")).mode & 0o777).toBe(0o600);
   });

@@ -5,8 +5,9 @@ import { createHash, createPublicKey } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
-import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { clientBackends } from "../helpers/backends.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT, TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { runCli, type CliResult } from "./run-cli.js";
 import { digest } from "../helpers/facts.js";
 
@@ -23,22 +24,17 @@ function ok(result: CliResult): string {
 }
 
 describe.each(clientBackends())("chainloop attestation push --key cosign.key on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let dir: string;
   const chainloop = (args: string[], env: Record<string, string> = {}) =>
-    runCli(args, { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN, ...env });
+    runCli(args, { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN, ...env });
   const push = (subject: string, key: string, env: Record<string, string>, ...more: string[]) =>
     chainloop(["attestation", "push", "--subject", subject, "--workflow", "w", "--project", "p", "--key", key, ...more], env);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "chainloop-cosign-cli-"));
   });
   afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -3,10 +3,11 @@
 import { spawn } from "node:child_process";
 import { ArtifactKind, DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT, TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { CLI, runCli } from "./run-cli.js";
 import { digest } from "../helpers/facts.js";
 
@@ -50,10 +51,9 @@ function watchCli(server: string, args: string[]) {
 }
 
 describe.each(clientBackends())("chainloop deployment watch on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   const record = (name: string, d: string, version = "") =>
-    connectClient(DeploymentService, server.url).recordDeployment({
+    connectClient(DeploymentService, served.url).recordDeployment({
       environment: "k8s-east",
       logicalEnvironment: "production",
       deploymentName: name,
@@ -63,19 +63,13 @@ describe.each(clientBackends())("chainloop deployment watch on %s", (backend) =>
     });
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east" });
-    await attest(server.url, ["api v1", "api v2", "web v1"].map(digest));
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "k8s-east" });
+    await attest(served.url, ["api v1", "api v2", "web v1"].map(digest));
     await record("api", digest("api v1"), "v1");
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
   });
 
   it("prints one JSON object per event per line, and exits 0 on Ctrl-C", async () => {
-    const w = watchCli(server.url, ["-o", "json", "--deployment-name", "api"]);
+    const w = watchCli(served.url, ["-o", "json", "--deployment-name", "api"]);
     await w.until((l) => l.some((x) => x.includes("WATCH_EVENT_TYPE_SNAPSHOT_END")));
     await record("web", digest("web v1")); // filtered out
     await record("api", digest("api v2"), "v2");
@@ -93,12 +87,12 @@ describe.each(clientBackends())("chainloop deployment watch on %s", (backend) =>
   });
 
   it("prints live table rows: time, event, where, deployment, version, short digest, status, stale", async () => {
-    const w = watchCli(server.url, []);
+    const w = watchCli(served.url, []);
     await w.until((l) => l.length >= 3); // header + the two running records
     await record("web", digest("web v1")); // heartbeat: no version given nor in its evidence: "-"
     await w.until((l) => l.some((x) => / heartbeat /.test(x)));
     // A new heartbeat interval for the environment: each running record's stale time moves.
-    await connectClient(EnvironmentService, server.url).updateEnvironment({
+    await connectClient(EnvironmentService, served.url).updateEnvironment({
       environment: { name: "k8s-east", heartbeatInterval: { seconds: 3600n, nanos: 0 } },
       updateMask: { paths: ["heartbeat_interval"] },
     });
@@ -124,10 +118,10 @@ describe.each(clientBackends())("chainloop deployment watch on %s", (backend) =>
   });
 
   it("--project and --version narrow watch and list to what a project's attestations name", async () => {
-    await attest(server.url, [digest("shop v3")], { project: "shop", version: "v3" });
-    await attest(server.url, [digest("shop v4")], { project: "shop", version: "v4" });
+    await attest(served.url, [digest("shop v3")], { project: "shop", version: "v3" });
+    await attest(served.url, [digest("shop v4")], { project: "shop", version: "v4" });
     await record("shop", digest("shop v3"), "v3");
-    const v4 = watchCli(server.url, ["-o", "json", "--project", "shop", "--version", "v4"]);
+    const v4 = watchCli(served.url, ["-o", "json", "--project", "shop", "--version", "v4"]);
     await v4.until((l) => l.some((x) => x.includes("WATCH_EVENT_TYPE_SNAPSHOT_END")));
     await record("web", digest("web v1")); // another project's digest
     await record("shop", digest("shop v4"), "v4");
@@ -138,7 +132,7 @@ describe.each(clientBackends())("chainloop deployment watch on %s", (backend) =>
       ["WATCH_EVENT_TYPE_CREATED", "v4"],
     ]);
 
-    const env = { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN };
+    const env = { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN };
     const listed = await runCli(["deployment", "list", "--project", "shop", "--history", "-o", "json"], env);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).map((d: { artifactVersion: string; status: string }) => [d.artifactVersion, d.status])).toEqual([

@@ -3,9 +3,10 @@
 // formats), the summary line and table, -o json as the API's JSON, --differences-only, places
 // with a logical environment only, `@3h` and --at, and the errors (usage: 2, server: 1). The
 // RPC's rules are in tests/integration/diff.test.ts.
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends } from "../helpers/backends.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { expectOneErrorLine, expectUsageError, parseTable } from "./parse-output.js";
 import { runCli, type CliResult } from "./run-cli.js";
 
@@ -34,9 +35,8 @@ interface DiffJson {
 }
 
 describe.each(clientBackends())("chainloop deployment diff on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
+  const served = serveFor(backend);
+  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
   /** The summary line, then the table. */
   const parse = (res: CliResult) => {
     const [summary, ...rest] = res.stdout.split("\n");
@@ -44,12 +44,10 @@ describe.each(clientBackends())("chainloop deployment diff on %s", (backend) => 
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    await attest(server.url, [API1], { project: "api", version: "v1" });
-    await attest(server.url, [API2], { project: "api", version: "v2" });
-    await attest(server.url, [WEB1], { project: "web", version: "1.0" });
-    await attest(server.url, [WORKER1], { project: "worker" });
+    await attest(served.url, [API1], { project: "api", version: "v1" });
+    await attest(served.url, [API2], { project: "api", version: "v2" });
+    await attest(served.url, [WEB1], { project: "web", version: "1.0" });
+    await attest(served.url, [WORKER1], { project: "worker" });
     expect((await chainloop("environment", "create", "--name", "k8s-east")).code).toBe(0);
     const record = async (lenv: string, name: string, digest: string) =>
       expect((await chainloop("deployment", "record", "--env", "k8s-east", "--logical-env", lenv, "--deployment-name", name, "--kind", "CONTAINER_IMAGE", "--digest", digest)).code).toBe(0);
@@ -60,10 +58,6 @@ describe.each(clientBackends())("chainloop deployment diff on %s", (backend) => 
       await record(lenv, "web", WEB1);
       await record(lenv, "worker", WORKER1);
     }
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
   });
 
   it("exits 0 when the places are identical, with a summary and every deployment", async () => {

@@ -9,8 +9,8 @@ import path from "node:path";
 import type { Client } from "@connectrpc/connect";
 import { connect } from "../../cli/client.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { clientBackends } from "../helpers/backends.js";
+import { serveFor } from "../helpers/served.js";
 import { CLI, runCli, runShell, type CliResult } from "./run-cli.js";
 
 /** The server's bootstrap admin token, so the CLI is authorized once the server checks tokens. */
@@ -50,20 +50,13 @@ function expectOneErrorLine(result: CliResult, pattern: RegExp): void {
 }
 
 describe.each(clientBackends())("chainloop environment commands on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend, { CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN });
   /** For setting up and checking state around the CLI calls under test, in-process. */
   let api: Client<typeof EnvironmentService>;
-  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TOKEN });
+  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TOKEN });
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer({ ...db.env, CHAINLOOP_BOOTSTRAP_TOKEN: TOKEN });
-    api = connect({ server: server.url, token: TOKEN })(EnvironmentService);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    api = connect({ server: served.url, token: TOKEN })(EnvironmentService);
   });
 
   it("runs the seed's create verbatim, then lists, describes, updates and deletes", async () => {
@@ -71,7 +64,7 @@ describe.each(clientBackends())("chainloop environment commands on %s", (backend
     try {
       fs.symlinkSync(CLI, path.join(binDir, "chainloop"));
       const seed = await runShell('chainloop environment create --name k8s-east --description "Kubernetes US-East"', binDir, {
-        CHAINLOOP_SERVER: server.url,
+        CHAINLOOP_SERVER: served.url,
         CHAINLOOP_TOKEN: TOKEN,
       });
       expect(seed).toEqual({ code: 0, stdout: 'environment "k8s-east" created\n', stderr: "" });
@@ -232,7 +225,7 @@ describe.each(clientBackends())("chainloop environment commands on %s", (backend
   });
 
   it("never prints the token, on success or failure", async () => {
-    const env = { CHAINLOOP_SERVER: server.url };
+    const env = { CHAINLOOP_SERVER: served.url };
     const created = await runCli(["environment", "create", "--name", "tok", "--token", TOKEN, "-o", "json"], env);
     const [duplicate, described] = await Promise.all([
       runCli(["environment", "create", "--name", "tok", "--token", TOKEN], env),

@@ -6,10 +6,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { startRegistry } from "../helpers/registry.js";
-import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { runCli, type CliResult } from "./run-cli.js";
 import { digest } from "../helpers/facts.js";
 
@@ -50,10 +51,9 @@ function ok(result: CliResult): string {
 }
 
 describe.each(clientBackends())("chainloop evidence commands on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let dir: string;
-  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
+  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
   const file = (name: string, content: string | Buffer) => {
     const p = path.join(dir, name);
     fs.writeFileSync(p, content);
@@ -65,13 +65,9 @@ describe.each(clientBackends())("chainloop evidence commands on %s", (backend) =
   const base = digest("node:20-alpine");
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "chainloop-evidence-cli-"));
   });
   afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -250,7 +246,7 @@ describe.each(clientBackends())("chainloop evidence commands on %s", (backend) =
   });
 
   it("describes an artifact: where it runs, where it ran, and what produced it", async () => {
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east" });
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "k8s-east" });
     const record = async (lenv: string, d: string) =>
       JSON.parse(
         ok(await chainloop("deployment", "record", "--env", "k8s-east", "--logical-env", lenv, "--deployment-name", "api-server", "--kind", "CONTAINER_IMAGE", "--digest", d, "-o", "json")),

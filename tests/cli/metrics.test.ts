@@ -3,9 +3,10 @@
 // and -o json (the API's answer), --since as a duration ago or a time, --bucket, and the errors.
 // The definitions and exact numbers on constructed histories are in
 // tests/integration/delivery-metrics.test.ts.
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends } from "../helpers/backends.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { expectOneErrorLine, expectUsageError, parseTable } from "./parse-output.js";
 import { runCli } from "./run-cli.js";
 
@@ -20,14 +21,11 @@ interface MetricsJson {
 }
 
 describe.each(clientBackends())("chainloop metrics on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
+  const served = serveFor(backend);
+  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    await attest(server.url, [A, B]);
+    await attest(served.url, [A, B]);
     expect((await chainloop("environment", "create", "--name", "prod-cluster")).code).toBe(0);
     const record = (...extra: string[]) =>
       chainloop("deployment", "record", "--env", "prod-cluster", "--logical-env", "production", "--deployment-name", "api", "--kind", "CONTAINER_IMAGE", ...extra);
@@ -35,10 +33,6 @@ describe.each(clientBackends())("chainloop metrics on %s", (backend) => {
     for (const extra of [["--digest", A], ["--digest", B], ["--digest", A], ["--digest", A, "--status", "decommissioned"]]) {
       expect((await record(...extra)).code).toBe(0);
     }
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
   });
 
   it("prints the API's JSON with -o json", async () => {

@@ -2,9 +2,10 @@
 // (one database backend: clientBackends) — an absolute time and a duration ago, as a table and
 // as JSON, paging at one instant, and the usage errors. What the server answers as of each
 // instant, with every filter, is in tests/integration/point-in-time.test.ts.
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends } from "../helpers/backends.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { expectOneErrorLine, expectUsageError, parseTable } from "./parse-output.js";
 import { runCli } from "./run-cli.js";
 
@@ -16,9 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOUR = 3_600_000;
 
 describe.each(clientBackends())("chainloop deployment list --at on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
+  const served = serveFor(backend);
+  const chainloop = (...args: string[]) => runCli(args, { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
   const record = async (name: string, digest: string) => {
     const res = await chainloop("deployment", "record", "--env", "east", "--logical-env", "production", "--deployment-name", name, "--kind", "CONTAINER_IMAGE", "--digest", digest);
     expect(res.code).toBe(0);
@@ -28,9 +28,7 @@ describe.each(clientBackends())("chainloop deployment list --at on %s", (backend
   let t2: Date;
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    await attest(server.url, [A1, A2, W1]);
+    await attest(served.url, [A1, A2, W1]);
     expect((await chainloop("environment", "create", "--name", "east")).code).toBe(0);
     await record("api", A1);
     await sleep(20);
@@ -43,11 +41,6 @@ describe.each(clientBackends())("chainloop deployment list --at on %s", (backend
     await sleep(20);
     // A1 again: a rollback of the first record.
     await record("api", A1);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
   });
 
   test("--at an RFC 3339 time: what ran then, as a table (status now) and as JSON", async () => {

@@ -3,23 +3,14 @@
 // own table keeps its header line when empty, as scripts read it; see tests/cli/output.test.ts.)
 import { createHash } from "node:crypto";
 import { AttestationService } from "../../gen/proto/chainloop/v1/attestation_pb.js";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
-import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { runCli } from "./run-cli.js";
 
 describe.each(clientBackends())("empty sections on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backend);
 
   it('artifact describe prints "(none)" for RUNNING NOW and RAN BEFORE of an artifact never deployed', async () => {
     const hex = createHash("sha256").update("never deployed").digest("hex");
@@ -29,13 +20,13 @@ describe.each(clientBackends())("empty sections on %s", (backend) => {
       predicateType: "https://chainloop.dev/attestation/minimal/v1",
       predicate: {},
     };
-    await connectClient(AttestationService, server.url).pushAttestation({
+    await connectClient(AttestationService, served.url).pushAttestation({
       content: new TextEncoder().encode(JSON.stringify(statement)),
       workflow: "build",
       project: "tool",
       projectVersion: "v1",
     });
-    const res = await runCli(["artifact", "describe", `sha256:${hex}`], { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
+    const res = await runCli(["artifact", "describe", `sha256:${hex}`], { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
     expect(res).toMatchObject({ code: 0, stderr: "" });
     const [head, running, ranBefore, evidence] = res.stdout.split("\n\n");
     expect(head).toMatch(/^Digest: +sha256:[0-9a-f]{64}\nRunning in: +nowhere now\n/);

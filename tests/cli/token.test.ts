@@ -1,9 +1,10 @@
 // `chainloop token create | list | revoke` and what tokens do to every command: the real CLI
 // process against a real server (one database backend: clientBackends). Secrets are printed once, by
 // `token create`, and never again: not by list, not in any error, not by any other command.
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends } from "../helpers/backends.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { expectOneErrorLine, expectUsageError, parseTable, RECENT, UUID, UUID_PATTERN } from "./parse-output.js";
 import { runCli, type CliResult } from "./run-cli.js";
 
@@ -25,14 +26,13 @@ interface TokenJson {
 }
 
 describe.each(clientBackends())("chainloop token commands on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   /** Every secret the tests have seen, to check that no later output shows one. */
   const secrets: string[] = [TEST_ADMIN_TOKEN];
   /** Every output of a command other than `token create`. */
   const outputs: CliResult[] = [];
   const as = async (token: string | undefined, ...args: string[]) => {
-    const result = await runCli(args, { CHAINLOOP_SERVER: server.url, ...(token === undefined ? {} : { CHAINLOOP_TOKEN: token }) });
+    const result = await runCli(args, { CHAINLOOP_SERVER: served.url, ...(token === undefined ? {} : { CHAINLOOP_TOKEN: token }) });
     outputs.push(result);
     return result;
   };
@@ -42,7 +42,7 @@ describe.each(clientBackends())("chainloop token commands on %s", (backend) => {
 
   /** `token create -o json`: the token and its secret. */
   async function create(...args: string[]): Promise<{ token: TokenJson; secret: string }> {
-    const result = await runCli(["token", "create", ...args, "-o", "json"], { CHAINLOOP_SERVER: server.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
+    const result = await runCli(["token", "create", ...args, "-o", "json"], { CHAINLOOP_SERVER: served.url, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN });
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: ONCE_WARNING });
     const body = JSON.parse(result.stdout);
     expect(Object.keys(body).sort()).toEqual(["secret", "token"]);
@@ -52,20 +52,14 @@ describe.each(clientBackends())("chainloop token commands on %s", (backend) => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    await attest(server.url, [DIGEST]);
+    await attest(served.url, [DIGEST]);
     expect((await chainloop("environment", "create", "--name", "k8s-east")).code).toBe(0);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
   });
 
   it("creates a token and prints its secret once, with a warning; the secret works", async () => {
     const before = Date.now();
     const created = await runCli(["token", "create", "--name", "ci-deployer", "--scope", "write", "--description", "GitHub Actions", "--expires-in", "30d"], {
-      CHAINLOOP_SERVER: server.url,
+      CHAINLOOP_SERVER: served.url,
       CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN,
     });
     expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: ONCE_WARNING });
@@ -176,7 +170,7 @@ describe.each(clientBackends())("chainloop token commands on %s", (backend) => {
     const hint = /^chainloop: unauthenticated: no API token was given; pass --token <token> or set CHAINLOOP_TOKEN\n$/;
     expectOneErrorLine(await as(undefined, "deployment", "list"), hint);
     expectOneErrorLine(await as(undefined, "token", "list"), hint);
-    expectOneErrorLine(await runCli(["deployment", "record", "--env", "k8s-east", "--logical-env", "staging", "--deployment-name", "api", "--kind", "CONTAINER_IMAGE", "--digest", DIGEST], { CHAINLOOP_SERVER: server.url }), hint);
+    expectOneErrorLine(await runCli(["deployment", "record", "--env", "k8s-east", "--logical-env", "staging", "--deployment-name", "api", "--kind", "CONTAINER_IMAGE", "--digest", DIGEST], { CHAINLOOP_SERVER: served.url }), hint);
     // A token that is not one: the server's reason, not the hint, and never the value.
     const wrong = await as("clp_not-a-real-token-000000000000000000000", "deployment", "list");
     expectOneErrorLine(wrong, /^chainloop: unauthenticated: invalid API token\n$/);
@@ -197,10 +191,10 @@ describe.each(clientBackends())("chainloop token commands on %s", (backend) => {
   it("never shows a token's value outside the one `token create` output", async () => {
     // --token on the command line, on success, server refusal and usage error.
     const flagged = await Promise.all([
-      runCli(["deployment", "list", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: server.url }),
-      runCli(["deployment", "describe", "00000000-0000-4000-8000-000000000000", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: server.url }),
-      runCli(["deployment", "list", "--bogus", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: server.url }),
-      runCli(["token", "revoke", "nobody", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: server.url }),
+      runCli(["deployment", "list", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: served.url }),
+      runCli(["deployment", "describe", "00000000-0000-4000-8000-000000000000", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: served.url }),
+      runCli(["deployment", "list", "--bogus", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: served.url }),
+      runCli(["token", "revoke", "nobody", "--token", TEST_ADMIN_TOKEN], { CHAINLOOP_SERVER: served.url }),
     ]);
     expect(flagged.map((r) => r.code)).toEqual([0, 1, 2, 1]);
     outputs.push(...flagged);

@@ -3,8 +3,9 @@
 // the CLI's version alone, with the error on stderr, when the server cannot be reached.
 import fs from "node:fs";
 import path from "node:path";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
-import { ROOT, startServer, type ServerProcess } from "../helpers/server.js";
+import { clientBackends } from "../helpers/backends.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT } from "../helpers/server.js";
 import { closedPort } from "./parse-output.js";
 import { runCli } from "./run-cli.js";
 
@@ -12,20 +13,10 @@ const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf
 const COMMIT = "89abcdef0123456789abcdef0123456789abcdef";
 
 describe.each(clientBackends())("chainloop version on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer({ ...db.env, CHAINLOOP_BUILD_COMMIT: COMMIT });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backend, { CHAINLOOP_BUILD_COMMIT: COMMIT });
 
   it("prints the client's and the server's versions, without a token", async () => {
-    expect(await runCli(["version"], { CHAINLOOP_SERVER: server.url })).toEqual({
+    expect(await runCli(["version"], { CHAINLOOP_SERVER: served.url })).toEqual({
       code: 0,
       stdout: `Client: ${VERSION}\nServer: ${VERSION} (API chainloop.v1, commit 89abcdef0123)\n`,
       stderr: "",
@@ -33,7 +24,7 @@ describe.each(clientBackends())("chainloop version on %s", (backend) => {
   });
 
   it("prints both as one JSON object with -o json", async () => {
-    const res = await runCli(["version", "-o", "json", "--server", server.url]);
+    const res = await runCli(["version", "-o", "json", "--server", served.url]);
     expect(res).toMatchObject({ code: 0, stderr: "" });
     expect(res.stdout).toBe(
       `${JSON.stringify({ clientVersion: VERSION, server: { serverVersion: VERSION, apiVersion: "chainloop.v1", buildCommit: COMMIT } }, null, 2)}\n`,

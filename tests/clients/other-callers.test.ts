@@ -7,9 +7,10 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
-import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT, TEST_ADMIN_TOKEN } from "../helpers/server.js";
 
 const run = promisify(execFile);
 
@@ -49,25 +50,17 @@ function splitOutput(out: string): string[] {
 const EXAMPLES = path.join(ROOT, "clients/examples");
 
 describe.each(backends().slice(0, 1))("the curl and grpc-js examples against a server on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east" });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "k8s-east" });
   });
 
   test("curl.sh: create over POST, list over GET, services and a call through reflection", async () => {
     const { stdout } = await run("bash", ["-euo", "pipefail", path.join(EXAMPLES, "curl.sh")], {
       env: {
         PATH: `${path.join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
-        CHAINLOOP_SERVER: server.url,
+        CHAINLOOP_SERVER: served.url,
         CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN,
         HOME: process.env.HOME ?? "/tmp",
       },
@@ -84,7 +77,7 @@ describe.each(backends().slice(0, 1))("the curl and grpc-js examples against a s
   test("grpc-js.mjs: the .proto files and a bearer token are all it needs", async () => {
     const { stdout } = await run(process.execPath, [path.join(EXAMPLES, "grpc-js.mjs")], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", CHAINLOOP_TARGET: `127.0.0.1:${server.port}`, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN, PROTO_DIR: path.join(ROOT, "proto") },
+      env: { PATH: process.env.PATH ?? "", CHAINLOOP_TARGET: `127.0.0.1:${served.server.port}`, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN, PROTO_DIR: path.join(ROOT, "proto") },
       timeout: 30_000,
     });
     expect(JSON.parse(stdout)).toEqual(["k8s-east"]);

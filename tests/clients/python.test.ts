@@ -8,9 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { DeploymentService, DeploymentStatus } from "../../gen/proto/chainloop/v1/deployment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
-import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT, TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { digest } from "../helpers/facts.js";
 
 const run = promisify(execFile);
@@ -43,23 +44,12 @@ test("the package is installed in the venv, not read from the source tree", asyn
 });
 
 describe.each(backends())("the Python quick start against a server on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backend);
 
   test("creates an environment, attests, records, lists, and watches a change land", async () => {
     const { stdout } = await run(path.join(venv, "bin/python"), [EXAMPLE], {
       cwd: os.tmpdir(),
-      env: { PATH: process.env.PATH ?? "", CHAINLOOP_TARGET: `127.0.0.1:${server.port}`, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN },
+      env: { PATH: process.env.PATH ?? "", CHAINLOOP_TARGET: `127.0.0.1:${served.server.port}`, CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN },
       timeout: 60_000,
     });
     const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -70,7 +60,7 @@ describe.each(backends())("the Python quick start against a server on %s", (back
       { watched: "WATCH_EVENT_TYPE_CREATED", digest: v2 },
     ]);
     // What the script did is in the server: v2 runs, v1 was superseded by it.
-    const history = await connectClient(DeploymentService, server.url).listDeployments({ environment: "py-east", history: true });
+    const history = await connectClient(DeploymentService, served.url).listDeployments({ environment: "py-east", history: true });
     expect(history.deployments.map((d) => [d.digest, d.status])).toEqual([
       [v2, DeploymentStatus.DEPLOYED],
       [v1, DeploymentStatus.SUPERSEDED],
@@ -88,7 +78,7 @@ describe.each(backends())("the Python quick start against a server on %s", (back
       "    except grpc.RpcError as e:",
       "        print(e.code().name)",
     ].join("\n");
-    const { stdout } = await run(path.join(venv, "bin/python"), ["-c", script, `127.0.0.1:${server.port}`], { cwd: os.tmpdir() });
+    const { stdout } = await run(path.join(venv, "bin/python"), ["-c", script, `127.0.0.1:${served.server.port}`], { cwd: os.tmpdir() });
     expect(stdout.trim()).toBe("UNAUTHENTICATED");
   });
 });

@@ -8,9 +8,10 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { DeploymentService, DeploymentStatus } from "../../gen/proto/chainloop/v1/deployment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
-import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT, TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { digest } from "../helpers/facts.js";
 
 const run = promisify(execFile);
@@ -40,25 +41,14 @@ const CASES = [
 ] as const;
 
 describe.each(backends())("the TypeScript quick start against a server on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backend);
 
   const example = (build: "node" | "browser", protocol: string, environment: string) =>
     run(process.execPath, [...(build === "browser" ? ["--conditions=browser"] : []), EXAMPLE], {
       cwd: path.dirname(EXAMPLE),
       env: {
         PATH: process.env.PATH ?? "",
-        CHAINLOOP_SERVER: server.url,
+        CHAINLOOP_SERVER: served.url,
         CHAINLOOP_TOKEN: TEST_ADMIN_TOKEN,
         CHAINLOOP_PROTOCOL: protocol,
         CHAINLOOP_EXAMPLE_ENV: environment,
@@ -75,7 +65,7 @@ describe.each(backends())("the TypeScript quick start against a server on %s", (
       { running: [["api-server", v1]] },
       { watched: "CREATED", digest: v2 },
     ]);
-    const history = await connectClient(DeploymentService, server.url).listDeployments({ environment, history: true });
+    const history = await connectClient(DeploymentService, served.url).listDeployments({ environment, history: true });
     expect(history.deployments.map((d) => [d.digest, d.status])).toEqual([
       [v2, DeploymentStatus.DEPLOYED],
       [v1, DeploymentStatus.SUPERSEDED],

@@ -22,6 +22,7 @@ import { backends, createTestDatabase, type TestDatabase } from "../helpers/back
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { digestOf, sleep, waitFor } from "../helpers/faults.js";
+import { serveFor } from "../helpers/served.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { dropConnection, hang, ok, status, WebhookReceiver, type ReceivedRequest } from "../helpers/webhook-receiver.js";
 import { listAll } from "../helpers/facts.js";
@@ -112,11 +113,15 @@ function expectWellFormed(receiver: WebhookReceiver): void {
 }
 
 describe.each(backends())("webhook deliveries on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const receivers: WebhookReceiver[] = [];
+  // Receivers first (this afterAll is registered before serveFor's): a hanging request would
+  // hold up the server's drain.
+  afterAll(async () => {
+    for (const r of receivers) await r.close();
+  });
+  const served = serveFor(backend, WEBHOOK_ENV);
   let deployments: Deployments;
   let webhooks: Webhooks;
-  const receivers: WebhookReceiver[] = [];
   const receiver = async (...args: Parameters<typeof WebhookReceiver.start>) => {
     const r = await WebhookReceiver.start(...args);
     receivers.push(r);
@@ -126,17 +131,9 @@ describe.each(backends())("webhook deliveries on %s", (backend) => {
   const attested = ["a", "b", "c", "guarded", "guarded-2", ...Array.from({ length: 40 }, (_, i) => `r${i}`)].map(d);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer({ ...db.env, ...WEBHOOK_ENV });
-    deployments = connectClient(DeploymentService, server.url);
-    webhooks = connectClient(WebhookService, server.url);
-    await attest(server.url, attested);
-  });
-  afterAll(async () => {
-    // Receivers first: a hanging request would hold up the server's drain.
-    for (const r of receivers) await r.close();
-    await server?.stop();
-    await db?.drop();
+    deployments = connectClient(DeploymentService, served.url);
+    webhooks = connectClient(WebhookService, served.url);
+    await attest(served.url, attested);
   });
 
   const record = (environment: string, deploymentName: string, digest: string, extra: { logicalEnvironment?: string; status?: DeploymentStatus } = {}) =>
@@ -153,7 +150,7 @@ describe.each(backends())("webhook deliveries on %s", (backend) => {
   it("sends every deployment event kind and the test event, signed, as the contract's WebhookEvent", async () => {
     const environment = "wh-kinds";
     // A 1 s heartbeat interval: a record not heard from for 2 s is stale.
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: environment, heartbeatInterval: durationFromMs(1_000) });
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: environment, heartbeatInterval: durationFromMs(1_000) });
     const hooks = await receiver();
     // No filters (this test runs first; the subscription is deleted at its end): everything.
     const webhookId = await subscribe(webhooks, hooks, { description: "every event" });
@@ -257,12 +254,12 @@ describe.each(backends())("webhook deliveries on %s", (backend) => {
 
   it("sends a policy refusal (deployment.policy_refused) of a record the promotion policy refused", async () => {
     const environment = "wh-policy";
-    const envs = connectClient(EnvironmentService, server.url);
+    const envs = connectClient(EnvironmentService, served.url);
     await envs.createEnvironment({ name: environment });
     await envs.createLogicalEnvironment({ name: "wh-guarded" });
     const hooks = await receiver();
     const webhookId = await subscribe(webhooks, hooks, { environment });
-    const policies = connectClient(PromotionPolicyService, server.url);
+    const policies = connectClient(PromotionPolicyService, served.url);
     await policies.setPromotionPolicy({ policy: { logicalEnvironment: "wh-guarded", requireDeployedIn: [{ logicalEnvironment: "staging" }] } });
     const [guarded, validateOnly] = [attested[3], attested[4]];
     const refused = (digest: string, validate: boolean) =>
@@ -299,7 +296,7 @@ describe.each(backends())("webhook deliveries on %s", (backend) => {
 
   it("retries a failing receiver (500, redirect, dropped connection) under one id per event, and delivers each once it recovers", async () => {
     const environment = "wh-recover";
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: environment });
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: environment });
     const hooks = await receiver({ mode: status(500) });
     // Where the redirect points: never followed, so it receives nothing.
     const redirectTarget = await receiver();
@@ -375,7 +372,7 @@ describe.each(backends())("webhook deliveries on %s", (backend) => {
 
   it("keeps recording and delivering to other subscriptions while a receiver hangs", async () => {
     const environment = "wh-hang";
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: environment });
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: environment });
     const hanging = await receiver({ mode: hang() });
     const healthy = await receiver();
     const hangingId = await subscribe(webhooks, hanging, { environment });

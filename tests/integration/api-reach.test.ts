@@ -23,9 +23,10 @@ import { WebhookService } from "../../gen/proto/chainloop/v1/webhook_pb.js";
 import { Health } from "../../gen/proto/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../../gen/proto/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../../gen/proto/grpc/reflection/v1alpha/reflection_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends } from "../helpers/backends.js";
 import { bearer, connectClient } from "../helpers/clients.js";
-import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT, TEST_ADMIN_TOKEN } from "../helpers/server.js";
 
 const run = promisify(execFile);
 const BUF = path.join(ROOT, "node_modules/.bin/buf");
@@ -84,18 +85,10 @@ test("the side-effect-free methods, and only they, may be called with GET (NO_SI
 });
 
 describe.each(backends())("reflection and GET against a server on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east", description: "US-East" });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "k8s-east", description: "US-East" });
   });
 
   const versions = ["grpc-v1", "grpc-v1alpha"] as const;
@@ -104,9 +97,9 @@ describe.each(backends())("reflection and GET against a server on %s", (backend)
   test.each(versions.flatMap((v) => protocols.map((p) => [v, p] as const)))(
     "buf curl lists services and methods through reflection (%s over %s), without a token",
     async (version, protocol) => {
-      const services = await bufCurl(["--protocol", protocol, "--reflect-protocol", version, "--list-services", server.url]);
+      const services = await bufCurl(["--protocol", protocol, "--reflect-protocol", version, "--list-services", served.url]);
       expect(services).toEqual({ ok: true, out: SERVED.map((s) => s.typeName).sort().join("\n") + "\n" });
-      const methods = await bufCurl(["--protocol", protocol, "--reflect-protocol", version, "--list-methods", server.url]);
+      const methods = await bufCurl(["--protocol", protocol, "--reflect-protocol", version, "--list-methods", served.url]);
       expect(methods.ok).toBe(true);
       const expected = SERVED.flatMap((s) => s.methods.map((m) => `${s.typeName}/${m.name}`)).sort();
       expect(methods.out.trim().split("\n")).toEqual(expected);
@@ -116,7 +109,7 @@ describe.each(backends())("reflection and GET against a server on %s", (backend)
   test.each(versions.flatMap((v) => protocols.map((p) => [v, p] as const)))(
     "buf curl calls a method with no schema but reflection (%s over %s); the method still needs its token",
     async (version, protocol) => {
-      const url = `${server.url}/chainloop.v1.EnvironmentService/ListEnvironments`;
+      const url = `${served.url}/chainloop.v1.EnvironmentService/ListEnvironments`;
       const base = ["--protocol", protocol, "--reflect-protocol", version, "-d", '{"query":"east"}'];
       const ok = await bufCurl([...base, "-H", `Authorization: Bearer ${TEST_ADMIN_TOKEN}`, url]);
       expect(ok.ok).toBe(true);
@@ -131,7 +124,7 @@ describe.each(backends())("reflection and GET against a server on %s", (backend)
     ["v1", reflectionV1],
     ["v1alpha", reflectionV1alpha],
   ] as const)("one %s stream answers each request in order: files with their imports once, NOT_FOUND for unknown names", async (_, version) => {
-    const client = createClient(version.ServerReflection, createGrpcTransport({ baseUrl: server.url }));
+    const client = createClient(version.ServerReflection, createGrpcTransport({ baseUrl: served.url }));
     const requests: Array<Parameters<typeof create<typeof version.ServerReflectionRequestSchema>>[1]> = [
       { messageRequest: { case: "fileContainingSymbol", value: "chainloop.v1.DeploymentService.RecordDeployment" } },
       { messageRequest: { case: "fileContainingSymbol", value: "chainloop.v1.Nope" } },
@@ -180,7 +173,7 @@ describe.each(backends())("reflection and GET against a server on %s", (backend)
 
   test("read methods answer plain HTTP GET (Connect), write methods refuse it, and both keep their token", async () => {
     const message = encodeURIComponent(JSON.stringify({ query: "east" }));
-    const url = `${server.url}/chainloop.v1.EnvironmentService/ListEnvironments?connect=v1&encoding=json&message=${message}`;
+    const url = `${served.url}/chainloop.v1.EnvironmentService/ListEnvironments?connect=v1&encoding=json&message=${message}`;
     const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
     const ok = await fetch(url, { headers: auth });
     expect(ok.status).toBe(200);
@@ -190,15 +183,15 @@ describe.each(backends())("reflection and GET against a server on %s", (backend)
     expect(noToken.status).toBe(401);
     expect(await noToken.json()).toMatchObject({ code: "unauthenticated" });
 
-    const write = await fetch(`${server.url}/chainloop.v1.EnvironmentService/CreateEnvironment?connect=v1&encoding=json&message=${encodeURIComponent('{"name":"via-get"}')}`, { headers: auth });
+    const write = await fetch(`${served.url}/chainloop.v1.EnvironmentService/CreateEnvironment?connect=v1&encoding=json&message=${encodeURIComponent('{"name":"via-get"}')}`, { headers: auth });
     expect(write.status).toBe(405);
     expect(await write.json()).toMatchObject({ code: "unimplemented", message: expect.stringMatching(/called with POST.*also with GET/) });
 
-    const bare = await fetch(`${server.url}/chainloop.v1.EnvironmentService/ListEnvironments`, { headers: auth });
+    const bare = await fetch(`${served.url}/chainloop.v1.EnvironmentService/ListEnvironments`, { headers: auth });
     expect(bare.status).toBe(415);
     expect(await bare.json()).toMatchObject({ message: expect.stringMatching(/encoding=json\|proto&message=/) });
     // The refused GET wrote nothing.
-    const all = await connectClient(EnvironmentService, server.url).listEnvironments({});
+    const all = await connectClient(EnvironmentService, served.url).listEnvironments({});
     expect(all.environments.map((e) => e.name)).toEqual(["k8s-east"]);
   });
 
@@ -207,7 +200,7 @@ describe.each(backends())("reflection and GET against a server on %s", (backend)
     const client = createClient(
       DeploymentService,
       createWebConnectTransport({
-        baseUrl: server.url,
+        baseUrl: served.url,
         useHttpGet: true,
         interceptors: bearer(TEST_ADMIN_TOKEN),
         fetch: (input, init) => {

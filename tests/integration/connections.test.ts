@@ -7,9 +7,9 @@ import { spawn } from "node:child_process";
 import http2 from "node:http2";
 import net from "node:net";
 import path from "node:path";
-import { createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { sleep } from "../helpers/faults.js";
-import { ROOT, startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT } from "../helpers/server.js";
 
 const TIMEOUT_MS = 1_000;
 
@@ -62,27 +62,18 @@ function h1Request(socket: net.Socket, request: string): Promise<string> {
 const healthz = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
 
 describe("HTTP/1.0 without a Host header", () => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-  beforeAll(async () => {
-    db = await createTestDatabase("pglite");
-    server = await startServer(db.env);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor("pglite");
 
   it("answers an RPC and a page (HTTP/1.0 allows no Host; it used to end the process) and the server stays up", async () => {
     const rpc = await untilClosed(
-      server.port,
+      served.server.port,
       "POST /chainloop.v1.ServerInfoService/GetServerInfo HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
     );
     expect(rpc.received).toMatch(/^HTTP\/1\.1 200 /);
     expect(rpc.received).toContain('"apiVersion":"chainloop.v1"');
-    const page = await untilClosed(server.port, "GET /healthz HTTP/1.0\r\n\r\n");
+    const page = await untilClosed(served.server.port, "GET /healthz HTTP/1.0\r\n\r\n");
     expect(page.received).toMatch(/^HTTP\/1\.1 200 /);
-    const socket = net.connect(server.port, "127.0.0.1");
+    const socket = net.connect(served.server.port, "127.0.0.1");
     try {
       expect(await h1Request(socket, healthz)).toMatch(/^HTTP\/1\.1 200 /);
     } finally {
@@ -92,40 +83,30 @@ describe("HTTP/1.0 without a Host header", () => {
 });
 
 describe("connection timeouts (CHAINLOOP_HEADERS_TIMEOUT_MS)", () => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase("pglite");
-    server = await startServer({ ...db.env, CHAINLOOP_HEADERS_TIMEOUT_MS: String(TIMEOUT_MS) });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor("pglite", { CHAINLOOP_HEADERS_TIMEOUT_MS: String(TIMEOUT_MS) });
 
   it("closes a connection that sends nothing", async () => {
-    const r = await untilClosed(server.port, "");
+    const r = await untilClosed(served.server.port, "");
     expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(r.ms).toBeLessThan(TIMEOUT_MS + 4_000);
     expect(r.received).toBe("");
   });
 
   it("closes a connection that stops inside the HTTP/2 preface", async () => {
-    const r = await untilClosed(server.port, "PRI * HTTP/2");
+    const r = await untilClosed(served.server.port, "PRI * HTTP/2");
     expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(r.ms).toBeLessThan(TIMEOUT_MS + 4_000);
   });
 
   it("answers 408 and closes when HTTP/1.1 headers never end", async () => {
-    const r = await untilClosed(server.port, "POST /chainloop.v1.EnvironmentService/ListEnvironments HTTP/1.1\r\nHost: test\r\n");
+    const r = await untilClosed(served.server.port, "POST /chainloop.v1.EnvironmentService/ListEnvironments HTTP/1.1\r\nHost: test\r\n");
     expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(r.ms).toBeLessThan(TIMEOUT_MS + 4_000);
     expect(r.received).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it("keeps an HTTP/1.1 keep-alive connection that idles between requests longer than the timeout", async () => {
-    const socket = net.connect(server.port, "127.0.0.1");
+    const socket = net.connect(served.server.port, "127.0.0.1");
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
     try {
       expect(await h1Request(socket, healthz)).toMatch(/^HTTP\/1\.1 200 [\s\S]*"SERVING"/);
@@ -138,7 +119,7 @@ describe("connection timeouts (CHAINLOOP_HEADERS_TIMEOUT_MS)", () => {
   });
 
   it("keeps an HTTP/2 session that idles between requests longer than the timeout", async () => {
-    const session = http2.connect(server.url);
+    const session = http2.connect(served.url);
     const get = () =>
       new Promise<number>((resolve, reject) => {
         const req = session.request({ ":path": "/healthz" });
@@ -159,7 +140,7 @@ describe("connection timeouts (CHAINLOOP_HEADERS_TIMEOUT_MS)", () => {
 
   it("refuses an out-of-range CHAINLOOP_HEADERS_TIMEOUT_MS at start-up with exit code 2 and the reason", async () => {
     const child = spawn(process.execPath, [path.join(ROOT, "dist/server/main.js")], {
-      env: { PATH: process.env.PATH ?? "", PORT: "0", CHAINLOOP_HEADERS_TIMEOUT_MS: "50", CHAINLOOP_DATA_DIR: path.join(db.env.CHAINLOOP_DATA_DIR ?? "/nonexistent", "unused") },
+      env: { PATH: process.env.PATH ?? "", PORT: "0", CHAINLOOP_HEADERS_TIMEOUT_MS: "50", CHAINLOOP_DATA_DIR: path.join(served.db.env.CHAINLOOP_DATA_DIR ?? "/nonexistent", "unused") },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";

@@ -22,7 +22,7 @@ import { createUseCases, type UseCases } from "../../server/wiring.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
 import { digest, domainFailure } from "../helpers/facts.js";
 
 const logger = createLogger("silent");
@@ -431,17 +431,7 @@ describe.each(backends())("delivery metrics on %s", (backend) => {
 });
 
 describe.each(backends())("GetDeliveryMetrics through a server on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backend);
 
   const code = async (p: Promise<unknown>) => {
     try {
@@ -453,11 +443,11 @@ describe.each(backends())("GetDeliveryMetrics through a server on %s", (backend)
   };
 
   it("counts what the record path wrote: A, B, a rollback to A, a decommission", async () => {
-    const deployments = connectClient(DeploymentService, server.url);
-    const metrics = connectClient(DeliveryMetricsService, server.url);
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "prod-cluster" });
+    const deployments = connectClient(DeploymentService, served.url);
+    const metrics = connectClient(DeliveryMetricsService, served.url);
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "prod-cluster" });
     const [a, b] = [digest("rpc A"), digest("rpc B")];
-    await attest(server.url, [a, b]);
+    await attest(served.url, [a, b]);
     const record = (d: string) =>
       deployments.recordDeployment({ environment: "prod-cluster", logicalEnvironment: "production", deploymentName: "api", kind: ArtifactKind.CONTAINER_IMAGE, digest: d });
     await record(a); // created
@@ -500,7 +490,7 @@ describe.each(backends())("GetDeliveryMetrics through a server on %s", (backend)
   });
 
   it("answers INVALID_ARGUMENT and NOT_FOUND", async () => {
-    const metrics = connectClient(DeliveryMetricsService, server.url);
+    const metrics = connectClient(DeliveryMetricsService, served.url);
     const at = (iso: string) => timestampFromDate(t(iso));
     expect(await code(metrics.getDeliveryMetrics({}))).toEqual([Code.InvalidArgument, "logical_environment is required"]);
     expect((await code(metrics.getDeliveryMetrics({ logicalEnvironment: "production", startTime: at("2026-02-01T00:00:00Z"), endTime: at("2026-01-01T00:00:00Z") })))?.[0]).toBe(

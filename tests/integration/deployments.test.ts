@@ -12,10 +12,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 
 type RecordInit = Omit<MessageInitShape<typeof RecordDeploymentRequestSchema>, "$typeName">;
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends, createTestDatabase } from "../helpers/backends.js";
 import { connectClient, grpc, grpcCall, grpcJsClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { startServer } from "../helpers/server.js";
 import { digest, failure, listAll, pagesOf } from "../helpers/facts.js";
 
 
@@ -34,27 +35,20 @@ async function allRecords(client: Deployments, filters: Record<string, unknown> 
 }
 
 describe.each(backends())("DeploymentService on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let deployments: Deployments;
   let environments: Client<typeof EnvironmentService>;
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    deployments = connectClient(DeploymentService, server.url);
-    environments = connectClient(EnvironmentService, server.url);
+    deployments = connectClient(DeploymentService, served.url);
+    environments = connectClient(EnvironmentService, served.url);
     await environments.createEnvironment({ name: "k8s-east", description: "Kubernetes US-East" });
     await environments.createEnvironment({ name: "k8s-west" });
     // RecordDeployment refuses digests no attestation mentions: attest every digest this suite deploys.
     const deployed = ["api v1", "api v2", "shared", "worker a", "worker b", "busy", "grpc-js"];
     for (let i = 0; i < 7; i++) deployed.push(`page-${i}`);
     for (let i = 0; i < 4; i++) deployed.push(`race-${i}`);
-    await attest(server.url, deployed.map(digest));
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    await attest(served.url, deployed.map(digest));
   });
 
   it("creates, heartbeats, supersedes and redeploys without rewriting history", async () => {
@@ -251,7 +245,7 @@ describe.each(backends())("DeploymentService on %s", (backend) => {
   });
 
   it("records and lists over @grpc/grpc-js", async () => {
-    const client = grpcJsClient("chainloop/v1/deployment.proto", "chainloop.v1.DeploymentService", server.port);
+    const client = grpcJsClient("chainloop/v1/deployment.proto", "chainloop.v1.DeploymentService", served.server.port);
     try {
       const d = digest("grpc-js");
       const res = await grpcCall(client, "recordDeployment", {

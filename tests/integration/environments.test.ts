@@ -4,29 +4,23 @@ import { Code } from "@connectrpc/connect";
 import { DeploymentService, WatchEventType } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { Health } from "../../gen/proto/grpc/health/v1/health_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends, createTestDatabase } from "../helpers/backends.js";
 import { connectClient, grpc, grpcCall, grpcJsClient, grpcTransportClient, type GrpcJsClient } from "../helpers/clients.js";
-import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { startServer, TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { codeOf, pagesOf } from "../helpers/facts.js";
 
 describe.each(backends())("EnvironmentService on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
   let gjs: GrpcJsClient;
+  afterAll(() => gjs?.close()); // registered before serveFor: it runs first, closing the client before the server stops
+  const served = serveFor(backend);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    gjs = grpcJsClient("chainloop/v1/environment.proto", "chainloop.v1.EnvironmentService", server.port);
-  });
-  afterAll(async () => {
-    gjs?.close();
-    await server?.stop();
-    await db?.drop();
+    gjs = grpcJsClient("chainloop/v1/environment.proto", "chainloop.v1.EnvironmentService", served.server.port);
   });
 
   it("creates, gets, lists, updates and deletes over Connect", async () => {
-    const client = connectClient(EnvironmentService, server.url);
+    const client = connectClient(EnvironmentService, served.url);
     const created = await client.createEnvironment({ name: "k8s-east", description: "Kubernetes US-East" });
     expect(created.environment).toMatchObject({ name: "k8s-east", description: "Kubernetes US-East" });
     expect(created.environment?.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -51,7 +45,7 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
 
   // The other refusals (names, descriptions, update paths, unknown names): tests/handlers/environments.test.ts.
   it("refuses a duplicate on the database's unique name and a bad name over Connect, changing nothing", async () => {
-    const client = connectClient(EnvironmentService, server.url);
+    const client = connectClient(EnvironmentService, served.url);
     await client.createEnvironment({ name: "dup", description: "first" });
     const dup = client.createEnvironment({ name: "dup", description: "second" });
     await expect(dup).rejects.toMatchObject({ code: Code.AlreadyExists, rawMessage: 'environment "dup" already exists' });
@@ -65,7 +59,7 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
 
   // Page-token misuse (replayed with another query, garbage, negative sizes): tests/handlers/environments.test.ts.
   it("pages with opaque tokens and filters by query", async () => {
-    const client = connectClient(EnvironmentService, server.url, "2");
+    const client = connectClient(EnvironmentService, served.url, "2");
     for (let i = 0; i < 7; i++) {
       await client.createEnvironment({ name: `page-${i}`, description: i % 2 === 0 ? "even cluster" : "odd cluster" });
     }
@@ -85,7 +79,7 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
   });
 
   it("has the built-in logical environments, creates and deletes others, refuses to delete built-ins", async () => {
-    const client = connectClient(EnvironmentService, server.url);
+    const client = connectClient(EnvironmentService, served.url);
     const initial = await client.listLogicalEnvironments({});
     expect(initial.logicalEnvironments.map((l) => [l.name, l.builtIn])).toEqual([
       ["development", true],
@@ -127,36 +121,36 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
   });
 
   it("serves gRPC through connect-node's transport and health over gRPC, Connect and /healthz", async () => {
-    const envs = grpcTransportClient(EnvironmentService, server.url);
+    const envs = grpcTransportClient(EnvironmentService, served.url);
     await envs.createEnvironment({ name: "via-grpc" });
     expect((await envs.getEnvironment({ name: "via-grpc" })).environment?.name).toBe("via-grpc");
     await envs.deleteEnvironment({ name: "via-grpc" });
 
-    const health = grpcTransportClient(Health, server.url);
+    const health = grpcTransportClient(Health, served.url);
     expect((await health.check({})).status).toBe(1); // SERVING
     expect((await health.check({ service: "chainloop.v1.EnvironmentService" })).status).toBe(1);
     expect(await codeOf(health.check({ service: "nope.Service" }))).toBe(Code.NotFound);
 
-    const hjs = grpcJsClient("grpc/health/v1/health.proto", "grpc.health.v1.Health", server.port);
+    const hjs = grpcJsClient("grpc/health/v1/health.proto", "grpc.health.v1.Health", served.server.port);
     try {
       expect(await grpcCall(hjs, "check", { service: "" })).toEqual({ status: "SERVING" });
     } finally {
       hjs.close();
     }
-    const res = await fetch(`${server.url}/healthz`);
+    const res = await fetch(`${served.url}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "SERVING" });
   });
 
   it("answers curl-style Connect JSON and logs one line per call with method, code and duration", async () => {
-    const res = await fetch(`${server.url}/chainloop.v1.EnvironmentService/CreateEnvironment`, {
+    const res = await fetch(`${served.url}/chainloop.v1.EnvironmentService/CreateEnvironment`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
       body: JSON.stringify({ name: "Bad Name" }),
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: "invalid_argument" });
-    const line = server.logs
+    const line = served.server.logs
       .map((l) => { try { return JSON.parse(l); } catch { return {}; } })
       .find((e) => e.msg === "call" && e.method === "chainloop.v1.EnvironmentService/CreateEnvironment" && e.code === "invalid_argument");
     expect(line).toMatchObject({ protocol: "connect" });
@@ -165,11 +159,11 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
 
   it("logs a server stream when it ends, with the code it ended with, not when it opens", async () => {
     const calls = () =>
-      server.logs
+      served.server.logs
         .map((l) => { try { return JSON.parse(l); } catch { return {}; } })
         .filter((e) => e.msg === "call" && e.method === "chainloop.v1.DeploymentService/WatchDeployments");
     const abort = new AbortController();
-    const events = connectClient(DeploymentService, server.url).watchDeployments({}, { signal: abort.signal })[Symbol.asyncIterator]();
+    const events = connectClient(DeploymentService, served.url).watchDeployments({}, { signal: abort.signal })[Symbol.asyncIterator]();
     // The stream is open (the initial set has ended) and nothing is logged for it yet.
     for (let e = await events.next(); !e.done && e.value.type !== WatchEventType.SNAPSHOT_END; e = await events.next());
     await new Promise((r) => setTimeout(r, 200));
@@ -182,7 +176,7 @@ describe.each(backends())("EnvironmentService on %s", (backend) => {
   });
 
   it("refuses a request body over the size limit with ResourceExhausted", async () => {
-    const client = connectClient(EnvironmentService, server.url);
+    const client = connectClient(EnvironmentService, served.url);
     expect(await codeOf(client.createEnvironment({ name: "big", description: "x".repeat(5 * 1024 * 1024) }))).toBe(
       Code.ResourceExhausted,
     );

@@ -19,10 +19,10 @@ import {
 import { ArtifactKind, DeploymentService, DeploymentStatus, RecordOutcome } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { KeyAlgorithm, KeyService } from "../../gen/proto/chainloop/v1/key_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
 import { digest, failure, listAll, pagesOf } from "../helpers/facts.js";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -95,8 +95,7 @@ function envelope(doc: unknown, key: KeyPair, opts: { payloadType?: string; keyi
 }
 
 describe.each(backends())("evidence and traceability on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let attestations: Client<typeof AttestationService>;
   let keys: Client<typeof KeyService>;
   let artifacts: Client<typeof ArtifactService>;
@@ -119,17 +118,11 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    attestations = connectClient(AttestationService, server.url);
-    keys = connectClient(KeyService, server.url);
-    artifacts = connectClient(ArtifactService, server.url);
-    deployments = connectClient(DeploymentService, server.url);
-    environments = connectClient(EnvironmentService, server.url);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    attestations = connectClient(AttestationService, served.url);
+    keys = connectClient(KeyService, served.url);
+    artifacts = connectClient(ArtifactService, served.url);
+    deployments = connectClient(DeploymentService, served.url);
+    environments = connectClient(EnvironmentService, served.url);
   });
 
   // ───────────── with no keys registered: accepted, unverified ─────────────
@@ -396,7 +389,7 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
     // A record that predates the rule (written straight into the database) can be decommissioned without evidence.
     if (backend === "postgres") {
       const legacy = digest("recorded before evidence existed");
-      const sql = new pg.Client({ connectionString: db.databaseUrl });
+      const sql = new pg.Client({ connectionString: served.db.databaseUrl });
       await sql.connect();
       try {
         await sql.query(
@@ -525,9 +518,9 @@ describe.each(backends())("evidence and traceability on %s", (backend) => {
 
   it("attests through the test helper, so other suites can record what they attest", async () => {
     const ds = [digest("helper 1"), digest("helper 2")];
-    const a = await attest(server.url, ds, { project: "helper", version: "1" });
+    const a = await attest(served.url, ds, { project: "helper", version: "1" });
     expect(a.subjects.map((s) => s.digest)).toEqual(ds);
-    const again = await attest(server.url, ds, { project: "helper", version: "1" });
+    const again = await attest(served.url, ds, { project: "helper", version: "1" });
     expect(again.id).toBe(a.id);
   });
 });

@@ -19,6 +19,7 @@ import { createOrganization } from "../helpers/admin.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
+import { serveFor } from "../helpers/served.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { Watch } from "../helpers/watch.js";
 import { digest } from "../helpers/facts.js";
@@ -267,25 +268,18 @@ pgOnly("WatchDeployments across two server processes on one Postgres", () => {
 });
 
 describe.each(backends())("staleness and the live stream on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let deployments: Deployments;
   let environments: Client<typeof EnvironmentService>;
   const rec = (environment: string, name: string, d: string) =>
     deployments.recordDeployment({ kind: ArtifactKind.CONTAINER_IMAGE, environment, logicalEnvironment: "production", deploymentName: name, digest: d });
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    deployments = connectClient(DeploymentService, server.url);
-    environments = connectClient(EnvironmentService, server.url);
+    deployments = connectClient(DeploymentService, served.url);
+    environments = connectClient(EnvironmentService, served.url);
     await environments.createEnvironment({ name: "edge", heartbeatInterval: { seconds: 1n, nanos: 0 } });
     await environments.createEnvironment({ name: "batch" });
-    await attest(server.url, ["edge v1", "batch v1", "edge v2"].map(digest));
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    await attest(served.url, ["edge v1", "batch v1", "edge v2"].map(digest));
   });
 
   it("stores the heartbeat interval, validates it and clears it through update_mask", async () => {
@@ -358,7 +352,7 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
 
   it("tells watchers when an environment's heartbeat interval changes: the new stale time at once, then STALE when it passes", async () => {
     await environments.createEnvironment({ name: "fleet" });
-    await attest(server.url, [digest("fleet v1")]);
+    await attest(served.url, [digest("fleet v1")]);
     const recorded = (await rec("fleet", "svc", digest("fleet v1"))).deployment!;
     const seen = tsMs(recorded.lastSeenTime)!;
     const watch = new Watch(deployments, { environment: "fleet" });
@@ -418,9 +412,9 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
   it("filters by project and version, in the snapshot and in changes; a later attestation counts from the next change", async () => {
     await environments.createEnvironment({ name: "proj" });
     const [api1, api2, web1, late] = ["api 1", "api 2", "web 1", "late"].map((s) => digest(`proj ${s}`));
-    await attest(server.url, [api1], { project: "api", version: "v1" });
-    await attest(server.url, [api2], { project: "api", version: "v2" });
-    await attest(server.url, [web1, late], { project: "web", version: "v1" });
+    await attest(served.url, [api1], { project: "api", version: "v1" });
+    await attest(served.url, [api2], { project: "api", version: "v2" });
+    await attest(served.url, [web1, late], { project: "web", version: "v1" });
     const recIn = (name: string, d: string) =>
       deployments.recordDeployment({ kind: ArtifactKind.CONTAINER_IMAGE, environment: "proj", logicalEnvironment: "production", deploymentName: name, digest: d });
     await recIn("api", api1);
@@ -440,7 +434,7 @@ describe.each(backends())("staleness and the live stream on %s", (backend) => {
       await recIn("late-svc", late); // attested for web only, so far
       // The hub has handled that change once the unfiltered watcher has it: only then attest.
       await all.waitFor(is(WatchEventType.CREATED, "late-svc"));
-      await attest(server.url, [late], { project: "api", version: "v2" });
+      await attest(served.url, [late], { project: "api", version: "v2" });
       await recIn("late-svc", late); // a heartbeat, now of an api v2 digest
       await api.waitFor(is(WatchEventType.HEARTBEAT, "late-svc"));
       await apiV2.waitFor(is(WatchEventType.HEARTBEAT, "late-svc"));

@@ -9,6 +9,7 @@ import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient, grpcCall, grpcJsClient, grpcTransportClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
+import { serveFor } from "../helpers/served.js";
 import { ROOT, startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
 import { Watch } from "../helpers/watch.js";
 import path from "node:path";
@@ -58,26 +59,16 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 }
 
 describe.each(backends())("GET /metrics on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env, { timeoutMs: 120_000 });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backend, {}, { timeoutMs: 120_000 });
 
   test("per method and code: calls over Connect and gRPC counted exactly, with a latency histogram", async () => {
-    const before = await scrape(server.url);
-    await connectClient(EnvironmentService, server.url).listEnvironments({});
-    await grpcTransportClient(EnvironmentService, server.url).listEnvironments({});
-    const grpcJs = grpcJsClient(path.join(ROOT, "proto/chainloop/v1/environment.proto"), "chainloop.v1.EnvironmentService", server.port);
+    const before = await scrape(served.url);
+    await connectClient(EnvironmentService, served.url).listEnvironments({});
+    await grpcTransportClient(EnvironmentService, served.url).listEnvironments({});
+    const grpcJs = grpcJsClient(path.join(ROOT, "proto/chainloop/v1/environment.proto"), "chainloop.v1.EnvironmentService", served.server.port);
     await expect(grpcCall(grpcJs, "getEnvironment", { name: "no-such-environment" })).rejects.toMatchObject({ code: 5 });
     grpcJs.close();
-    const after = await scrape(server.url);
+    const after = await scrape(served.url);
 
     const delta = (name: string, labels: Record<string, string>) => after.count(name, labels) - before.count(name, labels);
     expect(delta("grpc_server_started_total", method("EnvironmentService", "ListEnvironments"))).toBe(2);
@@ -103,14 +94,14 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
   });
 
   test("record and snapshot outcomes move by exactly the outcomes produced", async () => {
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "metrics-env" });
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "metrics-env" });
     const [a1, a2, b1, c1] = ["a1", "a2", "b1", "c1"].map((s) => digest(`metrics ${backend} ${s}`));
-    await attest(server.url, [a1, a2, b1, c1]);
-    const deployments = connectClient(DeploymentService, server.url);
-    const grpc = grpcTransportClient(DeploymentService, server.url);
+    await attest(served.url, [a1, a2, b1, c1]);
+    const deployments = connectClient(DeploymentService, served.url);
+    const grpc = grpcTransportClient(DeploymentService, served.url);
     const base = { environment: "metrics-env", logicalEnvironment: "staging", deploymentName: "api", kind: ArtifactKind.CONTAINER_IMAGE };
 
-    const before = await scrape(server.url);
+    const before = await scrape(served.url);
     await deployments.recordDeployment({ ...base, digest: a1 }); // created
     await grpc.recordDeployment({ ...base, digest: a1 }); // heartbeat
     await deployments.recordDeployment({ ...base, digest: a2 }); // superseded
@@ -130,7 +121,7 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
     // Committing nothing counts nothing: validate-only, and all-or-nothing with a refused entry.
     await deployments.reportSnapshot({ ...snap, entries: [img("a", a1)], validateOnly: true });
     await deployments.reportSnapshot({ ...snap, entries: [img("a", a1), img("x", "sha256:nope")], allOrNothing: true });
-    const after = await scrape(server.url);
+    const after = await scrape(served.url);
 
     const delta = (name: string, outcome: string) => after.count(name, { outcome }) - before.count(name, { outcome });
     expect(
@@ -153,18 +144,18 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
   });
 
   test.each([
-    ["Connect over HTTP/1.1", () => connectClient(DeploymentService, server.url, "1.1")],
+    ["Connect over HTTP/1.1", () => connectClient(DeploymentService, served.url, "1.1")],
     // Over HTTP/2 a client's cancel is a stream reset, which the server once missed: the watcher
     // stayed (found with this gauge; now patches/@connectrpc+connect-node+2.1.2.patch).
-    ["Connect over HTTP/2", () => connectClient(DeploymentService, server.url, "2")],
-    ["gRPC", () => grpcTransportClient(DeploymentService, server.url)],
+    ["Connect over HTTP/2", () => connectClient(DeploymentService, served.url, "2")],
+    ["gRPC", () => grpcTransportClient(DeploymentService, served.url)],
   ])("active watchers over %s: up while a WatchDeployments stream is open, down when the client cancels it", async (_, client) => {
     const stream = { ...method("DeploymentService", "WatchDeployments"), grpc_type: "server_stream" };
-    const before = await scrape(server.url);
+    const before = await scrape(served.url);
     expect(before.value("chainloop_watchers_active")).toBe(0);
     const watch = new Watch(client(), {});
     await watch.ready();
-    const open = await scrape(server.url);
+    const open = await scrape(served.url);
     expect(open.value("chainloop_watchers_active")).toBe(1);
     expect(open.count("grpc_server_started_total", stream) - before.count("grpc_server_started_total", stream)).toBe(1);
     expect(open.value("chainloop_change_feed_reading")).toBe(1);
@@ -172,17 +163,17 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
     expect(open.value("chainloop_change_feed_lag_seconds")).toBeLessThan(5);
     await watch.close();
     const closed = await until("the watcher to go", async () => {
-      const s = await scrape(server.url);
+      const s = await scrape(served.url);
       return s.value("chainloop_watchers_active") === 0 && s.count("grpc_server_handled_total", stream) > before.count("grpc_server_handled_total", stream)
         ? s
         : undefined;
-    }, 5_000, async () => (await scrape(server.url)).text.split("\n").filter((l) => l.includes("Watch") || l.startsWith("chainloop_watchers")).join("\n"));
+    }, 5_000, async () => (await scrape(served.url)).text.split("\n").filter((l) => l.includes("Watch") || l.startsWith("chainloop_watchers")).join("\n"));
     // The client went away: the stream ended Canceled, counted once.
     expect(closed.count("grpc_server_handled_total", { ...stream, grpc_code: "Canceled" }) - before.count("grpc_server_handled_total", { ...stream, grpc_code: "Canceled" })).toBe(1);
   });
 
   test(backend === "postgres" ? "the Postgres pool's gauges" : "no pool gauges on the embedded database (one in-process session)", async () => {
-    const s = await scrape(server.url);
+    const s = await scrape(served.url);
     if (backend === "postgres") {
       expect(s.value("chainloop_db_pool_connections", { state: "in_use" })).toBeGreaterThanOrEqual(0);
       expect(s.value("chainloop_db_pool_connections", { state: "idle" })).toBeGreaterThanOrEqual(1); // the calls above left connections idle
@@ -194,9 +185,9 @@ describe.each(backends())("GET /metrics on %s", (backend) => {
   });
 
   test("/metrics needs no API token and is not an RPC (not counted, POST refused)", async () => {
-    const res = await fetch(`${server.url}/metrics`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    const res = await fetch(`${served.url}/metrics`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
     expect(res.status).toBe(405);
-    const s = await scrape(server.url);
+    const s = await scrape(served.url);
     expect(s.text).not.toMatch(/grpc_method="metrics"/i);
   });
 });
@@ -262,26 +253,17 @@ describe("CHAINLOOP_METRICS_TOKEN and CHAINLOOP_METRICS_PORT", () => {
 });
 
 describe("CHAINLOOP_METRICS=off", () => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-  beforeAll(async () => {
-    db = await createTestDatabase(backends()[0]);
-    server = await startServer({ ...db.env, CHAINLOOP_METRICS: "off" }, { timeoutMs: 120_000 });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backends()[0], { CHAINLOOP_METRICS: "off" }, { timeoutMs: 120_000 });
 
   test("serves no /metrics (an unknown path) and still serves every call", async () => {
-    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
-    expect((await connectClient(EnvironmentService, server.url).listEnvironments({})).environments).toEqual([]);
+    expect((await fetch(`${served.url}/metrics`)).status).toBe(404);
+    expect((await connectClient(EnvironmentService, served.url).listEnvironments({})).environments).toEqual([]);
   });
 
   test("refuses a metrics port or token with metrics off, naming why", async () => {
     const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [path.join(ROOT, "dist/server/main.js")], {
-        env: { PATH: process.env.PATH ?? "", ...db.env, PORT: "0", CHAINLOOP_METRICS: "off", CHAINLOOP_METRICS_PORT: "0" },
+        env: { PATH: process.env.PATH ?? "", ...served.db.env, PORT: "0", CHAINLOOP_METRICS: "off", CHAINLOOP_METRICS_PORT: "0" },
         stdio: ["ignore", "ignore", "pipe"],
       });
       let stderr = "";

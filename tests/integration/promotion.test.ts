@@ -28,7 +28,7 @@ import { createUseCases, type UseCases } from "../../server/wiring.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
 import { connectError, digest } from "../helpers/facts.js";
 
 const A = digest("shop 1.0");
@@ -37,8 +37,7 @@ const C = digest("shop 1.2");
 const UNBUILT = digest("shop hotfix");
 
 describe.each(backends())("promotion policies on the record path (%s, server)", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let deployments: Client<typeof DeploymentService>;
   let policies: Client<typeof PromotionPolicyService>;
   let writer: Client<typeof DeploymentService>;
@@ -56,23 +55,16 @@ describe.each(backends())("promotion policies on the record path (%s, server)", 
     (await deployments.listDeployments({ environment: "k8s-east", logicalEnvironment })).deployments.map((x) => x.digest);
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    deployments = connectClient(DeploymentService, server.url);
-    policies = connectClient(PromotionPolicyService, server.url);
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east" });
-    await attest(server.url, [A, B, C], { workflow: "build" });
-    await attest(server.url, [UNBUILT], { workflow: "hand-made" });
-    const secret = (await connectClient(ApiTokenService, server.url).createApiToken({ name: "ci", scope: ApiTokenScope.WRITE })).secret;
-    writer = connectClient(DeploymentService, server.url, "1.1", secret);
+    deployments = connectClient(DeploymentService, served.url);
+    policies = connectClient(PromotionPolicyService, served.url);
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "k8s-east" });
+    await attest(served.url, [A, B, C], { workflow: "build" });
+    await attest(served.url, [UNBUILT], { workflow: "hand-made" });
+    const secret = (await connectClient(ApiTokenService, served.url).createApiToken({ name: "ci", scope: ApiTokenScope.WRITE })).secret;
+    writer = connectClient(DeploymentService, served.url, "1.1", secret);
     await policies.setPromotionPolicy({
       policy: { logicalEnvironment: "production", requireDeployedIn: [{ logicalEnvironment: "staging" }], requireWorkflows: ["build"] },
     });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
   });
 
   test("a digest that misses a rule is refused with every unmet rule, as a PreconditionFailure, and nothing is written", async () => {

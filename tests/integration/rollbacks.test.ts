@@ -12,10 +12,10 @@ import {
   WatchEventType,
 } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
 import { Watch } from "../helpers/watch.js";
 import { digest, listAll } from "../helpers/facts.js";
 
@@ -24,22 +24,15 @@ const B = digest("api 1.1");
 const C = digest("api 1.2");
 
 describe.each(backends())("rollbacks on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let deployments: Client<typeof DeploymentService>;
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    deployments = connectClient(DeploymentService, server.url);
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "k8s-east" });
-    await attest(server.url, [A], { project: "api", version: "1.0" });
-    await attest(server.url, [B], { project: "api", version: "1.1" });
-    await attest(server.url, [C], { project: "api", version: "1.2" });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    deployments = connectClient(DeploymentService, served.url);
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "k8s-east" });
+    await attest(served.url, [A], { project: "api", version: "1.0" });
+    await attest(served.url, [B], { project: "api", version: "1.1" });
+    await attest(served.url, [C], { project: "api", version: "1.2" });
   });
 
   const record = (deploymentName: string, d: string, status?: DeploymentStatus, logicalEnvironment = "production") =>
@@ -139,7 +132,7 @@ describe.each(backends())("rollbacks on %s", (backend) => {
     const listed = await deployments.listDeployments({ deploymentName: "api" });
     expect(listed.deployments.map((d) => [d.project, d.projectVersion])).toEqual([["api", "1.0"]]);
     // A newer attestation naming A (a re-release) is what the records say from now on.
-    await attest(server.url, [A], { project: "api", version: "1.0-hotfix" });
+    await attest(served.url, [A], { project: "api", version: "1.0-hotfix" });
     const again = await deployments.listDeployments({ deploymentName: "api" });
     expect(again.deployments[0]).toMatchObject({ project: "api", projectVersion: "1.0-hotfix" });
   });

@@ -7,47 +7,38 @@ import fs from "node:fs";
 import path from "node:path";
 import { ServerInfoService } from "../../gen/proto/chainloop/v1/server_info_pb.js";
 import { OPEN_SERVICES, PROTECTED_SERVICES } from "../../server/routes.js";
-import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase } from "../helpers/backends.js";
 import { connectClient, grpcCall, grpcJsClient, grpcTransportClient, authMetadata } from "../helpers/clients.js";
-import { ROOT, startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
+import { ROOT, startServer } from "../helpers/server.js";
 
 const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version as string;
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
 describe.each(clientBackends())("ServerInfoService on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer({ ...db.env, CHAINLOOP_BUILD_COMMIT: COMMIT });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  const served = serveFor(backend, { CHAINLOOP_BUILD_COMMIT: COMMIT });
 
   const expected = { serverVersion: VERSION, apiVersion: "chainloop.v1", buildCommit: COMMIT };
 
   it("answers over Connect (HTTP/1.1 and HTTP/2) and gRPC without a token, and ignores a bad one", async () => {
     for (const client of [
-      connectClient(ServerInfoService, server.url, "1.1", null),
-      connectClient(ServerInfoService, server.url, "2", null),
-      grpcTransportClient(ServerInfoService, server.url, null),
-      connectClient(ServerInfoService, server.url, "1.1", "clp_not-a-real-token-at-all-000000000000"),
+      connectClient(ServerInfoService, served.url, "1.1", null),
+      connectClient(ServerInfoService, served.url, "2", null),
+      grpcTransportClient(ServerInfoService, served.url, null),
+      connectClient(ServerInfoService, served.url, "1.1", "clp_not-a-real-token-at-all-000000000000"),
     ]) {
       expect(await client.getServerInfo({})).toMatchObject(expected);
     }
   });
 
   it("answers @grpc/grpc-js with the .proto files, and plain HTTP GET (side-effect free)", async () => {
-    const client = grpcJsClient("chainloop/v1/server_info.proto", "chainloop.v1.ServerInfoService", server.port);
+    const client = grpcJsClient("chainloop/v1/server_info.proto", "chainloop.v1.ServerInfoService", served.server.port);
     try {
       expect(await grpcCall(client, "GetServerInfo", {}, authMetadata(null))).toEqual(expected);
     } finally {
       client.close();
     }
-    const res = await fetch(`${server.url}/chainloop.v1.ServerInfoService/GetServerInfo?connect=v1&encoding=json&message=%7B%7D`);
+    const res = await fetch(`${served.url}/chainloop.v1.ServerInfoService/GetServerInfo?connect=v1&encoding=json&message=%7B%7D`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(expected);
   });

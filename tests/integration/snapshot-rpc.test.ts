@@ -12,30 +12,23 @@ import {
   WatchEventType,
 } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { backends } from "../helpers/backends.js";
 import { connectClient, grpcTransportClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
-import { startServer, type ServerProcess } from "../helpers/server.js";
+import { serveFor } from "../helpers/served.js";
 import { Watch } from "../helpers/watch.js";
 import { digest } from "../helpers/facts.js";
 
 const image = (deploymentName: string, d: string) => ({ deploymentName, kind: ArtifactKind.CONTAINER_IMAGE, digest: d });
 
 describe.each(backends())("ReportSnapshot on %s", (backend) => {
-  let db: TestDatabase;
-  let server: ServerProcess;
+  const served = serveFor(backend);
   let deployments: Client<typeof DeploymentService>;
 
   beforeAll(async () => {
-    db = await createTestDatabase(backend);
-    server = await startServer(db.env);
-    deployments = connectClient(DeploymentService, server.url);
-    await connectClient(EnvironmentService, server.url).createEnvironment({ name: "prod-cluster" });
-    await attest(server.url, ["api 1", "api 2", "web 1", "job 1"].map(digest));
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
+    deployments = connectClient(DeploymentService, served.url);
+    await connectClient(EnvironmentService, served.url).createEnvironment({ name: "prod-cluster" });
+    await attest(served.url, ["api 1", "api 2", "web 1", "job 1"].map(digest));
   });
 
   it("records, supersedes and decommissions in one call, and watchers see each change", async () => {
@@ -57,7 +50,7 @@ describe.each(backends())("ReportSnapshot on %s", (backend) => {
     ]);
 
     // Over gRPC this time: api moves to v2, web vanished, a job appeared.
-    const grpc = grpcTransportClient(DeploymentService, server.url);
+    const grpc = grpcTransportClient(DeploymentService, served.url);
     const second = await grpc.reportSnapshot({
       environment: "prod-cluster",
       logicalEnvironment: "production",
@@ -127,7 +120,7 @@ describe.each(backends())("ReportSnapshot on %s", (backend) => {
         }),
       ),
     ).toBe(Code.InvalidArgument);
-    const readOnly = connectClient(DeploymentService, server.url, "1.1", null);
+    const readOnly = connectClient(DeploymentService, served.url, "1.1", null);
     expect(await code(readOnly.reportSnapshot({ environment: "prod-cluster", logicalEnvironment: "production" }))).toBe(Code.Unauthenticated);
   });
 });
