@@ -13,6 +13,7 @@ import { hashSecret, mintSecret, TokenUseCase } from "../../server/domain/tokens
 import { apiTokenHandlers } from "../../server/handlers/api-token.js";
 import { environmentHandlers } from "../../server/handlers/environment.js";
 import { policyHandlers } from "../../server/handlers/policy.js";
+import { webhookHandlers } from "../../server/handlers/webhook.js";
 import { errorInterceptor } from "../../server/interceptors/errors.js";
 import { createLogger } from "../../server/log.js";
 import { routes, type Handlers } from "../../server/routes.js";
@@ -20,6 +21,7 @@ import { MemoryAudit, memoryAudited } from "./memory/audit.js";
 import { MemoryEnvironmentRepository } from "./memory/environments.js";
 import { memoryPolicyFacts, MemoryPolicyRepository } from "./memory/policies.js";
 import { MemoryTokenRepository } from "./memory/tokens.js";
+import { memoryWebhookUseCase, MemoryWebhookRepository } from "./memory/webhooks.js";
 
 /** How a call authenticates: a bearer token, none (null), or an Authorization header sent verbatim. */
 export type Credential = string | null | { header: string };
@@ -30,11 +32,17 @@ export const OTHER_ORG = "00000000-0000-4000-8000-000000000002";
 export function handlerRouter() {
   const audit = new MemoryAudit();
   const environments = new MemoryEnvironmentRepository();
-  const repos = { environments, tokens: new MemoryTokenRepository(), policies: new MemoryPolicyRepository(environments) };
+  const repos = {
+    environments,
+    tokens: new MemoryTokenRepository(),
+    policies: new MemoryPolicyRepository(environments),
+    webhooks: new MemoryWebhookRepository(environments),
+  };
   const useCases = {
     environments: new EnvironmentUseCase(repos.environments, memoryAudited(repos.environments, audit)),
     policies: new PolicyUseCase(repos.policies, memoryAudited(repos.policies, audit), memoryPolicyFacts(repos.policies)),
     tokens: new TokenUseCase(repos.tokens, memoryAudited(repos.tokens, audit)),
+    webhooks: memoryWebhookUseCase(repos.webhooks, audit, environments),
   };
   const unserved = {} as never;
   const handlers: Handlers = {
@@ -46,7 +54,7 @@ export function handlerRouter() {
     keys: unserved,
     artifacts: unserved,
     policies: policyHandlers(useCases.policies),
-    webhooks: unserved,
+    webhooks: webhookHandlers(useCases.webhooks),
     health: unserved,
     serverInfo: unserved,
   };

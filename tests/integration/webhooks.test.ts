@@ -1,10 +1,11 @@
 // Webhooks through a real server, on both database backends, with receivers on 127.0.0.1
 // (tests/helpers/webhook-receiver.ts checks every signature with `standardwebhooks` and by hand):
-// subscriptions (validation, scopes, the secret shown once and stored only encrypted), every
-// event kind delivered signed as the WebhookEvent contract says, the filters, the delivery log,
-// retries under one webhook-id, redirects not followed, a subscription failing and recovering.
+// subscriptions (the secret shown once and stored only encrypted; one refusal of each kind on the
+// wire: every validation and scope case is tests/handlers/webhooks.test.ts), every event kind
+// delivered signed as the WebhookEvent contract says, the filters, the delivery log, retries
+// under one webhook-id, redirects not followed, a subscription failing and recovering.
 // The last part stops the server and uses the database in-process: nothing secret in any table,
-// policy refusals (WebhookEvents.policyRefused) and their filters, private targets refused
+// policy refusals (WebhookEvents.policyRefused) and their filters, a private target refused
 // without CHAINLOOP_WEBHOOK_ALLOW_PRIVATE, and a process with another secrets key.
 // Crashes, two processes and hanging receivers are tests/faults/webhooks.test.ts.
 import fs from "node:fs";
@@ -28,7 +29,6 @@ import { PRUNE, RETENTION_MS } from "../../server/data/change-feed.js";
 import { openDatabase, type Database } from "../../server/data/client.js";
 import { migrate } from "../../server/data/migrate.js";
 import { SqlWebhookOutbox } from "../../server/data/webhooks.js";
-import { DomainError } from "../../server/domain/errors.js";
 import { createLogger } from "../../server/log.js";
 import { createUseCases } from "../../server/wiring.js";
 import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
@@ -37,7 +37,7 @@ import { attest } from "../helpers/evidence.js";
 import { digestOf } from "../helpers/faults.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { hang, ok, status, WebhookReceiver, type ReceivedRequest } from "../helpers/webhook-receiver.js";
-import { codeOf, connectError, listAll } from "../helpers/facts.js";
+import { codeOf, connectError, domainFailure, listAll } from "../helpers/facts.js";
 
 const WEBHOOK_ENV = {
   CHAINLOOP_WEBHOOK_ALLOW_PRIVATE: "1",
@@ -171,54 +171,21 @@ describe.each(backends())("webhooks on %s", (backend) => {
     expect((await webhooks.listWebhooks({})).webhooks.map((w) => w.id)).toEqual([allId]);
   });
 
-  test("refuses invalid subscriptions with the right code, creating nothing; every method needs admin", async () => {
-    const cases: Array<[string, Parameters<typeof webhooks.createWebhook>[0], Code]> = [
-      ["no url", { url: "" }, Code.InvalidArgument],
-      ["not http", { url: "ftp://127.0.0.1/x" }, Code.InvalidArgument],
-      ["relative", { url: "/hooks" }, Code.InvalidArgument],
-      ["credentials", { url: all.url.replace("http://", "http://user:pw@") }, Code.InvalidArgument],
-      ["fragment", { url: `${all.url}#x` }, Code.InvalidArgument],
-      ["too long", { url: `${all.url}/${"a".repeat(2100)}` }, Code.InvalidArgument],
-      ["unresolvable host", { url: "http://no-such-host.invalid/hook" }, Code.InvalidArgument],
-      ["unspecified event", { url: all.url, events: [WebhookEventType.UNSPECIFIED] }, Code.InvalidArgument],
-      ["unknown event", { url: all.url, events: [99 as WebhookEventType] }, Code.InvalidArgument],
-      ["unknown environment", { url: all.url, environment: "nowhere" }, Code.NotFound],
-      ["unknown logical environment", { url: all.url, logicalEnvironment: "qa" }, Code.NotFound],
-      ["bad environment name", { url: all.url, environment: "Not A Name" }, Code.InvalidArgument],
-      ["long description", { url: all.url, description: "d".repeat(1025) }, Code.InvalidArgument],
-    ];
-    for (const [what, req, code] of cases) expect([what, await codeOf(webhooks.createWebhook(req))]).toEqual([what, code]);
-    const unknownEnv = await connectError(webhooks.createWebhook({ url: all.url, environment: "nowhere" }));
-    expect(unknownEnv.rawMessage).toMatch(/environment "nowhere" not found/);
+  // Every validation and scope case is tests/handlers/webhooks.test.ts; through the server, one
+  // refusal of each kind, the unknown environment resolved by the database.
+  test("refuses a malformed subscription with INVALID_ARGUMENT, an unknown environment with NOT_FOUND and a write token with PERMISSION_DENIED, creating nothing", async () => {
     const creds = await connectError(webhooks.createWebhook({ url: all.url.replace("http://", "http://user:pw@") }));
+    expect(creds.code).toBe(Code.InvalidArgument);
     expect(creds.rawMessage).toMatch(/credentials/);
     expect(creds.rawMessage).not.toContain("pw");
-    expect((await webhooks.listWebhooks({})).webhooks.map((w) => w.id)).toEqual([allId]);
-
-    for (const [what, id, code] of [
-      ["not a uuid", "x", Code.InvalidArgument],
-      ["unknown", "00000000-0000-4000-8000-000000000000", Code.NotFound],
-    ] as const) {
-      expect([what, await codeOf(webhooks.getWebhook({ id }))]).toEqual([what, code]);
-      expect([what, await codeOf(webhooks.deleteWebhook({ id }))]).toEqual([what, code]);
-      expect([what, await codeOf(webhooks.testWebhook({ id }))]).toEqual([what, code]);
-      expect([what, await codeOf(webhooks.listWebhookDeliveries({ webhookId: id }))]).toEqual([what, code]);
-    }
+    const unknownEnv = await connectError(webhooks.createWebhook({ url: all.url, environment: "nowhere" }));
+    expect(unknownEnv.code).toBe(Code.NotFound);
+    expect(unknownEnv.rawMessage).toMatch(/environment "nowhere" not found/);
 
     const tokens = connectClient(ApiTokenService, server.url);
-    for (const scope of [ApiTokenScope.WRITE, ApiTokenScope.READ]) {
-      const { secret } = await tokens.createApiToken({ name: `webhooks-${scope}`, scope });
-      const limited = connectClient(WebhookService, server.url, "1.1", secret);
-      const calls = [
-        limited.createWebhook({ url: all.url }),
-        limited.getWebhook({ id: allId }),
-        limited.listWebhooks({}),
-        limited.deleteWebhook({ id: allId }),
-        limited.listWebhookDeliveries({ webhookId: allId }),
-        limited.testWebhook({ id: allId }),
-      ];
-      for (const c of calls) expect(await codeOf(c)).toBe(Code.PermissionDenied);
-    }
+    const { secret } = await tokens.createApiToken({ name: "webhooks-write", scope: ApiTokenScope.WRITE });
+    const limited = connectClient(WebhookService, server.url, "1.1", secret);
+    expect(await codeOf(limited.testWebhook({ id: allId }))).toBe(Code.PermissionDenied);
     expect((await webhooks.listWebhooks({})).webhooks.map((w) => w.id)).toEqual([allId]);
     expect(all.requests).toHaveLength(0);
   });
@@ -441,11 +408,6 @@ describe.each(backends())("webhooks on %s", (backend) => {
     const failedOnly = await webhooks.listWebhookDeliveries({ webhookId: id, status: WebhookDeliveryStatus.FAILED });
     expect(failedOnly.deliveries.map((d) => d.id)).toEqual(page2.deliveries.map((d) => d.id));
     expect((await webhooks.listWebhookDeliveries({ webhookId: id, status: WebhookDeliveryStatus.PENDING })).deliveries).toEqual([]);
-    expect(await codeOf(webhooks.listWebhookDeliveries({ webhookId: id, pageToken: "nonsense" }))).toBe(Code.InvalidArgument);
-    expect(
-      await codeOf(webhooks.listWebhookDeliveries({ webhookId: id, pageSize: 1, status: WebhookDeliveryStatus.FAILED, pageToken: page1.nextPageToken })),
-    ).toBe(Code.InvalidArgument);
-    expect(await codeOf(webhooks.listWebhookDeliveries({ webhookId: id, status: 7 as WebhookDeliveryStatus }))).toBe(Code.InvalidArgument);
 
     await webhooks.deleteWebhook({ id });
     expect(await codeOf(webhooks.getWebhook({ id }))).toBe(Code.NotFound);
@@ -568,20 +530,14 @@ describe.each(backends())("webhooks on %s", (backend) => {
       await db.sql.query(`DELETE FROM webhook_deliveries WHERE deployment_id = $1::uuid AND status = 'pending'`, [recordId]);
     });
 
-    test("refuses private targets without CHAINLOOP_WEBHOOK_ALLOW_PRIVATE, writing nothing", async () => {
+    // The private, loopback and link-local targets one by one are tests/handlers/webhooks.test.ts;
+    // here, that the server's wiring refuses them without CHAINLOOP_WEBHOOK_ALLOW_PRIVATE.
+    test("refuses a private target without CHAINLOOP_WEBHOOK_ALLOW_PRIVATE, writing nothing", async () => {
       const uc = createUseCases(db, { webhooks: { allowPrivate: false, dataDir: tdb.dataDir, logger } });
       const org = await uc.organizations.ensureDefault();
       const before = (await uc.webhooks.list(org.id)).length;
-      for (const url of [all.url, "http://localhost:9/hook", "http://10.0.0.1/hook", "http://[::1]:9/hook", "http://169.254.169.254/latest"]) {
-        let error: unknown;
-        try {
-          await uc.webhooks.create(org.id, { url, events: [], environment: "", logicalEnvironment: "", description: "" });
-        } catch (e) {
-          error = e;
-        }
-        expect([url, error instanceof DomainError ? error.kind : error]).toEqual([url, "InvalidArgument"]);
-        expect((error as Error).message).toMatch(/CHAINLOOP_WEBHOOK_ALLOW_PRIVATE/);
-      }
+      const refused = await domainFailure(uc.webhooks.create(org.id, { url: all.url, events: [], environment: "", logicalEnvironment: "", description: "" }));
+      expect(refused).toEqual({ kind: "InvalidArgument", message: expect.stringMatching(/CHAINLOOP_WEBHOOK_ALLOW_PRIVATE/) });
       expect(await uc.webhooks.list(org.id)).toHaveLength(before);
     });
 
