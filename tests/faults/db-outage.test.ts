@@ -75,7 +75,17 @@ describe("database outage under record load (own Postgres cluster)", () => {
         return `error:${Code[ConnectError.from(e).code]}`;
       }
     };
-    const serving = async () => (await healthz(srv.url)).status === "SERVING" && (await grpcHealth()) === "SERVING";
+    /** The last health answers, for the message when the server does not recover. */
+    let lastHealth = "";
+    const serving = async () => {
+      const h = await healthz(srv.url).then(
+        (x) => x.status,
+        (e: Error) => `error:${e.message}`,
+      );
+      const g = await grpcHealth();
+      lastHealth = `/healthz ${h}, grpc.health ${g}`;
+      return h === "SERVING" && g === "SERVING";
+    };
     expect(await serving()).toBe(true);
 
     let stop = false;
@@ -121,7 +131,9 @@ describe("database outage under record load (own Postgres cluster)", () => {
       await sleep(Math.max(0, from + durationMs - Date.now()));
       await end();
       const to = Date.now();
-      const servingAfterMs = await waitFor(`SERVING again after the ${kind} outage`, serving, 20_000);
+      const servingAfterMs = await waitFor(`SERVING again after the ${kind} outage`, serving, 20_000).catch((e: Error) => {
+        throw new Error(`${e.message}; last answers: ${lastHealth}; the server's last log lines:\n${srv.logs.slice(-30).join("\n")}`);
+      });
       await waitFor(`acknowledged calls after the ${kind} outage`, async () => stats.acked.some((a) => a.at > to), 20_000, 10);
       const firstOkAfterMs = Math.min(...stats.acked.filter((a) => a.at > to).map((a) => a.at - to));
       return { kind, from, to, health: probes, servingAfterMs, firstOkAfterMs };
