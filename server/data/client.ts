@@ -143,6 +143,13 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
       async transaction<T>(fn: (tx: SqlTx) => Promise<{ commit: boolean; value: T }>, opts: { timeoutMs?: number } = {}): Promise<T> {
         const client = await pool.connect();
         let broken: Error | undefined;
+        // pg-pool takes its own 'error' listener off a client it hands out. A connection lost
+        // while no statement of ours is running on it (between two, while `fn` works) emits
+        // 'error' on the client, which ended the process without a listener (Postgres killed
+        // under load: tests/faults/db-outage.test.ts). Noted here; the next statement fails and
+        // the client is not given back.
+        const lost = (err: Error) => (broken ??= err);
+        client.on("error", lost);
         const timeoutMs = Math.floor(opts.timeoutMs ?? DB_TIMEOUT_MS);
         try {
           await client.query("BEGIN");
@@ -162,6 +169,9 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
           await client.query("ROLLBACK").catch((err: Error) => (broken = err));
           throw e;
         } finally {
+          // A broken client keeps the listener: the pool closes it, and a late error from its
+          // socket must not end the process either.
+          if (!broken) client.removeListener("error", lost);
           client.release(broken);
         }
       },
