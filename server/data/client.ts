@@ -291,10 +291,10 @@ type Around = <T>(sql: string | undefined, run: () => Promise<T>) => Promise<T>;
  * ending interactive transactions. Opening one is BEGIN (both adapters send it themselves);
  * ending one is COMMIT/ROLLBACK only where the adapter sends those itself (`phantomTx`: PGlite's
  * adapter): adapter-pg's commit() and rollback() only give the connection back, as Prisma sends
- * COMMIT and ROLLBACK as statements (traced as such). The adapter is wrapped rather than Prisma's client ($extends) so that it sees
- * the statement itself and covers interactive transactions; Prisma passes what the adapter
- * throws through unchanged. Written here because no instrumentation for Prisma's driver
- * adapters is installed.
+ * COMMIT and ROLLBACK as statements (traced as such). The adapter is wrapped rather than
+ * Prisma's client ($extends) so that it sees the statement itself and covers interactive
+ * transactions; Prisma passes what the adapter throws through unchanged. Written here because
+ * no instrumentation for Prisma's driver adapters is installed.
  */
 function aroundAdapter<F extends object>(factory: F, around: Around, phantomTx: boolean): F {
   /** What the adapters' queryRaw/executeRaw take (@prisma/driver-adapter-utils SqlQuery): the SQL, its args apart. */
