@@ -106,7 +106,8 @@ function switchFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): bo
   throw new ConfigError(`${name} must be 1, true or on (or 0, false, off), got ${JSON.stringify(env[name])}`);
 }
 
-function webhooksFrom(env: NodeJS.ProcessEnv): WebhookConfig {
+/** CHAINLOOP_WEBHOOK_* from `env`, with their defaults (the one place they are written). */
+export function webhooksFrom(env: NodeJS.ProcessEnv): WebhookConfig {
   const backoffMinMs = intFrom(env, "CHAINLOOP_WEBHOOK_BACKOFF_MIN_MS", 5_000, 1, 24 * 3600_000);
   const backoffMaxMs = intFrom(env, "CHAINLOOP_WEBHOOK_BACKOFF_MAX_MS", 3600_000, 1, 24 * 3600_000);
   if (backoffMaxMs < backoffMinMs) {

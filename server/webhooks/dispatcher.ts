@@ -25,7 +25,7 @@ import {
   type WebhookPayloads,
 } from "../domain/webhooks.js";
 import { errorText, type Logger } from "../log.js";
-import type { WebhookConfig } from "../config.js";
+import { webhooksFrom, type WebhookConfig } from "../config.js";
 import { packageVersion } from "../version.js";
 import { SecretKeyMismatch, type SecretBox } from "./secrets.js";
 import { send } from "./sender.js";
@@ -33,16 +33,8 @@ import { send } from "./sender.js";
 /** The delivery settings (server/config.ts reads them from CHAINLOOP_WEBHOOK_*; `deliver` is main.ts's). */
 export type WebhookDeliveryConfig = Omit<WebhookConfig, "deliver">;
 
-export const DEFAULT_WEBHOOK_DELIVERY: WebhookDeliveryConfig = {
-  allowPrivate: false,
-  timeoutMs: 10_000,
-  retryWindowMs: 24 * 3600_000,
-  backoffMinMs: 5_000,
-  backoffMaxMs: 3600_000,
-  pollMs: 500,
-  concurrency: 16,
-  leaseMarginMs: 20_000,
-};
+/** The settings when no CHAINLOOP_WEBHOOK_* is set (their defaults are server/config.ts's). */
+export const DEFAULT_WEBHOOK_DELIVERY: WebhookDeliveryConfig = (({ deliver: _deliver, ...delivery }) => delivery)(webhooksFrom({}));
 
 /** Attempts in flight per subscription, per process: at most 4, and at most half the process's slots. */
 export const PER_SUBSCRIPTION = 4;
