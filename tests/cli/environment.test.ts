@@ -12,36 +12,13 @@ import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.
 import { clientBackends } from "../helpers/backends.js";
 import { serveFor } from "../helpers/served.js";
 import { CLI, runCli, runShell, type CliResult } from "./run-cli.js";
+import { parseFields, parseTable } from "./parse-output.js";
 
 /** The server's bootstrap admin token, so the CLI is authorized once the server checks tokens. */
 const TOKEN = "clp_cli-test-0000000000000000000000000000";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RECENT = /^(just now|\d{1,2}s ago)$/;
 const TIME_AND_RECENT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \((just now|\d{1,2}s ago)\)$/;
-
-/** A table printed by the CLI, cut into cells at the columns its header line starts. */
-function parseTable(text: string): { headers: string[]; rows: Record<string, string>[] } {
-  const [header, ...lines] = text.trimEnd().split("\n");
-  const columns = [...header.matchAll(/\S+/g)].map((m) => ({ name: m[0], start: m.index! }));
-  const rows = lines.map((line) =>
-    Object.fromEntries(columns.map((c, i) => [c.name, line.slice(c.start, columns[i + 1]?.start).trim()])),
-  );
-  return { headers: columns.map((c) => c.name), rows };
-}
-
-/** `describe`'s `Label:  value` lines. */
-function parseFields(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .trimEnd()
-      .split("\n")
-      .map((line) => {
-        const m = /^(\w+):(?: +(.*))?$/.exec(line);
-        if (!m) throw new Error(`not a field line: ${JSON.stringify(line)}`);
-        return [m[1], m[2] ?? ""];
-      }),
-  );
-}
 
 function expectOneErrorLine(result: CliResult, pattern: RegExp): void {
   expect(result).toMatchObject({ code: 1, stdout: "" });

@@ -13,18 +13,9 @@ import { serveFor } from "../helpers/served.js";
 import { TEST_ADMIN_TOKEN } from "../helpers/server.js";
 import { runCli, type CliResult } from "./run-cli.js";
 import { digest } from "../helpers/facts.js";
+import { parseTable } from "./parse-output.js";
 
 const ID = /^sha256:[0-9a-f]{64}$/;
-
-/** A table printed by the CLI, cut into cells at the columns its header line starts. */
-function parseTable(text: string): { headers: string[]; rows: Record<string, string>[] } {
-  const [header, ...lines] = text.trimEnd().split("\n");
-  const columns = [...header.matchAll(/\S+/g)].map((m) => ({ name: m[0], start: m.index! }));
-  const rows = lines.map((line) =>
-    Object.fromEntries(columns.map((c, i) => [c.name, line.slice(c.start, columns[i + 1]?.start).trim()])),
-  );
-  return { headers: columns.map((c) => c.name), rows };
-}
 
 /** `artifact describe`: the `Label: value` lines, then titled tables separated by blank lines. */
 function parseDescribe(text: string): { fields: Record<string, string>; sections: Record<string, ReturnType<typeof parseTable>> } {
