@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { ArtifactKind, DeploymentService } from "../../gen/proto/chainloop/v1/deployment_pb.js";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { runCli } from "../cli/run-cli.js";
-import { backends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
+import { clientBackends, createTestDatabase, type TestDatabase } from "../helpers/backends.js";
 import { connectClient } from "../helpers/clients.js";
 import { attest } from "../helpers/evidence.js";
 import { startServer, TEST_ADMIN_TOKEN, type ServerProcess } from "../helpers/server.js";
@@ -43,7 +43,7 @@ suite(`the live view in Chromium${skippedNote}`, () => {
   let pageErrors: string[];
 
   beforeAll(async () => {
-    db = await createTestDatabase(backends()[0]);
+    db = await createTestDatabase(clientBackends()[0]);
     server = await startServer(db.env);
     const environments = connectClient(EnvironmentService, server.url);
     const deployments = connectClient(DeploymentService, server.url);
