@@ -11,27 +11,12 @@ import { Code } from "@connectrpc/connect";
 import { EnvironmentService } from "../../gen/proto/chainloop/v1/environment_pb.js";
 import { PromotionPolicyService, type SetPromotionPolicyRequestSchema } from "../../gen/proto/chainloop/v1/policy_pb.js";
 import { codeOf, failure } from "../helpers/facts.js";
+import { DAY, FULL_POLICY, HOUR, SLSA, soak } from "../helpers/policies.js";
 import { handlerRouter, ORG, OTHER_ORG } from "../helpers/handler-router.js";
-
-const SLSA = "https://slsa.dev/provenance/v1";
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
-
-const soak = (ms: number) => create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
 
 type PolicyInit = MessageInitShape<typeof SetPromotionPolicyRequestSchema>["policy"];
 
-const full = {
-  logicalEnvironment: "production",
-  requireDeployedIn: [
-    { logicalEnvironment: "staging", soak: soak(HOUR) },
-    { logicalEnvironment: "qa", environment: "k8s-east" },
-    { logicalEnvironment: "staging", environment: "k8s-west", soak: soak(366 * DAY) },
-  ],
-  requireWorkflows: ["build", "test"],
-  requirePredicateTypes: [SLSA, "https://spdx.dev/Document"],
-  requireVerified: true,
-};
+const full = FULL_POLICY;
 
 describe("PromotionPolicyService (handlers, in memory)", () => {
   let router: ReturnType<typeof handlerRouter>;

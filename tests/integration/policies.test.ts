@@ -29,13 +29,10 @@ import { connectClient } from "../helpers/clients.js";
 import { statementFor } from "../helpers/evidence.js";
 import { startServer, type ServerProcess } from "../helpers/server.js";
 import { digest, failure } from "../helpers/facts.js";
+import { DAY, FULL_POLICY, HOUR, SLSA, soak } from "../helpers/policies.js";
 
 const logger = createLogger("silent");
-const SLSA = "https://slsa.dev/provenance/v1";
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 
-const soak = (ms: number) => create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
 
 /** The rules of a policy as the API returns them (without the output-only fields). */
 const rulesOf = (p: PromotionPolicyPb | undefined) => ({
@@ -91,17 +88,7 @@ describe.each(backends())("promotion policies on %s", (backend) => {
       return res.policy!;
     };
 
-    const full = {
-      logicalEnvironment: "production",
-      requireDeployedIn: [
-        { logicalEnvironment: "staging", soak: soak(HOUR) },
-        { logicalEnvironment: "qa", environment: "k8s-east" },
-        { logicalEnvironment: "staging", environment: "k8s-west", soak: soak(366 * DAY) },
-      ],
-      requireWorkflows: ["build", "test"],
-      requirePredicateTypes: [SLSA, "https://spdx.dev/Document"],
-      requireVerified: true,
-    };
+    const full = FULL_POLICY;
 
     it("sets, gets and lists a policy as given, at version 1, with who set it and when", async () => {
       const before = Date.now();
