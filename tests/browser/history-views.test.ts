@@ -266,7 +266,8 @@ suite(`the history views in Chromium${skippedNote}`, () => {
       "k8s-east/staging/worker/CONTAINER_IMAGE worker 2.4.0",
     ]);
     expect(await page.locator(".summary").innerText()).toMatch(new RegExp(`^8 deployed deployments in 2 places as of ${atText}`));
-    expect(await asOfInput.inputValue()).toBe(at.slice(0, 19));
+    // A datetime-local value leaves out seconds that are zero (HTML's normalized form).
+    expect(await asOfInput.inputValue()).toBe(at.slice(0, 19).replace(/:00$/, ""));
 
     await screenshot(page, "history-views-as-of.png", "the matrix as of a time");
 
