@@ -33,7 +33,7 @@ const UNAVAILABLE_MESSAGES =
   /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout/i;
 
 /** The database could not be reached, or did not answer in time (pg, PGlite, or a driver adapter wrapping either). */
-export function isConnectionFailure(e: unknown, depth = 0): boolean {
+function isConnectionFailure(e: unknown, depth = 0): boolean {
   if (!e || typeof e !== "object" || depth > 4 || e instanceof DomainError) return false;
   const err = e as { code?: unknown; originalCode?: unknown; kind?: unknown; cause?: unknown; message?: unknown };
   if (typeof err.code === "string" && UNAVAILABLE_CODES.has(err.code)) return true;
@@ -43,17 +43,12 @@ export function isConnectionFailure(e: unknown, depth = 0): boolean {
   return isConnectionFailure(err.cause, depth + 1);
 }
 
-/** What a repository throws for a failed database call: the domain's Unavailable for a connection failure, the error itself otherwise. */
-export function asDomainError(e: unknown): unknown {
-  return isConnectionFailure(e) ? new Unavailable("the database is unavailable; retry shortly", { cause: e }) : e;
-}
-
-/** `run`, with a connection failure thrown as Unavailable (asDomainError). */
+/** `run`, with a connection failure thrown as the domain's Unavailable (the driver's error its cause) and any other error as it is. */
 export async function unavailableWhenUnreachable<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    throw asDomainError(e);
+    throw isConnectionFailure(e) ? new Unavailable("the database is unavailable; retry shortly", { cause: e }) : e;
   }
 }
 
